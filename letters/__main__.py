@@ -1,0 +1,3 @@
+from letters.cli import main
+
+main()

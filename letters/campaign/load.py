@@ -1,0 +1,155 @@
+"""Reading a campaign file: TOML in, a validated ``Campaign`` and its warnings out."""
+
+from __future__ import annotations
+
+import calendar
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pydantic
+
+from letters import paths
+from letters.campaign.model import Campaign, ChartRow
+from letters.errors import CampaignError, Problem, ValidationError
+
+CAMPAIGN_FILE = "campaign.toml"
+
+# Implied phase volumes further than this from the stated ones earn a warning: the chart
+# is a month-level reconstruction, so only a gross mismatch says something is wrong.
+PHASE_VOLUME_TOLERANCE = 0.25
+
+
+@dataclass(frozen=True)
+class LoadedCampaign:
+    """A campaign together with where it came from and what looked inconsistent."""
+
+    campaign: Campaign
+    """The validated campaign."""
+    folder: Path
+    """Its template folder (templates/<CODE>)."""
+    warnings: tuple[str, ...]
+    """Inconsistencies in the stated figures; kept as stated, reported to the user."""
+
+
+def campaign_dir(code: str) -> Path:
+    """The template folder of campaign ``code``; raises if there is none."""
+    folder = paths.templates_dir() / code
+    if code.startswith(("_", ".")) or not (folder / CAMPAIGN_FILE).is_file():
+        known = sorted(
+            p.name for p in paths.templates_dir().glob(f"*/{CAMPAIGN_FILE}")
+            if not p.parent.name.startswith("_")
+        ) if paths.templates_dir().is_dir() else []
+        raise CampaignError(
+            f"no campaign {code!r}: {folder / CAMPAIGN_FILE} does not exist"
+            f" (campaigns here: {', '.join(known) or 'none'})"
+        )
+    return folder
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_campaign(data: dict[str, object], source: Path) -> Campaign:
+    """Validate parsed TOML; every problem is reported with its key path."""
+    try:
+        return Campaign.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = [
+            Problem(f"{source}: {_key_path(err['loc'])}", _describe(err)) for err in exc.errors()
+        ]
+        raise ValidationError(f"campaign file {source} is not valid:", problems) from None
+
+
+def _describe(err: object) -> str:
+    assert isinstance(err, dict)
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return "required key is missing"
+    if err["type"] == "extra_forbidden":
+        return f"unknown key (value {err['input']!r})"
+    return f"{msg} (value {err['input']!r})"
+
+
+def load_campaign(code: str) -> LoadedCampaign:
+    """Load templates/<code>/campaign.toml."""
+    folder = campaign_dir(code)
+    source = folder / CAMPAIGN_FILE
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise CampaignError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignError(f"{source}: not valid TOML: {exc}") from None
+    campaign = parse_campaign(data, source)
+    if campaign.code != folder.name:
+        raise ValidationError(
+            f"campaign file {source} is not valid:",
+            [Problem(f"{source}: code", f"{campaign.code!r} differs from its folder name {folder.name!r}")],
+        )
+    return LoadedCampaign(campaign, folder, tuple(consistency_warnings(campaign)))
+
+
+def implied_phase_volumes(campaign: Campaign) -> dict[int, float]:
+    """Vehicles per phase implied by the chart, spreading each volume evenly over its days.
+
+    A chart row without a volume (TBD) takes the volume of its covered-models entry
+    (same model and location) over its production window, ending with the chart's last
+    covered month when the row is ongoing.
+    """
+    volumes: dict[int, float] = defaultdict(float)
+    for row in campaign.chart.rows:
+        volume, end = _row_volume(campaign, row)
+        if volume is None:
+            continue
+        days = (end - row.start).days + 1
+        day = row.start
+        while day <= end:
+            month_end = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+            span_end = min(month_end, end)
+            phase = row.phase_of(day)
+            if phase is not None:
+                volumes[phase] += volume * ((span_end - day).days + 1) / days
+            day = date.fromordinal(span_end.toordinal() + 1)
+    return dict(sorted(volumes.items()))
+
+
+def _row_volume(campaign: Campaign, row: ChartRow) -> tuple[int | None, date]:
+    if row.volume is not None and row.end is not None:
+        return row.volume, row.end
+    for entry in campaign.models:
+        if entry.model == row.model and entry.location == row.location:
+            # Ongoing rows: the models table counts production up to the last month a
+            # phase with a stated volume covers.
+            counted = [p.number for p in campaign.phases if p.vehicles is not None]
+            last = max(
+                (s.to for s in row.phases if s.phase in counted), default=row.start
+            )
+            end = row.end or date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+            return entry.volume, end
+    return None, row.end or row.start
+
+
+def consistency_warnings(campaign: Campaign) -> list[str]:
+    """Figures that disagree with each other; the documents keep them as stated."""
+    out = []
+    total = sum(m.volume for m in campaign.models)
+    if total != campaign.covered.vehicles:
+        out.append(
+            f"covered.vehicles is {campaign.covered.vehicles:,} but the models table adds up "
+            f"to {total:,}; the documents print the stated figure"
+        )
+    for number, implied in implied_phase_volumes(campaign).items():
+        stated = campaign.phase(number).vehicles
+        if stated and abs(implied - stated) > PHASE_VOLUME_TOLERANCE * stated:
+            out.append(
+                f"phase {number}: the chart implies about {implied:,.0f} vehicles, "
+                f"the phase table states {stated:,}"
+            )
+    return out

@@ -1,0 +1,82 @@
+"""Streaming CSV input: UTF-8 with or without BOM, tolerant headers, located errors."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from letters.errors import InputError
+
+_HEADER_JUNK = re.compile(r"[\s\-./#]+")
+
+
+def header_key(name: str) -> str:
+    """"Model Year", " model-year " and "MODEL_YEAR" all become "model_year"."""
+    return _HEADER_JUNK.sub("_", name.strip().lower()).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One data row of a CSV file."""
+
+    line: int
+    """Line number in the file where the row starts (the header is line 1)."""
+    values: dict[str, str]
+    """Canonical column name -> raw value."""
+    extra: int
+    """Fields beyond the header's count (non-zero means a malformed row)."""
+    missing: int
+    """Header columns the row did not reach."""
+
+
+def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -> Iterator[Row]:
+    """Yield the rows of ``path`` with columns renamed through ``aliases``.
+
+    Raises ``InputError`` (naming the file and line) for a file that cannot be read as
+    UTF-8 CSV or lacks a required column; row-level problems are left to the caller, who
+    rejects the row with a reason instead of stopping.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror})") from None
+    with handle:
+        raw = handle.read(3)
+        encoding = "utf-8-sig" if raw == codecs.BOM_UTF8 else "utf-8"
+        handle.seek(0)
+        text = codecs.getreader(encoding)(handle, errors="strict")
+        reader = csv.reader(text, strict=True)
+        try:
+            try:
+                header = next(reader)
+            except StopIteration:
+                raise InputError(f"{path}: the file is empty; expected a header row") from None
+            columns = [aliases.get(header_key(h), header_key(h)) for h in header]
+            absent = [c for c in required if c not in columns]
+            if absent:
+                raise InputError(
+                    f"{path}, line 1: missing column(s) {', '.join(absent)}; "
+                    f"found {', '.join(h.strip() for h in header)}"
+                )
+            width = len(columns)
+            line = reader.line_num + 1
+            for fields in reader:
+                if fields:  # blank lines carry no record
+                    yield Row(
+                        line,
+                        dict(zip(columns, fields, strict=False)),
+                        max(0, len(fields) - width),
+                        max(0, width - len(fields)),
+                    )
+                line = reader.line_num + 1
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}, line {reader.line_num + 1}: not UTF-8 text "
+                f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8"
+            ) from None
+        except csv.Error as exc:
+            raise InputError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from None
