@@ -9,7 +9,7 @@ document.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -220,15 +220,54 @@ def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered]) ->
 
 
 def render_document_file(
-    code: str, name: str, target: Path | None, options: RenderOptions
+    code: str, name: str, target: Path | None, options: RenderOptions, vin: str | None = None
 ) -> Written:
-    """``letters render``: one document of campaign ``code`` to ``target``."""
+    """``letters render``: one document of campaign ``code`` to ``target``.
+
+    ``vin`` prefills the disclosure form from the campaign's vehicle records.
+    """
     from letters.campaign import load_campaign
 
     loaded = load_campaign(code)
     document_spec(name)
+    notes: tuple[str, ...] = ()
+    if vin is not None:
+        if name != "disclosure-form":
+            raise UsageError("--vin applies to the disclosure-form document only")
+        prefill, notes = vehicle_prefill(loaded, vin)
+        options = replace(options, vehicle=prefill)
     target = target or paths.output_dir() / f"{code}-{name}.pdf"
-    return _written(loaded, target, [render_one(loaded, name, target, options)])
+    written = _written(loaded, target, [render_one(loaded, name, target, options)])
+    return replace(written, warnings=(*written.warnings, *notes))
+
+
+def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefill, tuple[str, ...]]:
+    """Disclosure form fields for ``raw_vin``: model and year from the vehicle records.
+
+    A VIN missing from the records still prefills VIN, program code and the model year its
+    10th character gives; the model stays blank for the dealer to fill, with a warning.
+    """
+    from letters import vin as vins
+    from letters.report import default_lists, find_vehicles
+
+    campaign = loaded.campaign
+    try:
+        parsed = vins.parse(raw_vin)
+    except vins.VinError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        found = find_vehicles(campaign, default_lists(campaign.code)[0], {parsed.value})
+    except UsageError:
+        found = {}
+    vehicle = found.get(parsed.value)
+    if vehicle is not None:
+        return VehiclePrefill(parsed.value, campaign.code, vehicle.model, str(vehicle.model_year)), ()
+    years = {y for row in campaign.chart.rows for y in row.years}
+    year = next((y for y in parsed.model_year_candidates() if y in years), None)
+    return (
+        VehiclePrefill(parsed.value, campaign.code, "", str(year or "")),
+        (f"VIN {parsed.value} is not in the campaign's vehicle records: model left blank",),
+    )
 
 
 def render_notice_file(code: str, target: Path | None, options: RenderOptions) -> Written:

@@ -46,9 +46,18 @@ class Chart:
             self.years[key] = frozenset(row.years) | table
         self.models = frozenset(model for model, _ in self.rows)
         self.last_month = campaign.chart.last_month
+        self._memo: dict[tuple[str, str, int, date], Eligibility] = {}
 
     def assess(self, model: str, location: str, model_year: int, built: date) -> Eligibility:
         """Coverage and phase of one vehicle."""
+        # A campaign's vehicles share few (model, location, year, day) combinations.
+        memo = (model, location, model_year, built)
+        verdict = self._memo.get(memo)
+        if verdict is None:
+            verdict = self._memo[memo] = self._assess(model, location, model_year, built)
+        return verdict
+
+    def _assess(self, model: str, location: str, model_year: int, built: date) -> Eligibility:
         key = (model.upper(), location)
         row = self.rows.get(key)
         if row is None:

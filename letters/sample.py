@@ -21,8 +21,21 @@ from letters import vin as vins
 from letters.campaign import Campaign, ChartRow
 
 VEHICLE_HEADER = ["VIN", "Model", "Model Year", "Production Date", "Location"]
-OWNER_HEADER = ["VIN", "Owner Name", "Owner Name 2", "Urbanization", "Address 1", "Address 2",
-                "City", "State", "ZIP", "Country", "Language", "Email", "Lessor"]
+OWNER_HEADER = [
+    "VIN",
+    "Owner Name",
+    "Owner Name 2",
+    "Urbanization",
+    "Address 1",
+    "Address 2",
+    "City",
+    "State",
+    "ZIP",
+    "Country",
+    "Language",
+    "Email",
+    "Lessor",
+]
 
 PR_SHARE = 0.004
 LESSOR_SHARE = 0.02
@@ -33,8 +46,19 @@ ERROR_SHARE = 0.002
 
 # Vehicle descriptor (VIN positions 4-8) and plant code (position 11) per model; made up
 # but fixed, so generated VINs look alike per model.
-_VDS = {"LC": "KPAFH", "LS": "GBALH", "GX": "BMAFH", "IS": "CDBDH", "RC-F": "GHBCH",
-        "UX": "KARJH", "NX": "GKCEZ", "RX": "BAHAZ", "LX": "AAAAL", "RZ": "AAAAB", "ES": "ZACB1"}
+_VDS = {
+    "LC": "KPAFH",
+    "LS": "GBALH",
+    "GX": "BMAFH",
+    "IS": "CDBDH",
+    "RC-F": "GHBCH",
+    "UX": "KARJH",
+    "NX": "GKCEZ",
+    "RX": "BAHAZ",
+    "LX": "AAAAL",
+    "RZ": "AAAAB",
+    "ES": "ZACB1",
+}
 _SUVS = {"GX", "UX", "NX", "RX", "LX", "RZ"}
 
 
@@ -88,10 +112,16 @@ class _People:
     """Pools of Faker people and places, drawn once and sampled (Faker is slow per call)."""
 
     def __init__(self, seed: int, size: int) -> None:
-        us, es = Faker("en_US"), Faker("es_MX")
+        us, es, ie = Faker("en_US"), Faker("es_MX"), Faker("en_IE")
         us.seed_instance(seed)
         es.seed_instance(seed + 1)
-        self.names = [us.name() for _ in range(size)] + [es.name() for _ in range(size // 10)]
+        ie.seed_instance(seed + 2)
+        # en_US names have no apostrophes or accents; Irish and Mexican ones bring both.
+        self.names = (
+            [us.name() for _ in range(size)]
+            + [es.name() for _ in range(size // 10)]
+            + [ie.name() for _ in range(size // 10)]
+        )
         self.streets = [us.street_address() for _ in range(size)]
         self.apartments = [us.secondary_address() for _ in range(max(1, size // 5))]
         self.places = [(us.city(), us.state_abbr(include_territories=False), us.postcode()) for _ in range(size)]
@@ -110,7 +140,9 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     rows = _row_weights(campaign)
     counted = [p for p in campaign.phases if p.vehicles]
     last_covered = max(s.to for r in campaign.chart.rows for s in r.phases if s.phase <= counted[-1].number)
-    last_covered = date(last_covered.year + last_covered.month // 12, last_covered.month % 12 + 1, 1) - timedelta(days=1)
+    last_covered = date(last_covered.year + last_covered.month // 12, last_covered.month % 12 + 1, 1) - timedelta(
+        days=1
+    )
     last_charted = campaign.chart.last_month.replace(day=28)
     defects: Counter[str] = Counter()
 
@@ -119,9 +151,10 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     chosen = rng.choices([r for r, _ in rows], weights=[w for _, w in rows], k=vehicles)
     previous_owner: list[str] | None = None
     for serial, row in enumerate(chosen, start=100001):
-        year = rng.choice(row.years[-2:] if len(row.years) > 1 else row.years)
-        vin = _make_vin(rng, row, year, serial)
         built = _built(rng, row, last_covered, last_charted)
+        # A model year starts in the autumn before it: built from September on -> next year.
+        year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
+        vin = _make_vin(rng, row, year, serial)
         vehicle_rows.append([vin, row.model, str(year), built.isoformat(), row.location])
         if previous_owner is not None and rng.random() < MULTI_VIN_SHARE:
             owner = [vin, *previous_owner[1:]]
@@ -147,23 +180,63 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
 def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
     if rng.random() < PR_SHARE:
         zip_code = f"00{rng.choice('679')}{rng.randrange(100):02d}"
-        return [vin, rng.choice(people.pr_names), "", rng.choice(people.urbanizations), rng.choice(people.pr_streets),
-                "", rng.choice(people.pr_cities), "PR", zip_code, "US", "", "", ""]
+        return [
+            vin,
+            rng.choice(people.pr_names),
+            "",
+            rng.choice(people.urbanizations),
+            rng.choice(people.pr_streets),
+            "",
+            rng.choice(people.pr_cities),
+            "PR",
+            zip_code,
+            "US",
+            "",
+            "",
+            "",
+        ]
     city, state, zip_code = rng.choice(people.places)
     if rng.random() < 0.3:
         zip_code = f"{zip_code}-{rng.randrange(10000):04d}"
     apartment = rng.choice(people.apartments) if rng.random() < 0.2 else ""
     email = rng.choice(people.emails) if rng.random() < 0.3 else ""
     if rng.random() < LESSOR_SHARE:
-        return [vin, rng.choice(people.companies), "", "", rng.choice(people.streets), apartment,
-                city, state, zip_code, "US", "", email, "Y"]
-    return [vin, rng.choice(people.names), "", "", rng.choice(people.streets), apartment,
-            city, state, zip_code, "US", "", email, ""]
+        return [
+            vin,
+            rng.choice(people.companies),
+            "",
+            "",
+            rng.choice(people.streets),
+            apartment,
+            city,
+            state,
+            zip_code,
+            "US",
+            "",
+            email,
+            "Y",
+        ]
+    return [
+        vin,
+        rng.choice(people.names),
+        "",
+        "",
+        rng.choice(people.streets),
+        apartment,
+        city,
+        state,
+        zip_code,
+        "US",
+        "",
+        email,
+        "",
+    ]
 
 
 def _set(index: int, value: str) -> Callable[[list[str]], None]:
     def apply(row: list[str]) -> None:
         row[index] = value
+
     return apply
 
 
@@ -172,8 +245,9 @@ def _corrupt_check_digit(row: list[str]) -> None:
     row[0] = vin[:8] + ("0" if vin[8] != "0" else "1") + vin[9:]
 
 
-def _add_defects(rng: random.Random, vehicles: list[list[str]], owners: list[list[str]],
-                 defects: Counter[str], people: _People) -> None:
+def _add_defects(
+    rng: random.Random, vehicles: list[list[str]], owners: list[list[str]], defects: Counter[str], people: _People
+) -> None:
     n = max(1, round(len(vehicles) * ERROR_SHARE))
     vehicle_defects: dict[str, Callable[[list[str]], None]] = {
         "bad_check_digit": _corrupt_check_digit,
@@ -211,7 +285,7 @@ def _add_defects(rng: random.Random, vehicles: list[list[str]], owners: list[lis
     owners[:] = [o for i, o in enumerate(owners) if i not in drop]
     defects["vehicle_without_owner"] += n
     for i in range(n):
-        owners.append([vins.with_check_digit(f"JTJGKCEZ0P9{i:06d}")] + _owner(rng, people, "")[1:])
+        owners.append([vins.with_check_digit(f"JTJGKCEZ0P9{i:06d}"), *_owner(rng, people, "")[1:]])
         defects["owner_without_vehicle"] += 1
     for row in rng.sample(owners, n):
         owners.append(list(row))
@@ -224,3 +298,12 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def generate_files(code: str, out_dir: Path | None, vehicles: int, seed: int, with_errors: bool) -> SampleFiles:
+    """``letters sample-data``: generate files for campaign ``code``."""
+    from letters import paths
+    from letters.campaign import load_campaign
+
+    campaign = load_campaign(code).campaign
+    return generate(campaign, out_dir or paths.output_dir() / "sample", vehicles, seed, with_errors)

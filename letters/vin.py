@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import mul
 
 _VALUES = {
     **{str(d): d for d in range(10)},
@@ -13,6 +14,7 @@ _VALUES = {
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_STRIP_VALID = str.maketrans(dict.fromkeys(_VALUES))
 # Position 10 repeats every 30 years; 1980-2009 and 2010-2039 share the letters.
 _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
 
@@ -54,18 +56,26 @@ def normalise(raw: str) -> str:
 
 def check_digit(vin: str) -> str:
     """The check digit (position 9) a 17-character VIN must carry."""
-    total = sum(_VALUES[ch] * w for ch, w in zip(vin, _WEIGHTS, strict=True))
-    remainder = total % 11
+    # map() keeps the per-character work in C: this runs once per record of a 200k-row file.
+    remainder = sum(map(mul, map(_VALUES.__getitem__, vin), _WEIGHTS)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 
 def parse(raw: str) -> Vin:
     """Validate a VIN; raise ``VinError`` saying what is wrong."""
-    vin = normalise(raw)
+    return Vin(validate(raw))
+
+
+def validate(raw: str) -> str:
+    """The normalised VIN if valid; raise ``VinError`` saying what is wrong.
+
+    The records stage calls this once per row, so it returns the bare string.
+    """
+    vin = raw.strip().upper()
     if len(vin) != 17:
         raise VinError(f"VIN {raw.strip()!r} has {len(vin)} characters, not 17")
-    bad = sorted({ch for ch in vin if ch not in _VALUES})
-    if bad:
+    if vin.translate(_STRIP_VALID):
+        bad = sorted({ch for ch in vin if ch not in _VALUES})
         which = ", ".join(repr(ch) for ch in bad)
         hint = " (I, O and Q are never used)" if set(bad) & set("IOQ") else ""
         raise VinError(f"VIN {vin!r} contains {which}{hint}")
@@ -74,7 +84,7 @@ def parse(raw: str) -> Vin:
     expected = check_digit(vin)
     if vin[8] != expected:
         raise VinError(f"VIN {vin!r}: check digit (position 9) is {vin[8]!r}, expected {expected!r}")
-    return Vin(vin)
+    return vin
 
 
 def year_code(model_year: int) -> str:

@@ -39,9 +39,8 @@ def campaign_dir(code: str) -> Path:
     folder = paths.templates_dir() / code
     if code.startswith(("_", ".")) or not (folder / CAMPAIGN_FILE).is_file():
         known = sorted(
-            p.name for p in paths.templates_dir().glob(f"*/{CAMPAIGN_FILE}")
-            if not p.parent.name.startswith("_")
-        ) if paths.templates_dir().is_dir() else []
+            p.parent.name for p in paths.templates_dir().glob(f"*/{CAMPAIGN_FILE}") if not p.parent.name.startswith("_")
+        )
         raise CampaignError(
             f"no campaign {code!r}: {folder / CAMPAIGN_FILE} does not exist"
             f" (campaigns here: {', '.join(known) or 'none'})"
@@ -61,9 +60,7 @@ def parse_campaign(data: dict[str, object], source: Path) -> Campaign:
     try:
         return Campaign.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems = [
-            Problem(f"{source}: {_key_path(err['loc'])}", _describe(err)) for err in exc.errors()
-        ]
+        problems = [Problem(f"{source}: {_key_path(err['loc'])}", _describe(err)) for err in exc.errors()]
         raise ValidationError(f"campaign file {source} is not valid:", problems) from None
 
 
@@ -128,9 +125,7 @@ def _row_volume(campaign: Campaign, row: ChartRow) -> tuple[int | None, date]:
             # Ongoing rows: the models table counts production up to the last month a
             # phase with a stated volume covers.
             counted = [p.number for p in campaign.phases if p.vehicles is not None]
-            last = max(
-                (s.to for s in row.phases if s.phase in counted), default=row.start
-            )
+            last = max((s.to for s in row.phases if s.phase in counted), default=row.start)
             end = row.end or date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
             return entry.volume, end
     return None, row.end or row.start
@@ -149,7 +144,6 @@ def consistency_warnings(campaign: Campaign) -> list[str]:
         stated = campaign.phase(number).vehicles
         if stated and abs(implied - stated) > PHASE_VOLUME_TOLERANCE * stated:
             out.append(
-                f"phase {number}: the chart implies about {implied:,.0f} vehicles, "
-                f"the phase table states {stated:,}"
+                f"phase {number}: the chart implies about {implied:,.0f} vehicles, the phase table states {stated:,}"
             )
     return out

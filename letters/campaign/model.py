@@ -129,7 +129,7 @@ class ModelEntry(_Model):
 
     @property
     def label(self) -> str:
-        """"2023 - 2024 NX (CBU)" as the tables print it."""
+        """ "2023 - 2024 NX (CBU)" as the tables print it."""
         years = f"{self.years[0]}" if len(self.years) == 1 else f"{self.years[0]} - {self.years[-1]}"
         build = f" ({self.build})" if self.build else ""
         return f"{years} {self.model}{build}"
@@ -336,7 +336,7 @@ class ChartRow(_Model):
 
     @property
     def years_label(self) -> str:
-        """"23MY - 24MY" as the chart prints it."""
+        """ "23MY - 24MY" as the chart prints it."""
         short = [f"{y % 100:02d}MY" for y in (self.years[0], self.years[-1])]
         return short[0] if len(self.years) == 1 else f"{short[0]} - {short[1]}"
 
@@ -432,13 +432,11 @@ class Campaign(_Model):
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError(f"phases must be numbered 1, 2, 3... in order, got {numbers}")
         names = {loc.name for loc in self.vehicles.locations}
-        for where, items in (("models", self.models), ("chart.rows", self.chart.rows)):
-            for i, item in enumerate(items):
-                if item.location not in names:
-                    raise ValueError(
-                        f"{where}[{i}].location {item.location!r} is not one of "
-                        f"vehicles.locations {sorted(names)}"
-                    )
+        located = [("models", i, m.location) for i, m in enumerate(self.models)]
+        located += [("chart.rows", i, r.location) for i, r in enumerate(self.chart.rows)]
+        for where, i, location in located:
+            if location not in names:
+                raise ValueError(f"{where}[{i}].location {location!r} is not one of vehicles.locations {sorted(names)}")
         for i, row in enumerate(self.chart.rows):
             for span in row.phases:
                 if span.phase not in numbers:
@@ -454,5 +452,5 @@ class Campaign(_Model):
 
     @property
     def title(self) -> str:
-        """"SECOND KEY DELIVERY PROGRAM 23LJ01" as headings print it."""
+        """ "SECOND KEY DELIVERY PROGRAM 23LJ01" as headings print it."""
         return f"{self.program} {self.code}".upper()

@@ -6,8 +6,8 @@ import codecs
 import csv
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from letters.errors import InputError
 
@@ -15,12 +15,11 @@ _HEADER_JUNK = re.compile(r"[\s\-./#]+")
 
 
 def header_key(name: str) -> str:
-    """"Model Year", " model-year " and "MODEL_YEAR" all become "model_year"."""
+    """ "Model Year", " model-year " and "MODEL_YEAR" all become "model_year"."""
     return _HEADER_JUNK.sub("_", name.strip().lower()).strip("_")
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One data row of a CSV file."""
 
     line: int
@@ -45,11 +44,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror})") from None
     with handle:
-        raw = handle.read(3)
-        encoding = "utf-8-sig" if raw == codecs.BOM_UTF8 else "utf-8"
-        handle.seek(0)
-        text = codecs.getreader(encoding)(handle, errors="strict")
-        reader = csv.reader(text, strict=True)
+        reader = csv.reader(_decoded_lines(handle, path), strict=True)
         try:
             try:
                 header = next(reader)
@@ -73,10 +68,19 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
                         max(0, width - len(fields)),
                     )
                 line = reader.line_num + 1
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"{path}, line {reader.line_num + 1}: not UTF-8 text "
-                f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8"
-            ) from None
         except csv.Error as exc:
             raise InputError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from None
+
+
+def _decoded_lines(handle: BinaryIO, path: Path) -> Iterator[str]:
+    """Lines of ``handle`` as text, one at a time, so a bad byte is pinned to its line."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}, line {number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} "
+                f"at column {exc.start + 1}); save the file as UTF-8"
+            ) from None

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from letters.campaign import Campaign
 from letters.eligibility import Chart
@@ -56,14 +57,15 @@ def outcome_names(campaign: Campaign) -> list[str]:
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
+class Piece(NamedTuple):
     """One future letter: a covered vehicle and the owner it goes to."""
 
     vehicle: Vehicle
     """The covered vehicle."""
     owner: Owner
     """Addressee (co-owner names merged in)."""
+    owner_sources: tuple[Source, ...]
+    """Owner rows that make up the letter: the addressee's, then co-owners'."""
     phase: int
     """Phase of the vehicle."""
     available: bool
@@ -121,31 +123,39 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> 
             by_vin.setdefault(result.vin, []).append(result)
         else:
             src = Source(str(vehicles), row.line)
-            rec.report(_vehicle_rejection(src, row.values.get("vin", "").strip(), "rejected_vehicle", "; ".join(result)))
+            rec.report(
+                _vehicle_rejection(src, row.values.get("vin", "").strip(), "rejected_vehicle", "; ".join(result))
+            )
 
     kept: dict[str, Vehicle] = {}
     unmailable: dict[str, str] = {}  # VIN -> why its owners get no letter
     for vin, rows in by_vin.items():
         first = rows[0]
-        if all(r == first for r in rows[1:]):
+        if all(r.same_as(first) for r in rows[1:]):
             kept[vin] = first
             for dup in rows[1:]:
-                rec.report(_vehicle_rejection(dup.source, vin, "duplicate_vehicle", f"repeats line {first.source.line}"))
+                rec.report(
+                    _vehicle_rejection(dup.source, vin, "duplicate_vehicle", f"repeats line {first.source.line}")
+                )
         else:
             lines = ", ".join(str(r.source.line) for r in rows)
             for r in rows:
-                rec.report(_vehicle_rejection(r.source, vin, "conflicting_vehicle", f"VIN has conflicting vehicle rows (lines {lines})"))
+                rec.report(
+                    _vehicle_rejection(
+                        r.source, vin, "conflicting_vehicle", f"VIN has conflicting vehicle rows (lines {lines})"
+                    )
+                )
             unmailable[vin] = "its vehicle rows conflict"
 
     owners_by_vin: dict[str, list[Owner]] = {}
     for row in read_rows(owners, OWNER_COLUMNS, OWNER_REQUIRED):
         rec.records_read += 1
-        result = parser.owner(row, owners)
-        if isinstance(result, Owner):
-            owners_by_vin.setdefault(result.vin, []).append(result)
+        parsed = parser.owner(row, owners)
+        if isinstance(parsed, Owner):
+            owners_by_vin.setdefault(parsed.vin, []).append(parsed)
         else:
             src = Source(str(owners), row.line)
-            rec.report(_owner_rejection(src, row.values.get("vin", "").strip(), "rejected_owner", "; ".join(result)))
+            rec.report(_owner_rejection(src, row.values.get("vin", "").strip(), "rejected_owner", "; ".join(parsed)))
 
     for vin, vehicle in kept.items():
         verdict = chart.assess(vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date)
@@ -156,13 +166,18 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> 
             _report_owners(rec, group, "owner_not_mailed", "vehicle is not covered: " + verdict.reason)
             continue
         rec.covered[verdict.phase] += 1
-        addressee = _choose_addressee(rec, group)
-        if addressee is None:
-            rec.report(_vehicle_rejection(vehicle.source, vin, "no_owner", f"covered (phase {verdict.phase}) but no valid owner record"))
+        chosen = _choose_addressee(rec, group)
+        if chosen is None:
+            rec.report(
+                _vehicle_rejection(
+                    vehicle.source, vin, "no_owner", f"covered (phase {verdict.phase}) but no valid owner record"
+                )
+            )
             continue
         available = chart.status(verdict.phase, as_of).available
         rec.add(f"{'mailable' if available else 'pending'}_phase_{verdict.phase}")
-        rec.pieces.append(Piece(vehicle, addressee, verdict.phase, available))
+        addressee, sources = chosen
+        rec.pieces.append(Piece(vehicle, addressee, sources, verdict.phase, available))
 
     rejected_vins = {r.vin.strip().upper() for r in rec.reported if r.outcome == "rejected_vehicle"}
     for vin, group in owners_by_vin.items():
@@ -180,30 +195,43 @@ def _report_owners(rec: Reconciliation, group: Iterable[Owner], outcome: str, re
         rec.report(_owner_rejection(owner.source, owner.vin, outcome, reason))
 
 
-def _choose_addressee(rec: Reconciliation, group: list[Owner]) -> Owner | None:
+def _choose_addressee(rec: Reconciliation, group: list[Owner]) -> tuple[Owner, tuple[Source, ...]] | None:
     """Pick the letter's addressee among a VIN's owner rows, accounting for every row."""
     if not group:
         return None
     addressee = next((o for o in group if not o.lessor), group[0])
     seen: list[Owner] = [addressee]
     names = list(addressee.names)
+    sources = [addressee.source]
     rec.add("addressee")
     for owner in group:
         if owner is addressee:
             continue
-        original = next((s for s in seen if s == owner), None)
+        original = next((s for s in seen if s.same_as(owner)), None)
         if original is not None:
-            rec.report(_owner_rejection(owner.source, owner.vin, "duplicate_owner", f"repeats line {original.source.line}"))
+            rec.report(
+                _owner_rejection(owner.source, owner.vin, "duplicate_owner", f"repeats line {original.source.line}")
+            )
             continue
         seen.append(owner)
         same_place = (owner.address, owner.city, owner.state, owner.zip[:5]) == (
-            addressee.address, addressee.city, addressee.state, addressee.zip[:5])
+            addressee.address,
+            addressee.city,
+            addressee.state,
+            addressee.zip[:5],
+        )
         new_names = [n for n in owner.names if n not in names]
         if same_place and len(names) + len(new_names) <= 2:
             names.extend(new_names)
+            sources.append(owner.source)
             rec.add("co_owner")
         else:
-            why = "another owner at this address already fills both name lines" if same_place else (
-                f"the letter for this VIN goes to line {addressee.source.line} at another address")
+            why = (
+                "another owner at this address already fills both name lines"
+                if same_place
+                else (f"the letter for this VIN goes to line {addressee.source.line} at another address")
+            )
             rec.report(_owner_rejection(owner.source, owner.vin, "other_owner", why))
-    return replace(addressee, names=tuple(names)) if tuple(names) != addressee.names else addressee
+    if len(names) != len(addressee.names):
+        addressee = addressee._replace(names=tuple(names))
+    return addressee, tuple(sources)

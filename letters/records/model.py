@@ -1,13 +1,18 @@
-"""Typed records: what a vehicle row and an owner row become once validated."""
+"""Typed records: what a vehicle row and an owner row become once validated.
+
+Records are immutable named tuples rather than frozen dataclasses: a campaign has
+hundreds of thousands of them, and a frozen dataclass costs several times as much to
+build. ``same_as`` compares the data without the source location.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(NamedTuple):
     """Where a record came from."""
 
     file: str
@@ -19,8 +24,7 @@ class Source:
         return f"{self.file}, line {self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class Vehicle:
+class Vehicle(NamedTuple):
     """A validated vehicle record."""
 
     vin: str
@@ -33,12 +37,15 @@ class Vehicle:
     """Production date."""
     location: str
     """Production location, a campaign location name."""
-    source: Source = field(compare=False)
+    source: Source
     """Where the record was read."""
 
+    def same_as(self, other: Vehicle) -> bool:
+        """Same data, wherever each was read."""
+        return self[:-1] == other[:-1]
 
-@dataclass(frozen=True, slots=True)
-class Owner:
+
+class Owner(NamedTuple):
     """A validated owner record, address ready for the envelope window."""
 
     vin: str
@@ -59,8 +66,12 @@ class Owner:
     """E-mail address, when given."""
     lessor: bool = False
     """True when the registered owner leases the vehicle to someone else."""
-    source: Source = field(default=Source("", 0), compare=False)
+    source: Source = Source("", 0)
     """Where the record was read."""
+
+    def same_as(self, other: Owner) -> bool:
+        """Same data, wherever each was read."""
+        return self[:-1] == other[:-1]
 
     @property
     def puerto_rico(self) -> bool:

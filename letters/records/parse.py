@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -73,9 +74,70 @@ OWNER_COLUMNS = {
 OWNER_REQUIRED = ("vin", "name", "address1", "city", "state", "zip")
 
 STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY "
-    "PR VI GU AS MP FM MH PW AA AE AP".split()
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "DC",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "PR",
+        "VI",
+        "GU",
+        "AS",
+        "MP",
+        "FM",
+        "MH",
+        "PW",
+        "AA",
+        "AE",
+        "AP",
+    ]
 )
 """USPS codes of states, DC, territories and military post offices."""
 PR_ZIP_PREFIXES = ("006", "007", "008", "009")
@@ -104,6 +166,33 @@ class RowParser:
                 self.locations[alias.upper()] = loc.name
         names = [row.model for row in campaign.chart.rows] + [m.model for m in campaign.models]
         self.models = {_model_key(name): name.upper() for name in names}
+        # Columns such as model, location, state or country take few distinct values in
+        # a file of 200,000 rows: validate each distinct value once.
+        self._model_of: dict[str, str] = {}
+        self._location_of: dict[str, str | None] = {}
+        self._files: dict[Path, str] = {}
+        self._state_of: dict[str, tuple[str, str]] = {}
+        self._checked: dict[tuple[str, str], str] = {}
+
+    def _file(self, path: Path) -> str:
+        name = self._files.get(path)
+        if name is None:
+            name = self._files[path] = str(path)
+        return name
+
+    def _model(self, raw: str) -> str:
+        model = self._model_of.get(raw)
+        if model is None:
+            stripped = raw.strip()
+            model = self._model_of[raw] = self.models.get(_model_key(stripped), stripped.upper())
+        return model
+
+    def _location(self, raw: str) -> str | None:
+        try:
+            return self._location_of[raw]
+        except KeyError:
+            location = self._location_of[raw] = self.locations.get(raw.strip().upper())
+            return location
 
     def vehicle(self, row: Row, file: Path) -> Vehicle | list[str]:
         """A vehicle record, or the problems of the row (each naming field and value)."""
@@ -112,96 +201,135 @@ class RowParser:
         raw_vin = v.get("vin", "")
         parsed = None
         try:
-            parsed = vins.parse(raw_vin)
+            parsed = vins.validate(raw_vin)
         except vins.VinError as exc:
             problems.append(f"vin: {exc}")
-        if parsed is not None and parsed.wmi not in self.wmis:
-            problems.append(f"vin: manufacturer code {parsed.wmi!r} is not one of this campaign's ({', '.join(sorted(self.wmis))})")
-        model_raw = v.get("model", "").strip()
-        model = self.models.get(_model_key(model_raw), model_raw.upper())
-        if not model_raw:
+        if parsed is not None and parsed[:3] not in self.wmis:
+            problems.append(
+                f"vin: manufacturer code {parsed[:3]!r} is not one of this campaign's ({', '.join(sorted(self.wmis))})"
+            )
+        model = self._model(v.get("model", ""))
+        if not model:
             problems.append("model: empty")
         year_raw = v.get("model_year", "").strip()
         year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
         if year is None:
             problems.append(f"model_year: {year_raw!r} is not a four-digit year")
-        elif parsed is not None and year not in parsed.model_year_candidates():
+        elif parsed is not None and vins.year_code(year) != parsed[9]:
+            candidates = vins.Vin(parsed).model_year_candidates()
             problems.append(
-                f"model_year: {year} does not match VIN position 10 {parsed.year_code!r} "
-                f"(model year {' or '.join(str(y) for y in parsed.model_year_candidates())})"
+                f"model_year: {year} does not match VIN position 10 {parsed[9]!r} "
+                f"(model year {' or '.join(str(y) for y in candidates)})"
             )
         built = parse_date(v.get("production_date", ""))
         if built is None:
             problems.append(f"production_date: {v.get('production_date', '')!r} is not a date (YYYY-MM-DD or M/D/YYYY)")
-        loc_raw = v.get("location", "").strip()
-        location = self.locations.get(loc_raw.upper())
+        location = self._location(v.get("location", ""))
         if location is None:
-            problems.append(f"location: {loc_raw!r} is not a known production location")
+            problems.append(f"location: {v.get('location', '').strip()!r} is not a known production location")
         if problems or parsed is None or year is None or built is None or location is None:
             return problems
-        return Vehicle(parsed.value, model, year, built, location, Source(str(file), row.line))
+        return Vehicle(parsed, model, year, built, location, Source(self._file(file), row.line))
 
     def owner(self, row: Row, file: Path) -> Owner | list[str]:
         """An owner record, or the problems of the row."""
         problems = _shape(row)
-        v = row.values
-        raw_vin = v.get("vin", "")
-        norm_vin = vins.normalise(raw_vin)
+        get = row.values.get
+        raw_vin = get("vin", "")
+        norm_vin = ""
         try:
-            vins.parse(raw_vin)
+            norm_vin = vins.validate(raw_vin)
         except vins.VinError as exc:
             problems.append(f"vin: {exc}")
-        names = tuple(n for n in (_clean(v.get("name", "")), _clean(v.get("name2", ""))) if n)
-        if not _clean(v.get("name", "")):
+        name = _clean(get("name", ""))
+        if not name:
             problems.append("name: empty")
-        street = _clean(v.get("address1", ""))
+        name2 = _clean(get("name2", ""))
+        street = _clean(get("address1", ""))
         if not street:
             problems.append("address1: empty (no street address)")
-        lines = [_clean(v.get("urbanization", "")), street, _clean(v.get("address2", ""))]
-        city = _clean(v.get("city", ""))
+        city = _clean(get("city", ""))
         if not city:
             problems.append("city: empty")
-        state = v.get("state", "").strip().upper()
-        if not state:
-            problems.append("state: empty")
-        elif state not in STATES:
-            problems.append(f"state: {state!r} is not a USPS state or territory code")
-        zip_raw = v.get("zip", "").strip()
-        match = _ZIP.match(zip_raw)
-        zip_code = ""
-        if not zip_raw:
-            problems.append("zip: empty")
-        elif match is None:
-            hint = " (leading zero lost?)" if zip_raw.isdigit() and len(zip_raw) in (3, 4, 8) else ""
-            problems.append(f"zip: {zip_raw!r} is not a ZIP or ZIP+4{hint}")
-        else:
-            zip_code = match[1] + (f"-{match[2]}" if match[2] else "")
-            if state == "PR" and not zip_code.startswith(PR_ZIP_PREFIXES):
-                problems.append(f"zip: {zip_raw!r} is not a Puerto Rico ZIP (006-009)")
-        country = v.get("country", "").strip().upper().replace(".", "")
-        if country not in DOMESTIC:
-            problems.append(f"country: {v.get('country', '').strip()!r} is outside the United States")
-        lang_raw = v.get("language", "").strip().lower()
-        language = LANGUAGES.get(lang_raw, "") if lang_raw else ""
-        if lang_raw and not language:
-            problems.append(f"language: {v.get('language', '').strip()!r} is not available (en, es)")
-        lessor_raw = v.get("lessor", "").strip().lower()
-        if lessor_raw not in TRUE and lessor_raw not in FALSE:
-            problems.append(f"lessor: {v.get('lessor', '').strip()!r} is not yes or no")
+        state_raw = get("state", "")
+        state, problem = self._state(state_raw)
+        if problem:
+            problems.append(problem)
+        zip_code, problem = _zip(get("zip", ""), state)
+        if problem:
+            problems.append(problem)
+        problem = self._simple("country", get("country", ""), _country_problem)
+        if problem:
+            problems.append(problem)
+        lang_raw = get("language", "")
+        language = LANGUAGES.get(lang_raw.strip().lower(), "") if lang_raw else ""
+        if lang_raw.strip() and not language:
+            problems.append(f"language: {lang_raw.strip()!r} is not available (en, es)")
+        lessor_raw = get("lessor", "")
+        lessor = lessor_raw.strip().lower() in TRUE if lessor_raw else False
+        if lessor_raw and not lessor and lessor_raw.strip().lower() not in FALSE:
+            problems.append(f"lessor: {lessor_raw.strip()!r} is not yes or no")
         if problems:
             return problems
+        urbanization = _clean(get("urbanization", ""))
+        apartment = _clean(get("address2", ""))
+        if urbanization or apartment:
+            address: tuple[str, ...] = tuple(line for line in (urbanization, street, apartment) if line)
+        else:
+            address = (street,)
         return Owner(
-            vin=norm_vin,
-            names=names,
-            address=tuple(line for line in lines if line),
-            city=city,
-            state=state,
-            zip=zip_code,
-            language=language,
-            email=v.get("email", "").strip(),
-            lessor=lessor_raw in TRUE,
-            source=Source(str(file), row.line),
+            norm_vin,
+            (name, name2) if name2 else (name,),
+            address,
+            city,
+            state,
+            zip_code,
+            language,
+            get("email", "").strip(),
+            lessor,
+            Source(self._file(file), row.line),
         )
+
+    def _state(self, raw: str) -> tuple[str, str]:
+        """Normalised state code and its problem (empty when valid), cached per raw value."""
+        known = self._state_of.get(raw)
+        if known is None:
+            state = raw.strip().upper()
+            problem = "" if state in STATES else (
+                "state: empty" if not state else f"state: {state!r} is not a USPS state or territory code")
+            known = self._state_of[raw] = (state, problem)
+        return known
+
+    def _simple(self, field: str, raw: str, check: Callable[[str], str]) -> str:
+        key = (field, raw)
+        problem = self._checked.get(key)
+        if problem is None:
+            problem = self._checked[key] = check(raw)
+        return problem
+
+
+def _country_problem(raw: str) -> str:
+    if raw.strip().upper().replace(".", "") in DOMESTIC:
+        return ""
+    return f"country: {raw.strip()!r} is outside the United States"
+
+
+def _zip(raw: str, state: str) -> tuple[str, str]:
+    """Normalised ZIP or ZIP+4 and its problem (empty when valid)."""
+    raw = raw.strip()
+    if len(raw) == 5 and raw.isdigit():
+        zip_code = raw
+    else:
+        match = _ZIP.match(raw)
+        if not raw:
+            return "", "zip: empty"
+        if match is None:
+            hint = " (leading zero lost?)" if raw.isdigit() and len(raw) in (3, 4, 8) else ""
+            return "", f"zip: {raw!r} is not a ZIP or ZIP+4{hint}"
+        zip_code = match[1] + (f"-{match[2]}" if match[2] else "")
+    if state == "PR" and not zip_code.startswith(PR_ZIP_PREFIXES):
+        return zip_code, f"zip: {raw!r} is not a Puerto Rico ZIP (006-009)"
+    return zip_code, ""
 
 
 def _shape(row: Row) -> list[str]:
@@ -213,7 +341,10 @@ def _shape(row: Row) -> list[str]:
 
 
 def _clean(value: str) -> str:
-    return " ".join(value.split())
+    """Surrounding and repeated white space removed."""
+    if "  " in value or value[:1].isspace() or value[-1:].isspace() or "\t" in value:
+        return " ".join(value.split())
+    return value
 
 
 def parse_date(raw: str) -> date | None:

@@ -99,4 +99,3 @@ def template_errors(what: str) -> Iterator[None]:
         if frame is None:
             raise
         raise TemplateError(f"{frame[0]}, line {frame[1]}: {type(exc).__name__}: {exc}") from None
-

@@ -1,0 +1,207 @@
+"""What ``letters check`` and ``letters lookup`` report, built from the records and chart."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+
+from letters import paths
+from letters import vin as vins
+from letters.campaign import Campaign, load_campaign
+from letters.eligibility import Chart
+from letters.errors import InputError, UsageError
+from letters.records import Reconciliation, outcome_names, reconcile
+from letters.records.csvio import read_rows
+from letters.records.model import Vehicle
+from letters.records.parse import VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
+
+
+def human_month(d: date | None, locale: str = "en_US") -> str:
+    """ "December 2022", through Babel."""
+    return format_date(d, "MMMM y", locale=locale) if d else ""
+
+
+REJECTS_HEADER = ["source_file", "line", "record", "vin", "outcome", "reason"]
+
+
+def default_lists(code: str) -> tuple[Path, Path]:
+    """The bundled vehicle and owner files of campaign ``code`` (mailing_lists/CODE/)."""
+    folder = paths.mailing_lists_dir() / code
+    found = []
+    for kind in ("vehicles", "owners"):
+        matches = sorted(folder.glob(f"*{kind}*.csv"))
+        if len(matches) != 1:
+            raise UsageError(
+                f"expected one *{kind}*.csv in {folder}, found {len(matches)}; "
+                f"give --vehicles and --owners (or run 'letters sample-data {code} -o {folder}')"
+            )
+        found.append(matches[0])
+    return found[0], found[1]
+
+
+def resolve_lists(code: str, vehicles: Path | None, owners: Path | None) -> tuple[Path, Path]:
+    """Both files as given, or the bundled ones when neither is."""
+    if vehicles is None and owners is None:
+        return default_lists(code)
+    if vehicles is None or owners is None:
+        raise UsageError("give both --vehicles and --owners, or neither to use the bundled lists")
+    return vehicles, owners
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The reconciliation of one run of ``letters check``."""
+
+    campaign: Campaign
+    reconciliation: Reconciliation
+    rejects: Path | None
+
+    def as_json(self) -> dict[str, Any]:
+        rec = self.reconciliation
+        names = outcome_names(self.campaign)
+        return {
+            "campaign": self.campaign.code,
+            "as_of": rec.as_of.isoformat(),
+            "files": list(rec.files),
+            "records_read": rec.records_read,
+            "outcomes": {name: rec.outcomes.get(name, 0) for name in names},
+            "letters": len(rec.pieces),
+            "letters_available": sum(1 for p in rec.pieces if p.available),
+            "phases": [
+                {
+                    "phase": p.number,
+                    "covered": rec.covered.get(p.number, 0),
+                    "mailable": rec.outcomes.get(f"mailable_phase_{p.number}", 0),
+                    "pending": rec.outcomes.get(f"pending_phase_{p.number}", 0),
+                    "campaign_approx": p.vehicles,
+                    "available": p.available(rec.as_of),
+                }
+                for p in self.campaign.phases
+            ],
+            "not_covered_reasons": dict(rec.not_covered_reasons.most_common()),
+            "rejects_file": str(self.rejects) if self.rejects else None,
+        }
+
+
+def check_records(
+    code: str, vehicles: Path | None, owners: Path | None, as_of: date | None, rejects: Path | None
+) -> CheckReport:
+    """``letters check``: reconcile the files; write every unmailed record to ``rejects``."""
+    campaign = load_campaign(code).campaign
+    vpath, opath = resolve_lists(code, vehicles, owners)
+    rec = reconcile(campaign, vpath, opath, as_of or campaign.revision.date)
+    if rejects is not None:
+        write_rejects(rec, rejects)
+    return CheckReport(campaign, rec, rejects)
+
+
+def write_rejects(rec: Reconciliation, target: Path) -> None:
+    """One CSV row per record that is not part of a letter, with its reason."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REJECTS_HEADER)
+        for r in rec.reported:
+            writer.writerow([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason])
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What a dealer's VIN lookup shows."""
+
+    vin: str
+    """The VIN looked up."""
+    covered: bool
+    """Covered by the campaign."""
+    reason: str
+    """Why not covered (empty when covered)."""
+    vehicle: Vehicle | None
+    """The vehicle record, when there is one."""
+    phase: int | None
+    """Phase of a covered vehicle."""
+    available: bool
+    """Remedy available as of the date."""
+    estimate: date | None
+    """Estimated announcement month while not available."""
+    mailing: date | None
+    """Owner letter mailing month of the phase."""
+
+    def describe(self) -> str:
+        """One line for a person."""
+        v = self.vehicle
+        if not self.covered or v is None:
+            return f"{self.vin}: not covered: {self.reason}"
+        timing = "remedy available" if self.available else f"remedy estimated {human_month(self.estimate)}"
+        mailing = f"; owner letter mailing {human_month(self.mailing)}" if self.mailing else ""
+        return (
+            f"{self.vin}: covered: {v.model_year} {v.model} built {human_month(v.production_date)} "
+            f"in {v.location}; phase {self.phase}; {timing}{mailing}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        v = self.vehicle
+        return {
+            "vin": self.vin,
+            "covered": self.covered,
+            "reason": self.reason or None,
+            "model": v.model if v else None,
+            "model_year": v.model_year if v else None,
+            "location": v.location if v else None,
+            "production_month": v.production_date.strftime("%Y-%m") if v else None,
+            "phase": self.phase,
+            "remedy_available": self.available if self.covered else None,
+            "estimated_announcement": self.estimate.strftime("%Y-%m") if self.estimate else None,
+            "owner_letter_mailing": self.mailing.strftime("%Y-%m") if self.mailing else None,
+        }
+
+
+def find_vehicles(campaign: Campaign, vehicles: Path, wanted: set[str]) -> dict[str, Vehicle]:
+    """Valid vehicle records of the ``wanted`` VINs in ``vehicles`` (first valid row wins)."""
+    parser = RowParser(campaign)
+    found: dict[str, Vehicle] = {}
+    for row in read_rows(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED):
+        if vins.normalise(row.values.get("vin", "")) in wanted:
+            result = parser.vehicle(row, vehicles)
+            if isinstance(result, Vehicle) and result.vin not in found:
+                found[result.vin] = result
+    return found
+
+
+def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: date | None) -> list[LookupResult]:
+    """``letters lookup``: coverage, phase and timing of each VIN; an invalid VIN is an error."""
+    campaign = load_campaign(code).campaign
+    bad = []
+    parsed = []
+    for raw in raw_vins:
+        try:
+            parsed.append(vins.parse(raw).value)
+        except vins.VinError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise InputError("\n".join(bad))
+    vpath = vehicles or default_lists(code)[0]
+    found = find_vehicles(campaign, vpath, set(parsed))
+    chart = Chart(campaign)
+    when = as_of or campaign.revision.date
+    results = []
+    for value in parsed:
+        vehicle = found.get(value)
+        if vehicle is None:
+            results.append(
+                LookupResult(value, False, f"no vehicle record for this VIN in {vpath}", None, None, False, None, None)
+            )
+            continue
+        verdict = chart.assess(vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date)
+        if not verdict.covered or verdict.phase is None:
+            results.append(LookupResult(value, False, verdict.reason, vehicle, None, False, None, None))
+            continue
+        status = chart.status(verdict.phase, when)
+        results.append(
+            LookupResult(value, True, "", vehicle, verdict.phase, status.available, status.estimate, status.mailing)
+        )
+    return results

@@ -1,0 +1,77 @@
+"""CSV input: encodings, BOM, header spelling, malformed files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from letters.errors import InputError
+from letters.records.csvio import header_key, read_rows
+from letters.records.parse import VEHICLE_COLUMNS, VEHICLE_REQUIRED
+
+ROW = "JTJGKCEZ4PJ100001,NX,2023,2023-03-15,Japan\n"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    return [r.values for r in read_rows(path, VEHICLE_COLUMNS, VEHICLE_REQUIRED)]
+
+
+@pytest.mark.parametrize(
+    "header", ["VIN,Model,Model Year,Production Date,Location", " vin , MODEL , model-year , Prod Date , PLANT "]
+)
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_bom_and_tolerant_headers(tmp_path: Path, header: str, bom: bytes) -> None:
+    path = tmp_path / "v.csv"
+    path.write_bytes(bom + (header + "\n" + ROW).encode())
+    assert rows(path) == [
+        {
+            "vin": "JTJGKCEZ4PJ100001",
+            "model": "NX",
+            "model_year": "2023",
+            "production_date": "2023-03-15",
+            "location": "Japan",
+        }
+    ]
+
+
+def test_other_encoding_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_bytes(
+        ("VIN,Model,Model Year,Production Date,Location\n" + ROW + "JTJ,Se\u00f1or,2023,2023-01-01,Japan\n").encode(
+            "latin-1"
+        )
+    )
+    with pytest.raises(InputError, match=r"v.csv, line 3: not UTF-8"):
+        rows(path)
+
+
+def test_missing_column_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("VIN,Model,Production Date,Location\n")
+    with pytest.raises(InputError, match=r"line 1: missing column\(s\) model_year"):
+        rows(path)
+
+
+def test_malformed_quote_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("VIN,Model,Model Year,Production Date,Location\n" + ROW + 'X,"NX\n')
+    with pytest.raises(InputError, match=r"v.csv, line \d+: malformed CSV"):
+        rows(path)
+
+
+def test_wrong_field_count_is_kept_for_the_caller(tmp_path: Path) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text("VIN,Model,Model Year,Production Date,Location\n" + ROW.strip() + ",extra\n")
+    (row,) = list(read_rows(path, VEHICLE_COLUMNS, VEHICLE_REQUIRED))
+    assert row.extra == 1 and row.line == 2
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot open"):
+        rows(tmp_path / "absent.csv")
+
+
+def test_header_key() -> None:
+    assert header_key("  Model-Year ") == "model_year"
+    assert header_key("ZIP Code") == "zip_code"

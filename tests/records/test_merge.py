@@ -1,0 +1,243 @@
+"""Reconciliation: every row of both files ends in exactly one outcome, for a stated reason."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from letters.campaign import LoadedCampaign
+from letters.records import Reconciliation, reconcile
+from letters.sample import OWNER_HEADER, VEHICLE_HEADER, generate
+from letters.vin import with_check_digit
+
+AS_OF = date(2024, 1, 31)
+V = with_check_digit("JTJGKCEZ0PJ100001")  # NX built in Japan, model year 2023
+V2 = with_check_digit("JTJGKCEZ0PJ100002")
+V3 = with_check_digit("JTJGKCEZ0PJ100003")
+V24 = with_check_digit("JTJGKCEZ0RJ100004")  # model year 2024
+
+
+def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def vehicle(
+    vin: str = V, built: str = "2023-03-15", model: str = "NX", year: str = "2023", loc: str = "Japan"
+) -> list[str]:
+    return [vin, model, year, built, loc]
+
+
+def owner(
+    vin: str = V,
+    name: str = "Ana O'Neil",
+    street: str = "12 Elm St",
+    city: str = "Austin",
+    state: str = "TX",
+    zip_code: str = "73301",
+    lessor: str = "",
+    urb: str = "",
+) -> list[str]:
+    return [vin, name, "", urb, street, "", city, state, zip_code, "US", "", "", lessor]
+
+
+def run(tmp_path: Path, campaign: LoadedCampaign, vehicles: list[list[str]], owners: list[list[str]]) -> Reconciliation:
+    vpath = write(tmp_path / "vehicles.csv", VEHICLE_HEADER, vehicles)
+    opath = write(tmp_path / "owners.csv", OWNER_HEADER, owners)
+    return reconcile(campaign.campaign, vpath, opath, AS_OF)
+
+
+def assert_accounted(rec: Reconciliation, vehicle_rows: int, owner_rows: int) -> None:
+    """Each row's (file, line) appears exactly once among letters and reported records."""
+    assert rec.records_read == vehicle_rows + owner_rows
+    assert sum(rec.outcomes.values()) == rec.records_read
+    seen = Counter()
+    for piece in rec.pieces:
+        seen[(piece.vehicle.source.file, piece.vehicle.source.line)] += 1
+        for src in piece.owner_sources:
+            seen[(src.file, src.line)] += 1
+    for r in rec.reported:
+        seen[(r.source.file, r.source.line)] += 1
+    assert len(seen) == rec.records_read
+    assert set(seen.values()) == {1}
+
+
+def test_clean_pair_becomes_one_letter(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [owner()])
+    assert rec.outcomes == Counter({"mailable_phase_4": 1, "addressee": 1})
+    assert rec.pieces[0].owner.names == ("Ana O'Neil",)
+    assert_accounted(rec, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("vehicles", "owners", "expected"),
+    [
+        ([vehicle()], [], {"no_owner": 1}),
+        ([], [owner()], {"owner_without_vehicle": 1}),
+        ([vehicle(), vehicle()], [owner()], {"mailable_phase_4": 1, "duplicate_vehicle": 1, "addressee": 1}),
+        ([vehicle(), vehicle(built="2023-03-16")], [owner()], {"conflicting_vehicle": 2, "owner_not_mailed": 1}),
+        ([vehicle()], [owner(), owner()], {"mailable_phase_4": 1, "addressee": 1, "duplicate_owner": 1}),
+        ([vehicle()], [owner(), owner(name="Bo Li")], {"mailable_phase_4": 1, "addressee": 1, "co_owner": 1}),
+        (
+            [vehicle()],
+            [owner(), owner(name="Bo Li", street="9 Oak Rd")],
+            {"mailable_phase_4": 1, "addressee": 1, "other_owner": 1},
+        ),
+        ([vehicle(), vehicle(V2)], [owner(), owner(V2)], {"mailable_phase_4": 2, "addressee": 2}),
+        ([vehicle(built="2021-01-01")], [owner()], {"not_covered": 1, "owner_not_mailed": 1}),
+        ([vehicle(built="2024-02-01", year="2024", vin=V24)], [owner(V24)], {"pending_phase_7": 1, "addressee": 1}),
+        ([vehicle(V3[:-1] + "4")], [owner(V3)], {"rejected_vehicle": 1, "owner_without_vehicle": 1}),
+        ([vehicle(V3, year="2020")], [owner(V3)], {"rejected_vehicle": 1, "owner_not_mailed": 1}),
+        ([vehicle()], [owner(zip_code="7330")], {"no_owner": 1, "rejected_owner": 1}),
+    ],
+    ids=[
+        "vehicle-without-owner",
+        "owner-without-vehicle",
+        "identical-duplicate-vehicle",
+        "conflicting-vehicles",
+        "identical-duplicate-owner",
+        "co-owner-same-address",
+        "second-owner-elsewhere",
+        "one-owner-two-vins",
+        "not-covered",
+        "pending-phase",
+        "vin-typo",
+        "rejected-vehicle",
+        "rejected-owner",
+    ],
+)
+def test_merge_rules(
+    tmp_path: Path, loaded: LoadedCampaign, vehicles: list[list[str]], owners: list[list[str]], expected: dict[str, int]
+) -> None:
+    rec = run(tmp_path, loaded, vehicles, owners)
+    assert dict(rec.outcomes) == expected
+    assert_accounted(rec, len(vehicles), len(owners))
+
+
+def test_lessee_preferred_over_lessor(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [owner(name="Lease Corp", lessor="Y", street="1 Bank Plz"), owner()])
+    assert rec.pieces[0].owner.names == ("Ana O'Neil",)
+    assert rec.outcomes["other_owner"] == 1
+
+
+def test_lessor_alone_gets_the_letter(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [owner(name="Lease Corp", lessor="yes")])
+    assert rec.pieces[0].owner.lessor and rec.pieces[0].owner.names == ("Lease Corp",)
+
+
+def test_puerto_rico_flagged_and_urbanization_kept(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(
+        tmp_path, loaded, [vehicle()], [owner(state="PR", zip_code="00907", city="San Juan", urb="URB EL VEDADO")]
+    )
+    piece = rec.pieces[0]
+    assert piece.owner.puerto_rico
+    assert piece.owner.envelope_lines() == ("Ana O'Neil", "URB EL VEDADO", "12 Elm St", "San Juan PR 00907")
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (owner(street=""), "address1: empty"),
+        (owner(city=""), "city: empty"),
+        (owner(state="XX"), "state: 'XX' is not a USPS state"),
+        (owner(zip_code="7330"), "zip: '7330' is not a ZIP or ZIP+4 (leading zero lost?)"),
+        (owner(zip_code="ABCDE"), "zip: 'ABCDE'"),
+        (owner(state="PR", zip_code="73301"), "not a Puerto Rico ZIP"),
+        (owner(name=""), "name: empty"),
+    ],
+)
+def test_address_problems_name_field_and_value(
+    tmp_path: Path, loaded: LoadedCampaign, row: list[str], reason: str
+) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [row])
+    rejected = [r for r in rec.reported if r.outcome == "rejected_owner"]
+    assert len(rejected) == 1 and reason in rejected[0].reason
+    assert rejected[0].source.line == 2 and rejected[0].source.file.endswith("owners.csv")
+
+
+def test_zip_plus_four_normalised(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [owner(zip_code="733011234")])
+    assert rec.pieces[0].owner.zip == "73301-1234"
+
+
+def test_generated_data_with_errors_reconciles_exactly(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    files = generate(loaded.campaign, tmp_path, 2000, seed=5, with_errors=True)
+    rec = reconcile(loaded.campaign, files.vehicles, files.owners, AS_OF)
+    assert_accounted(rec, files.vehicle_rows, files.owner_rows)
+    assert rec.outcomes["duplicate_vehicle"] >= files.defects["duplicate_vehicle"] - 1
+    assert rec.outcomes["conflicting_vehicle"] >= files.defects["conflicting_vehicle"]
+    assert rec.outcomes["rejected_vehicle"] >= files.defects["bad_check_digit"]
+
+
+_VEHICLE_DEFECTS = st.sampled_from(["keep", "keep", "drop", "dup", "conflict", "bad_vin", "bad_date", "old"])
+_OWNER_DEFECTS = st.sampled_from(["keep", "keep", "drop", "dup", "co", "other", "bad_zip", "orphan"])
+
+
+@pytest.fixture(scope="module")
+def base_rows(
+    loaded: LoadedCampaign, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[list[str]], list[list[str]]]:
+    files = generate(loaded.campaign, tmp_path_factory.mktemp("base"), 25, seed=11)
+    read = lambda p: list(csv.reader(p.open(encoding="utf-8")))[1:]  # noqa: E731
+    return read(files.vehicles), read(files.owners)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_record_lost_or_counted_twice(
+    loaded: LoadedCampaign, base_rows: tuple[list[list[str]], list[list[str]]], data: st.DataObject
+) -> None:
+    base_vehicles, base_owners = base_rows
+    vehicles: list[list[str]] = []
+    for row in base_vehicles:
+        action = data.draw(_VEHICLE_DEFECTS)
+        if action == "drop":
+            continue
+        row = list(row)
+        if action == "bad_vin":
+            row[0] = row[0][:8] + ("0" if row[0][8] != "0" else "1") + row[0][9:]
+        elif action == "bad_date":
+            row[3] = "not a date"
+        elif action == "old":
+            row[3] = "2020-01-01"
+        vehicles.append(row)
+        if action == "dup":
+            vehicles.append(list(row))
+        elif action == "conflict":
+            vehicles.append([*row[:3], "2023-01-02" if row[3] != "2023-01-02" else "2023-01-03", row[4]])
+    owners: list[list[str]] = []
+    for row in base_owners:
+        action = data.draw(_OWNER_DEFECTS)
+        if action == "drop":
+            continue
+        row = list(row)
+        if action == "bad_zip":
+            row[8] = "1"
+        elif action == "orphan":
+            row[0] = V
+        owners.append(row)
+        if action == "dup":
+            owners.append(list(row))
+        elif action == "co":
+            owners.append([row[0], "Second Person", *row[2:]])
+        elif action == "other":
+            owners.append(
+                [row[0], "Other Person", "", "", "1 Elsewhere Ave", "", "Reno", "NV", "89501", "US", "", "", ""]
+            )
+    order = data.draw(st.permutations(range(len(owners))))
+    owners = [owners[i] for i in order]
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = run(Path(tmp), loaded, vehicles, owners)
+        assert_accounted(rec, len(vehicles), len(owners))
+        assert len(rec.pieces) == sum(v for k, v in rec.outcomes.items() if k.startswith(("mailable", "pending")))
+        assert len({p.vehicle.vin for p in rec.pieces}) == len(rec.pieces)
