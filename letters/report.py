@@ -166,7 +166,7 @@ def find_vehicles(campaign: Campaign, vehicles: Path, wanted: set[str]) -> dict[
     found: dict[str, Vehicle] = {}
     for row in read_rows(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED):
         if vins.normalise(row.values.get("vin", "")) in wanted:
-            result = parser.vehicle(row, vehicles)
+            result = parser.vehicle(row, str(vehicles))
             if isinstance(result, Vehicle) and result.vin not in found:
                 found[result.vin] = result
     return found

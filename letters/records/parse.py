@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date, datetime
-from pathlib import Path
 
 from letters import vin as vins
 from letters.campaign import Campaign
@@ -170,15 +169,8 @@ class RowParser:
         # a file of 200,000 rows: validate each distinct value once.
         self._model_of: dict[str, str] = {}
         self._location_of: dict[str, str | None] = {}
-        self._files: dict[Path, str] = {}
         self._state_of: dict[str, tuple[str, str]] = {}
         self._checked: dict[tuple[str, str], str] = {}
-
-    def _file(self, path: Path) -> str:
-        name = self._files.get(path)
-        if name is None:
-            name = self._files[path] = str(path)
-        return name
 
     def _model(self, raw: str) -> str:
         model = self._model_of.get(raw)
@@ -194,7 +186,7 @@ class RowParser:
             location = self._location_of[raw] = self.locations.get(raw.strip().upper())
             return location
 
-    def vehicle(self, row: Row, file: Path) -> Vehicle | list[str]:
+    def vehicle(self, row: Row, file: str) -> Vehicle | list[str]:
         """A vehicle record, or the problems of the row (each naming field and value)."""
         problems = _shape(row)
         v = row.values
@@ -229,18 +221,23 @@ class RowParser:
             problems.append(f"location: {v.get('location', '').strip()!r} is not a known production location")
         if problems or parsed is None or year is None or built is None or location is None:
             return problems
-        return Vehicle(parsed, model, year, built, location, Source(self._file(file), row.line))
+        return Vehicle(parsed, model, year, built, location, Source(file, row.line))
 
-    def owner(self, row: Row, file: Path) -> Owner | list[str]:
-        """An owner record, or the problems of the row."""
+    def owner(self, row: Row, file: str, known_vins: Container[str] = ()) -> Owner | list[str]:
+        """An owner record, or the problems of the row.
+
+        ``known_vins`` holds VINs already validated (the vehicle file's): an owner row
+        naming one of them skips the check digit arithmetic.
+        """
         problems = _shape(row)
         get = row.values.get
         raw_vin = get("vin", "")
-        norm_vin = ""
-        try:
-            norm_vin = vins.validate(raw_vin)
-        except vins.VinError as exc:
-            problems.append(f"vin: {exc}")
+        norm_vin = raw_vin if raw_vin in known_vins else ""
+        if not norm_vin:
+            try:
+                norm_vin = vins.validate(raw_vin)
+            except vins.VinError as exc:
+                problems.append(f"vin: {exc}")
         name = _clean(get("name", ""))
         if not name:
             problems.append("name: empty")
@@ -287,7 +284,7 @@ class RowParser:
             language,
             get("email", "").strip(),
             lessor,
-            Source(self._file(file), row.line),
+            Source(file, row.line),
         )
 
     def _state(self, raw: str) -> tuple[str, str]:
@@ -295,8 +292,11 @@ class RowParser:
         known = self._state_of.get(raw)
         if known is None:
             state = raw.strip().upper()
-            problem = "" if state in STATES else (
-                "state: empty" if not state else f"state: {state!r} is not a USPS state or territory code")
+            problem = (
+                ""
+                if state in STATES
+                else ("state: empty" if not state else f"state: {state!r} is not a USPS state or territory code")
+            )
             known = self._state_of[raw] = (state, problem)
         return known
 
@@ -342,9 +342,9 @@ def _shape(row: Row) -> list[str]:
 
 def _clean(value: str) -> str:
     """Surrounding and repeated white space removed."""
-    if "  " in value or value[:1].isspace() or value[-1:].isspace() or "\t" in value:
-        return " ".join(value.split())
-    return value
+    if not value or (value[0] != " " and value[-1] != " " and "  " not in value and "\t" not in value):
+        return value
+    return " ".join(value.split())
 
 
 def parse_date(raw: str) -> date | None:
