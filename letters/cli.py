@@ -7,6 +7,8 @@ message and exit code here and nowhere else.
 from __future__ import annotations
 
 import json
+import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -225,6 +227,155 @@ def sample_data(campaign: str, count: int, seed: int, with_errors: bool, output:
     click.echo(f"wrote {files.vehicles} ({files.vehicle_rows:,} rows) and {files.owners} ({files.owner_rows:,} rows)")
     for kind, n in files.defects.items():
         click.echo(f"  defect {kind}: {n}")
+
+
+def _phases(value: str) -> tuple[int, ...]:
+    try:
+        phases = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a phase number or a list like 4,5") from None
+    if not phases:
+        raise click.BadParameter("give at least one phase")
+    return phases
+
+
+class _Progress:
+    """A progress bar per run (letters done, letters/s, ETA) on a terminal; silent otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+        self.started = 0.0
+        self.first = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None or self.bar.length != total or done < self.bar.pos:
+            self.close()
+            self.bar = click.progressbar(
+                length=total, label="letters", show_pos=True, show_eta=True, file=sys.stderr,
+                item_show_func=lambda _: self._rate(),
+            )  # fmt: skip
+            self.bar.__enter__()
+            self.started, self.first = time.monotonic(), done
+        self.bar.update(done - self.bar.pos, done)
+
+    def _rate(self) -> str:
+        elapsed = time.monotonic() - self.started
+        if not self.bar or elapsed <= 0:
+            return ""
+        return f"{(self.bar.pos - self.first) / elapsed:.0f} letters/s"
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _mail_options(f: F) -> F:
+    f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+    f = click.option("--simplex", is_flag=True, help="Do not pad letters to an even page count.")(f)
+    f = click.option(
+        "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
+    )(f)
+    f = click.option(
+        "--ledger",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Mailing ledger (default: output/ledger.sqlite).",
+    )(f)
+    f = click.option("--workers", type=click.IntRange(1), help="Processes rendering batches (default: CPU count).")(f)
+    f = click.option(
+        "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Letters per batch PDF."
+    )(f)
+    f = click.option(
+        "--as-of", type=DATE, help="Mailing date: phases available then are mailed; letters carry it (default: today)."
+    )(f)
+    return f
+
+
+def _report_mail(report: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+        return
+    for note in report.notes:
+        click.echo(note)
+    for r in report.runs:
+        job = r.job
+        click.echo(
+            f"phase {job['phase']}: {job['letters']:,} letters, {job['pages']:,} pages, {job['sheets']:,} sheets "
+            f"in {len(job['files'])} batch file(s) -> {r.folder}"
+        )
+
+
+@cli.command("mail")
+@click.argument("campaign")
+@click.option("--phase", "phase_list", required=True, help="Phase(s) to mail: N or N,N,...")
+@_files_options
+@_mail_options
+@json_option
+def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
+                 batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
+                 quiet: bool, as_json: bool) -> None:  # fmt: skip
+    """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
+    from letters.mail import MailOptions, mail
+
+    options = MailOptions(
+        _phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex
+    )
+    progress = _Progress(quiet or as_json)
+    try:
+        report = mail(campaign, options, progress)
+    finally:
+        progress.close()
+    _report_mail(report, as_json)
+
+
+@cli.command("remail")
+@click.argument("campaign")
+@click.argument("vins", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the letters are mailed again (recorded in the ledger).")
+@_files_options
+@_mail_options
+@json_option
+def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
+                   as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
+                   output: Path | None, simplex: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
+    """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
+    from letters.mail import MailOptions, remail
+
+    options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex)
+    progress = _Progress(quiet or as_json)
+    try:
+        report = remail(campaign, list(vins), reason, options, progress)
+    finally:
+        progress.close()
+    _report_mail(report, as_json)
+
+
+@cli.command("status")
+@click.argument("campaign")
+@click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path), help="Mailing ledger (default: output/ledger.sqlite)."
+)
+@_files_options
+@as_of_option
+@json_option
+def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, owners: Path | None,
+                   as_of: date | None, as_json: bool) -> None:  # fmt: skip
+    """Per phase: letters eligible, mailed, pending and remailed."""
+    from letters.mail import status
+
+    rows = status(campaign, ledger, vehicles, owners, as_of)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo("phase  available  eligible    mailed   pending  remailed")
+    for r in rows:
+        click.echo(
+            f"{r['phase']:>5}  {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}{r['mailed']:>10,}"
+            f"{r['pending']:>10,}{r['remailed']:>10,}"
+        )
 
 
 def main() -> None:

@@ -91,6 +91,10 @@ class RenderOptions:
     """Language of owner-facing text."""
     letter: Letter = field(default_factory=Letter)
     """Owner letter fields."""
+    letters: tuple[Letter, ...] = ()
+    """Several owner letters in one document (a mailing chunk); overrides ``letter``."""
+    mailing: bool = False
+    """Rendering for a mailing: a bookmark per letter instead of one per document."""
     vehicle: VehiclePrefill = field(default_factory=VehiclePrefill)
     """Disclosure form prefill."""
 
@@ -125,7 +129,8 @@ class Renderer:
             doc=spec,
             as_of=options.as_of or c.revision.date,
             phase=c.phase,
-            letter=options.letter,
+            letters=options.letters or (options.letter,),
+            mailing=options.mailing,
             vehicle=options.vehicle,
         )
         text = prose_renderer(self.env, ctx, f"{self.loaded.folder / 'campaign.toml'}")

@@ -59,9 +59,9 @@ def test_owner_data_is_escaped_not_evaluated(tmp_path: Path) -> None:
     target = tmp_path / "letter.pdf"
     render_one(load_campaign("23LJ01"), "owner-letter", target, RenderOptions(letter=letter))
     text = _text(target)
-    assert "<B>ANA</B> & CO" in text  # the address block is upper-cased for the envelope
-    assert "{{ 7*7 }} MAIN ST" in text
-    assert "49 MAIN" not in text
+    assert "<b>Ana</b> & Co" in text
+    assert "{{ 7*7 }} Main St" in text
+    assert "49 Main" not in text
 
 
 class _Counter(http.server.BaseHTTPRequestHandler):

@@ -1,0 +1,75 @@
+"""Batch stage: which letters a phase mailing sends, in what order, in which batch file.
+
+Selection: owners of covered vehicles in the chosen phase whose remedy is available as of
+the mailing date, minus VINs the ledger already holds for the campaign. Presort: ZIP, then
+name. Batches: ``size`` letters each, never splitting a letter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from letters.records import Owner, Piece
+
+# USPS Publication 28: upper case, no punctuation. Only the ZIP+4 hyphen survives, and it
+# is added back by ``last_line``.
+_PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def usps_line(text: str) -> str:
+    """One address line in USPS form: upper case, punctuation removed, spaces collapsed."""
+    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'’." else " ", unicodedata.normalize("NFC", text))
+    return " ".join(cleaned.upper().split())
+
+
+def envelope_lines(owner: Owner) -> tuple[str, ...]:
+    """The address block, top to bottom, in USPS form (the ZIP+4 hyphen kept)."""
+    body = [usps_line(line) for line in (*owner.names, *owner.address)]
+    return (*[line for line in body if line], f"{usps_line(owner.city)} {owner.state} {owner.zip}")
+
+
+def language_of(owner: Owner, pr_language: str = "en") -> str:
+    """Language of an owner's letter: an explicit choice wins, then Puerto Rico's default."""
+    if owner.language:
+        return owner.language
+    return pr_language if owner.puerto_rico else "en"
+
+
+def presort_key(piece: Piece) -> tuple[str, str, str]:
+    """ZIP (5 then +4), then addressee name, then VIN for a stable order."""
+    return (piece.owner.zip, usps_line(piece.owner.names[0]), piece.vehicle.vin)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a phase mailing will send."""
+
+    phase: int
+    """Phase."""
+    pieces: tuple[Piece, ...]
+    """Letters to send, presorted."""
+    already_mailed: int
+    """Eligible VINs the ledger already holds."""
+    eligible: int
+    """Eligible VINs in the records for the phase."""
+
+
+def select(pieces: Iterable[Piece], phase: int, reserved: set[str]) -> Selection:
+    """Available pieces of ``phase`` not yet in the ledger, presorted."""
+    eligible = [p for p in pieces if p.phase == phase and p.available]
+    fresh = [p for p in eligible if p.vehicle.vin not in reserved]
+    fresh.sort(key=presort_key)
+    return Selection(phase, tuple(fresh), len(eligible) - len(fresh), len(eligible))
+
+
+def split(items: Sequence[Piece], size: int) -> list[Sequence[Piece]]:
+    """Consecutive batches of at most ``size`` letters."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def piece_id(campaign: str, phase: int, batch: int, seq: int) -> str:
+    """campaign-phase-batch-sequence, e.g. 23LJ01-5-0001-000042."""
+    return f"{campaign}-{phase}-{batch:04d}-{seq:06d}"

@@ -1,0 +1,310 @@
+"""The mailing ledger: an SQLite record of every piece, so nothing is mailed twice or forgotten.
+
+A run first *plans* its batches (their pieces are reserved in one transaction), then marks
+each batch *done* only after its PDF is durable on disk. A run killed at any moment leaves
+planned batches behind; the next run of the campaign finishes them before anything else,
+so every letter ends up in exactly one finished batch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from letters.errors import InputError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id     TEXT PRIMARY KEY,
+    campaign   TEXT NOT NULL,
+    phase      INTEGER NOT NULL,
+    revision   TEXT NOT NULL,
+    as_of      TEXT NOT NULL,
+    kind       TEXT NOT NULL,          -- 'mail' or 'remail'
+    reason     TEXT NOT NULL DEFAULT '',
+    folder     TEXT NOT NULL,
+    settings   TEXT NOT NULL,          -- JSON: letter date, duplex, renderer, batch size
+    summary    TEXT NOT NULL,          -- JSON: the reconciliation the run was planned from
+    started    TEXT NOT NULL,
+    finished   TEXT
+);
+CREATE TABLE IF NOT EXISTS batches (
+    campaign   TEXT NOT NULL,
+    phase      INTEGER NOT NULL,
+    batch      INTEGER NOT NULL,
+    run_id     TEXT NOT NULL REFERENCES runs(run_id),
+    file       TEXT NOT NULL,
+    status     TEXT NOT NULL,          -- 'planned' or 'done'
+    sha256     TEXT,
+    pages      INTEGER,
+    finished   TEXT,
+    PRIMARY KEY (campaign, phase, batch)
+);
+CREATE TABLE IF NOT EXISTS pieces (
+    piece_id   TEXT PRIMARY KEY,
+    vin        TEXT NOT NULL,
+    campaign   TEXT NOT NULL,
+    phase      INTEGER NOT NULL,
+    revision   TEXT NOT NULL,
+    run_id     TEXT NOT NULL REFERENCES runs(run_id),
+    batch      INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    language   TEXT NOT NULL,
+    zip        TEXT NOT NULL,
+    address    TEXT NOT NULL,          -- envelope lines, newline-separated, as printed
+    remail     TEXT NOT NULL DEFAULT '',  -- reason, for remailed pieces
+    first_page INTEGER,
+    last_page  INTEGER,
+    pages      INTEGER,
+    sheets     INTEGER,
+    sha256     TEXT,
+    created    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pieces_vin ON pieces (campaign, vin);
+CREATE INDEX IF NOT EXISTS pieces_batch ON pieces (campaign, phase, batch);
+"""
+
+
+def now() -> str:
+    """UTC time stamp for ledger rows."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A mailing run as the ledger records it."""
+
+    run_id: str
+    """Unique run ID (also the output folder name)."""
+    campaign: str
+    """Campaign code."""
+    phase: int
+    """Phase mailed."""
+    revision: str
+    """Campaign revision date, ISO."""
+    as_of: str
+    """Date the run was judged as of, ISO (also the letter date)."""
+    kind: str
+    """"mail" or "remail"."""
+    reason: str
+    """Why pieces were remailed; empty for first mailings."""
+    folder: str
+    """Output folder of the run."""
+    settings: dict[str, object]
+    """How to render: duplex, renderer, batch size."""
+    summary: dict[str, object]
+    """Reconciliation the run was planned from: records_read and outcomes."""
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> RunInfo:
+        return cls(
+            row["run_id"], row["campaign"], row["phase"], row["revision"], row["as_of"], row["kind"], row["reason"],
+            row["folder"], json.loads(row["settings"]), json.loads(row["summary"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PlannedPiece:
+    """A piece reserved in the ledger."""
+
+    piece_id: str
+    """campaign-phase-batch-sequence."""
+    vin: str
+    """VIN of the letter."""
+    batch: int
+    """Batch number (per campaign and phase, across runs)."""
+    seq: int
+    """Position in the batch, from 1."""
+    language: str
+    """Language of the letter."""
+    address: tuple[str, ...]
+    """Envelope lines as printed."""
+    zip: str
+    """ZIP of the address (presort key)."""
+
+
+@dataclass(frozen=True)
+class PieceResult:
+    """Where a piece landed in its batch file."""
+
+    piece_id: str
+    """The piece."""
+    first_page: int
+    """First page in the batch file, from 1."""
+    last_page: int
+    """Last page, padding included."""
+    sheets: int
+    """Sheets of paper (duplex: pages / 2)."""
+
+
+class Ledger:
+    """One SQLite file, opened per command."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{path}: not a usable ledger database ({exc})") from None
+        self.path = path
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: a crash inside leaves the ledger as it was."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def reserved_vins(self, campaign: str) -> set[str]:
+        """VINs with a piece for ``campaign``, planned or done (first mailings only)."""
+        rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND remail = ''", (campaign,))
+        return {vin for (vin,) in rows}
+
+    def next_batch(self, campaign: str, phase: int) -> int:
+        (last,) = self.db.execute(
+            "SELECT COALESCE(MAX(batch), 0) FROM batches WHERE campaign = ? AND phase = ?", (campaign, phase)
+        ).fetchone()
+        return int(last) + 1
+
+    def plan(
+        self,
+        run: RunInfo,
+        batches: Iterable[tuple[int, str, list[PlannedPiece]]],
+    ) -> None:
+        """Record a run and reserve its batches and pieces, all in one transaction."""
+        stamp = now()
+        campaign, phase, revision, run_id, remail = run.campaign, run.phase, run.revision, run.run_id, run.reason
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, campaign, phase, revision, as_of, kind, reason, folder, settings, summary,"
+                " started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    campaign,
+                    phase,
+                    revision,
+                    run.as_of,
+                    run.kind,
+                    run.reason,
+                    run.folder,
+                    json.dumps(run.settings),
+                    json.dumps(run.summary),
+                    stamp,
+                ),
+            )
+            for batch, file, pieces in batches:
+                db.execute(
+                    "INSERT INTO batches (campaign, phase, batch, run_id, file, status) VALUES (?, ?, ?, ?, ?, 'planned')",
+                    (campaign, phase, batch, run_id, file),
+                )
+                db.executemany(
+                    "INSERT INTO pieces (piece_id, vin, campaign, phase, revision, run_id, batch, seq, language,"
+                    " zip, address, remail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            p.piece_id,
+                            p.vin,
+                            campaign,
+                            phase,
+                            revision,
+                            run_id,
+                            batch,
+                            p.seq,
+                            p.language,
+                            p.zip,
+                            "\n".join(p.address),
+                            remail,
+                            stamp,
+                        )
+                        for p in pieces
+                    ],
+                )
+
+    def complete_batch(
+        self, campaign: str, phase: int, batch: int, sha256: str, pages: int, results: Iterable[PieceResult]
+    ) -> None:
+        """Mark a batch done, with where each piece landed; call once its file is durable."""
+        stamp = now()
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE pieces SET first_page = ?, last_page = ?, pages = ?, sheets = ?, sha256 = ? WHERE piece_id = ?",
+                [
+                    (r.first_page, r.last_page, r.last_page - r.first_page + 1, r.sheets, sha256, r.piece_id)
+                    for r in results
+                ],
+            )
+            db.execute(
+                "UPDATE batches SET status = 'done', sha256 = ?, pages = ?, finished = ?"
+                " WHERE campaign = ? AND phase = ? AND batch = ?",
+                (sha256, pages, stamp, campaign, phase, batch),
+            )
+
+    def finish_run(self, run_id: str) -> None:
+        self.db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (now(), run_id))
+
+    def unfinished_runs(self, campaign: str) -> list[RunInfo]:
+        """Runs not finished (planned batches left, or files not written), oldest first."""
+        return [
+            RunInfo.from_row(row)
+            for row in self._rows("SELECT * FROM runs WHERE campaign = ? AND finished IS NULL ORDER BY started, run_id",
+                                  (campaign,))
+        ]  # fmt: skip
+
+    def _rows(self, sql: str, args: tuple[object, ...]) -> list[sqlite3.Row]:
+        self.db.row_factory = sqlite3.Row
+        try:
+            return list(self.db.execute(sql, args))
+        finally:
+            self.db.row_factory = None
+
+    def run_ids(self, campaign: str) -> set[str]:
+        return {r for (r,) in self.db.execute("SELECT run_id FROM runs WHERE campaign = ?", (campaign,))}
+
+    def batches(self, run_id: str) -> list[tuple[int, str, str]]:
+        """(batch, file, status) of a run, in order."""
+        return list(
+            self.db.execute("SELECT batch, file, status FROM batches WHERE run_id = ? ORDER BY batch", (run_id,))
+        )
+
+    def pieces(self, run_id: str, batch: int | None = None) -> list[sqlite3.Row]:
+        """Pieces of a run (or one of its batches), in batch and sequence order."""
+        sql = "SELECT * FROM pieces WHERE run_id = ?"
+        args: tuple[object, ...] = (run_id,)
+        if batch is not None:
+            sql += " AND batch = ?"
+            args += (batch,)
+        return self._rows(sql + " ORDER BY batch, seq", args)
+
+    def batch_files(self, run_id: str) -> list[sqlite3.Row]:
+        """Finished batches of a run with checksum and pages."""
+        return self._rows("SELECT * FROM batches WHERE run_id = ? ORDER BY batch", (run_id,))
+
+    def status(self, campaign: str) -> dict[int, dict[str, int]]:
+        """Per phase: distinct VINs mailed (done), planned, and remailed pieces."""
+        out: dict[int, dict[str, int]] = {}
+        rows = self.db.execute(
+            "SELECT p.phase, COUNT(DISTINCT CASE WHEN b.status = 'done' AND p.remail = '' THEN p.vin END),"
+            " COUNT(DISTINCT CASE WHEN b.status = 'planned' AND p.remail = '' THEN p.vin END),"
+            " SUM(CASE WHEN p.remail != '' AND b.status = 'done' THEN 1 ELSE 0 END)"
+            " FROM pieces p JOIN batches b ON (p.campaign, p.phase, p.batch) = (b.campaign, b.phase, b.batch)"
+            " WHERE p.campaign = ? GROUP BY p.phase",
+            (campaign,),
+        )
+        for phase, mailed, planned, remailed in rows:
+            out[int(phase)] = {"mailed": int(mailed), "planned": int(planned), "remailed": int(remailed or 0)}
+        return out

@@ -1,0 +1,386 @@
+"""Phase mailings: records in, print-ready batches, manifest, job ticket and ledger out.
+
+A run is planned in the ledger first (every piece reserved, one transaction), then its
+batches render, on all cores, each written durably before the ledger marks it done; the
+manifest and job ticket are written last. A run that was interrupted or killed is finished
+by the next ``mail`` (or ``remail``) of the campaign before anything new is planned, so
+every letter ends in exactly one batch file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from letters import paths
+from letters import vin as vins
+from letters.batch import envelope_lines, language_of, piece_id, select, split
+from letters.campaign import Campaign, load_campaign
+from letters.errors import LettersError, UsageError
+from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
+from letters.records import Piece, Reconciliation, reconcile
+from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
+from letters.report import REJECTS_HEADER, human_month, resolve_lists
+from letters.write import MANIFEST_COLUMNS, csv_bytes, durable_write, remove_partials, write_json, write_manifest
+
+Progress = Callable[[int, int], None]
+"""Called with (letters done, letters in the run) as batches finish."""
+
+
+class Interrupted(LettersError):
+    """The user stopped the run; what finished is recorded and the rest resumes next time."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class MailOptions:
+    """How to run a mailing."""
+
+    phases: tuple[int, ...]
+    """Phases to mail."""
+    vehicles: Path | None = None
+    """Vehicle records (default: the bundled list)."""
+    owners: Path | None = None
+    """Owner records (default: the bundled list)."""
+    as_of: date | None = None
+    """Mailing date: phases available on it are mailed, and letters carry it (default: today)."""
+    batch_size: int = 1000
+    """Letters per batch file."""
+    workers: int | None = None
+    """Processes rendering batches (default: CPU count)."""
+    ledger: Path | None = None
+    """Ledger database (default: output/ledger.sqlite)."""
+    out_dir: Path | None = None
+    """Output folder (default: output/)."""
+    duplex: bool = True
+    """Pad letters to an even page count."""
+    renderer: str = "full"
+    """Letter renderer."""
+
+
+@dataclass
+class RunResult:
+    """One finished run: what it wrote and where."""
+
+    run: RunInfo
+    """The run."""
+    folder: Path
+    """Its output folder."""
+    job: dict[str, Any]
+    """The job ticket written to job.json."""
+    resumed: bool = False
+    """True when this call finished a run an earlier call started."""
+
+
+@dataclass
+class MailReport:
+    """What ``letters mail`` did."""
+
+    runs: list[RunResult] = field(default_factory=list)
+    """Runs finished by this call."""
+    notes: list[str] = field(default_factory=list)
+    """Phases with nothing new to mail, and other news for the user."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "runs": [{**r.job, "folder": str(r.folder), "resumed": r.resumed} for r in self.runs],
+            "notes": self.notes,
+        }
+
+
+def _run_id(phase: int, taken: set[str]) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        run_id = f"{stamp}-p{phase}-{secrets.token_hex(2)}"
+        if run_id not in taken:
+            return run_id
+
+
+def _summary(rec: Reconciliation) -> dict[str, Any]:
+    return {"records_read": rec.records_read, "outcomes": dict(sorted(rec.outcomes.items()))}
+
+
+def mail(code: str, options: MailOptions, progress: Progress | None = None) -> MailReport:
+    """``letters mail``: mail the phases of ``options``; finishes interrupted runs first."""
+    loaded = load_campaign(code)
+    campaign = loaded.campaign
+    for phase in options.phases:
+        _check_phase(campaign, phase, options.as_of or date.today())
+    ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
+    report = MailReport()
+    try:
+        _resume(ledger, code, options, report, progress)
+        vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
+        as_of = options.as_of or date.today()
+        rec = reconcile(campaign, vehicles, owners, as_of)
+        out_dir = options.out_dir or paths.output_dir()
+        for phase in options.phases:
+            selection = select(rec.pieces, phase, ledger.reserved_vins(code))
+            if not selection.pieces:
+                report.notes.append(
+                    f"phase {phase}: nothing new to mail: {selection.eligible:,} eligible, "
+                    f"{selection.already_mailed:,} already in the ledger"
+                )
+                continue
+            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "")
+            durable_write(Path(run.folder) / "rejects.csv", _rejects(rec))
+            report.runs.append(_execute(ledger, run, options, progress))
+    finally:
+        ledger.close()
+    return report
+
+
+def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions,
+           progress: Progress | None = None) -> MailReport:  # fmt: skip
+    """``letters remail``: new pieces for VINs already mailed, with the reason recorded."""
+    if not reason.strip():
+        raise UsageError("--reason must say why the letters are mailed again")
+    loaded = load_campaign(code)
+    campaign = loaded.campaign
+    wanted = []
+    for raw in raw_vins:
+        try:
+            wanted.append(vins.parse(raw).value)
+        except vins.VinError as exc:
+            raise UsageError(str(exc)) from None
+    ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
+    report = MailReport()
+    try:
+        _resume(ledger, code, options, report, progress)
+        mailed = ledger.reserved_vins(code)
+        never = [v for v in wanted if v not in mailed]
+        if never:
+            raise UsageError(f"never mailed for {code}, so not remailed (use 'letters mail'): {', '.join(never)}")
+        vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
+        as_of = options.as_of or date.today()
+        rec = reconcile(campaign, vehicles, owners, as_of)
+        by_vin = {p.vehicle.vin: p for p in rec.pieces}
+        missing = [v for v in wanted if v not in by_vin]
+        if missing:
+            raise UsageError(f"no current owner record for: {', '.join(missing)}")
+        out_dir = options.out_dir or paths.output_dir()
+        by_phase: dict[int, list[Piece]] = {}
+        for v in dict.fromkeys(wanted):
+            by_phase.setdefault(by_vin[v].phase, []).append(by_vin[v])
+        for phase, pieces in sorted(by_phase.items()):
+            run = _plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail", reason.strip())
+            report.runs.append(_execute(ledger, run, options, progress))
+    finally:
+        ledger.close()
+    return report
+
+
+def _check_phase(campaign: Campaign, phase: int, as_of: date) -> None:
+    numbers = [p.number for p in campaign.phases]
+    if phase not in numbers:
+        raise UsageError(f"campaign {campaign.code} has no phase {phase} (phases {numbers[0]}-{numbers[-1]})")
+    p = campaign.phase(phase)
+    if not p.available(as_of):
+        raise UsageError(
+            f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
+            f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
+        )
+
+
+def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
+          options: MailOptions, out_dir: Path, kind: str, reason: str) -> RunInfo:  # fmt: skip
+    run_id = _run_id(phase, ledger.run_ids(campaign.code))
+    folder = out_dir / campaign.code / f"phase-{phase}" / run_id
+    run = RunInfo(
+        run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, reason,
+        str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size},
+        _summary(rec),
+    )  # fmt: skip
+    first = ledger.next_batch(campaign.code, phase)
+    planned = []
+    for offset, chunk in enumerate(split(pieces, options.batch_size)):
+        batch = first + offset
+        planned.append((batch, f"batch-{batch:04d}.pdf", [
+            PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq, language_of(p.owner),
+                         envelope_lines(p.owner), p.owner.zip)
+            for seq, p in enumerate(chunk, start=1)
+        ]))  # fmt: skip
+    ledger.plan(run, planned)
+    return run
+
+
+def _rejects(rec: Reconciliation) -> bytes:
+    return csv_bytes(
+        REJECTS_HEADER, ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
+    )
+
+
+def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None) -> None:
+    for run in ledger.unfinished_runs(code):
+        report.runs.append(_execute(ledger, run, options, progress, resumed=True))
+        report.notes.append(f"finished run {run.run_id} (phase {run.phase}), which an earlier call did not finish")
+
+
+def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
+    folder = Path(run.folder)
+    jobs = []
+    for batch, file, status in ledger.batches(run.run_id):
+        if status == "done":
+            continue
+        pieces = tuple(
+            PieceInput(row["piece_id"], row["vin"], tuple(row["address"].split("\n")), row["language"])
+            for row in ledger.pieces(run.run_id, batch)
+        )
+        jobs.append(BatchJob(
+            run.campaign, run.phase, batch, date.fromisoformat(run.revision), date.fromisoformat(run.as_of),
+            folder / file, pieces, bool(run.settings.get("duplex", True)),
+        ))  # fmt: skip
+    return jobs
+
+
+def _ignore_sigint() -> None:
+    # Workers leave Ctrl-C to the parent, which lets running batches finish and records them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progress | None,
+             resumed: bool = False) -> RunResult:  # fmt: skip
+    folder = Path(run.folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_partials(folder)
+    jobs = _jobs(ledger, run)
+    total = len(ledger.pieces(run.run_id))
+    done = total - sum(len(j.pieces) for j in jobs)
+    renderer = str(run.settings.get("renderer", options.renderer))
+    if progress:
+        progress(done, total)
+
+    def record(out: BatchOutput, job: BatchJob) -> None:
+        nonlocal done
+        results = [
+            PieceResult(p.piece_id, p.first_page, p.last_page, -(-(p.last_page - p.first_page + 1) // 2)
+                        if job.duplex else p.last_page - p.first_page + 1)
+            for p in out.pieces
+        ]  # fmt: skip
+        ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results)
+        done += len(job.pieces)
+        if progress:
+            progress(done, total)
+
+    workers = min(options.workers or os.cpu_count() or 1, max(1, len(jobs)))
+    if workers <= 1:
+        for job in jobs:
+            try:
+                record(render_batch(job, renderer), job)
+            except KeyboardInterrupt:
+                raise Interrupted(_interrupted(run, done, total)) from None
+    else:
+        _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total))
+    job_ticket = _finish(ledger, run, folder)
+    return RunResult(run, folder, job_ticket, resumed)
+
+
+def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
+                      record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
+                      counts: Callable[[], tuple[int, int]]) -> None:  # fmt: skip
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_ignore_sigint)
+    pending: dict[Future[BatchOutput], BatchJob] = {}
+    try:
+        for job in jobs:
+            pending[pool.submit(render_batch, job, renderer)] = job
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(future.result(), pending.pop(future))
+    except KeyboardInterrupt:
+        for future in pending:
+            future.cancel()
+        for future in [f for f in pending if not f.cancelled()]:
+            try:
+                record(future.result(), pending[future])
+            except Exception:
+                pass
+        pool.shutdown(wait=True)
+        raise Interrupted(_interrupted(run, *counts())) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _interrupted(run: RunInfo, done: int, total: int) -> str:
+    return (
+        f"interrupted: {done:,} of {total:,} letters of run {run.run_id} are done and recorded; "
+        f"run 'letters mail {run.campaign} --phase {run.phase}' again to finish the rest"
+    )
+
+
+def _finish(ledger: Ledger, run: RunInfo, folder: Path) -> dict[str, Any]:
+    """Write manifest.csv and job.json from the ledger, then mark the run finished."""
+    pieces = ledger.pieces(run.run_id)
+    batches = ledger.batch_files(run.run_id)
+    rows = [
+        {"piece_id": p["piece_id"], "vin": p["vin"], "batch": p["batch"], "file": f"batch-{p['batch']:04d}.pdf",
+         "first_page": p["first_page"], "last_page": p["last_page"], "pages": p["pages"], "sheets": p["sheets"],
+         "language": p["language"], "zip": p["zip"], "phase": p["phase"]}
+        for p in pieces
+    ]  # fmt: skip
+    write_manifest(folder / "manifest.csv", rows)
+    per_batch = Counter(p["batch"] for p in pieces)
+    job = {
+        "campaign": run.campaign,
+        "phase": run.phase,
+        "revision": run.revision,
+        "as_of": run.as_of,
+        "run_id": run.run_id,
+        "kind": run.kind,
+        "reason": run.reason,
+        "records_read": run.summary["records_read"],
+        "outcomes": run.summary["outcomes"],
+        "letters": len(pieces),
+        "pages": sum(int(b["pages"]) for b in batches),
+        "sheets": sum(int(p["sheets"]) for p in pieces),
+        "duplex": run.settings.get("duplex", True),
+        "renderer": run.settings.get("renderer", "full"),
+        "languages": dict(Counter(p["language"] for p in pieces)),
+        "files": [
+            {"name": b["file"], "sha256": b["sha256"], "letters": per_batch[b["batch"]], "pages": b["pages"]}
+            for b in batches
+        ],
+        "manifest_columns": MANIFEST_COLUMNS,
+    }
+    write_json(folder / "job.json", job)
+    ledger.finish_run(run.run_id)
+    return job
+
+
+def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: Path | None,
+           as_of: date | None) -> list[dict[str, Any]]:  # fmt: skip
+    """``letters status``: per phase, eligible, mailed, pending and remailed letters."""
+    campaign = load_campaign(code).campaign
+    when = as_of or date.today()
+    vpath, opath = resolve_lists(code, vehicles, owners)
+    rec = reconcile(campaign, vpath, opath, when)
+    eligible = Counter(p.phase for p in rec.pieces if p.available)
+    ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite")
+    try:
+        counts = ledger.status(code)
+        mailed_vins = ledger.reserved_vins(code)
+    finally:
+        ledger.close()
+    out = []
+    for p in campaign.phases:
+        c = counts.get(p.number, {"mailed": 0, "planned": 0, "remailed": 0})
+        pending = sum(
+            1
+            for piece in rec.pieces
+            if piece.phase == p.number and piece.available and piece.vehicle.vin not in mailed_vins
+        )
+        out.append({
+            "phase": p.number, "available": p.available(when), "eligible": eligible.get(p.number, 0),
+            "mailed": c["mailed"], "in_progress": c["planned"], "pending": pending, "remailed": c["remailed"],
+        })  # fmt: skip
+    return out

@@ -1,0 +1,176 @@
+"""Owner-letter batches: the one small interface every letter renderer implements.
+
+``render_batch(job)`` turns a batch's pieces into one print-ready PDF and says where each
+piece landed. ``FullRenderer`` lays every letter out with WeasyPrint; a faster renderer can
+slot in behind the same ``BatchRenderer`` protocol.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+import weasyprint
+
+from letters.campaign import load_campaign
+from letters.documents import Letter, Renderer, RenderOptions, document_spec
+from letters.render.pdf import PdfMetadata, write
+from letters.write import durable_write
+
+# Letters laid out per WeasyPrint document: measured as the sweet spot between per-document
+# overhead and layout cost that grows with document size.
+CHUNK = 25
+
+
+@dataclass(frozen=True)
+class PieceInput:
+    """One letter to print."""
+
+    piece_id: str
+    """campaign-phase-batch-sequence."""
+    vin: str
+    """VIN printed on the letter."""
+    address: tuple[str, ...]
+    """Envelope lines, already in USPS form."""
+    language: str
+    """Language of the letter."""
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """Everything a worker needs to render one batch file."""
+
+    campaign: str
+    """Campaign code."""
+    phase: int
+    """Phase."""
+    batch: int
+    """Batch number."""
+    revision: date
+    """Campaign revision date."""
+    letter_date: date
+    """Date printed on the letters."""
+    target: Path
+    """Final path of the batch PDF."""
+    pieces: tuple[PieceInput, ...]
+    """Letters, in print order."""
+    duplex: bool = True
+    """Pad each letter to an even page count."""
+
+
+@dataclass(frozen=True)
+class PiecePages:
+    """Where one piece landed in its batch file."""
+
+    piece_id: str
+    """The piece."""
+    first_page: int
+    """First page, from 1."""
+    last_page: int
+    """Last page, padding included."""
+
+
+@dataclass(frozen=True)
+class BatchOutput:
+    """What a rendered batch holds."""
+
+    batch: int
+    """Batch number."""
+    path: Path
+    """The batch file, complete and durable."""
+    sha256: str
+    """Checksum of the file."""
+    pages: int
+    """Pages in the file."""
+    pieces: tuple[PiecePages, ...]
+    """Page ranges, in print order."""
+
+
+class BatchRenderer(Protocol):
+    """Renders one batch file."""
+
+    def render_batch(self, job: BatchJob) -> BatchOutput: ...
+
+
+class FullRenderer:
+    """Lays out every letter with WeasyPrint (slow, exact: the reference renderer)."""
+
+    def __init__(self, campaign: str) -> None:
+        self.renderer = Renderer(load_campaign(campaign))
+        self.spec = document_spec("owner-letter")
+        blank_html = '<div style="page: owner-letter"></div>'
+        from letters.render.pdf import layout
+
+        blank, _ = layout(self._wrap(blank_html), self.renderer.loaded.folder, self.renderer.folders)
+        self.blank = blank.pages[0]
+
+    def _wrap(self, body: str) -> str:
+        return (
+            '<!doctype html><html><head><meta charset="utf-8">'
+            '<link rel="stylesheet" href="../_shared/owner-letter.css"></head>'
+            f"<body>{body}</body></html>"
+        )
+
+    def render_batch(self, job: BatchJob) -> BatchOutput:
+        from letters.render.pdf import layout
+
+        pages: list[weasyprint.document.Page] = []
+        placed: list[PiecePages] = []
+        first_doc = None
+        for start in range(0, len(job.pieces), CHUNK):
+            chunk = job.pieces[start : start + CHUNK]
+            letters = tuple(Letter(p.vin, p.address, job.letter_date, p.piece_id) for p in chunk)
+            html = self.renderer.html(self.spec, RenderOptions(letters=letters, mailing=True))
+            doc, _ = layout(html, self.renderer.loaded.folder, self.renderer.folders)
+            first_doc = first_doc or doc
+            starts = _letter_starts(doc, len(chunk))
+            for i, piece in enumerate(chunk):
+                own = doc.pages[starts[i] : starts[i + 1]]
+                first = len(pages) + 1
+                pages.extend(own)
+                if job.duplex and len(own) % 2:
+                    pages.append(self.blank)
+                placed.append(PiecePages(piece.piece_id, first, len(pages)))
+        assert first_doc is not None, "a batch has at least one piece"
+        meta = PdfMetadata(
+            title=f"{job.campaign} phase {job.phase} batch {job.batch:04d}",
+            subject=f"Owner letters, {len(job.pieces)} pieces",
+            campaign=job.campaign,
+            revision=job.revision,
+            extra=(("Phase", str(job.phase)), ("Batch", f"{job.batch:04d}")),
+        )
+        data = write(first_doc.copy(pages), meta)
+        durable_write(job.target, data)
+        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), len(pages), tuple(placed))
+
+
+def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
+    """Page index where each letter of a chunk starts, plus the page count at the end."""
+    where: dict[str, int] = {}
+    for index, page in enumerate(doc.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("piece-") and anchor not in where:
+                where[anchor] = index
+    starts = [where[f"piece-{i}"] for i in range(count)]
+    return [*starts, len(doc.pages)]
+
+
+_RENDERERS: dict[tuple[str, str], BatchRenderer] = {}
+
+
+def renderer_for(campaign: str, kind: str) -> BatchRenderer:
+    """One renderer per process and campaign: stylesheets and fonts load once."""
+    key = (campaign, kind)
+    if key not in _RENDERERS:
+        if kind != "full":
+            raise ValueError(f"unknown renderer {kind!r}")
+        _RENDERERS[key] = FullRenderer(campaign)
+    return _RENDERERS[key]
+
+
+def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
+    """Worker entry point: render ``job`` with the ``kind`` renderer."""
+    return renderer_for(job.campaign, kind).render_batch(job)

@@ -1,0 +1,57 @@
+"""Write stage: files a print vendor receives appear whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+MANIFEST_COLUMNS = [
+    "piece_id", "vin", "batch", "file", "first_page", "last_page", "pages", "sheets", "language", "zip", "phase",
+]  # fmt: skip
+
+
+def durable_write(target: Path, data: bytes) -> None:
+    """Write ``data`` so that ``target`` appears only complete: temp file, fsync, rename, fsync folder."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_partials(folder: Path) -> list[Path]:
+    """Delete temp files a killed run left behind; returns what was removed."""
+    removed = sorted(folder.glob(".*.tmp")) if folder.is_dir() else []
+    for path in removed:
+        path.unlink()
+    return removed
+
+
+def csv_bytes(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_manifest(target: Path, rows: Iterable[Mapping[str, object]]) -> None:
+    """manifest.csv: one row per piece."""
+    durable_write(target, csv_bytes(MANIFEST_COLUMNS, ([row[c] for c in MANIFEST_COLUMNS] for row in rows)))
+
+
+def write_json(target: Path, data: Mapping[str, Any]) -> None:
+    """A JSON file, durably."""
+    durable_write(target, (json.dumps(data, indent=2, sort_keys=False) + "\n").encode("utf-8"))
