@@ -21,7 +21,7 @@ _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 
 def usps_line(text: str) -> str:
     """One address line in USPS form: upper case, punctuation removed, spaces collapsed."""
-    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'’." else " ", unicodedata.normalize("NFC", text))
+    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'\u2019." else " ", unicodedata.normalize("NFC", text))
     return " ".join(cleaned.upper().split())
 
 

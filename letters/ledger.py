@@ -209,7 +209,8 @@ class Ledger:
             )
             for batch, file, pieces in batches:
                 db.execute(
-                    "INSERT INTO batches (campaign, phase, batch, run_id, file, status) VALUES (?, ?, ?, ?, ?, 'planned')",
+                    "INSERT INTO batches (campaign, phase, batch, run_id, file, status)"
+                    " VALUES (?, ?, ?, ?, ?, 'planned')",
                     (campaign, phase, batch, run_id, file),
                 )
                 db.executemany(

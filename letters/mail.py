@@ -15,6 +15,7 @@ import signal
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from multiprocessing import get_context
@@ -301,10 +302,9 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
         for future in pending:
             future.cancel()
         for future in [f for f in pending if not f.cancelled()]:
-            try:
+            # A batch that fails here stays planned and is redone when the run resumes.
+            with suppress(Exception):
                 record(future.result(), pending[future])
-            except Exception:
-                pass
         pool.shutdown(wait=True)
         raise Interrupted(_interrupted(run, *counts())) from None
     finally:

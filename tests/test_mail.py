@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
 import signal
 import sqlite3
@@ -75,7 +74,9 @@ def test_vendor_checks_on_every_batch(mailed: Path) -> None:
         fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
         assert all(row.split()[-5] == "yes" for row in fonts.splitlines()[2:])
         reader = PdfReader(pdf)
-        assert all((round(float(p.mediabox.width)), round(float(p.mediabox.height))) == (612, 792) for p in reader.pages)
+        assert all(
+            (round(float(p.mediabox.width)), round(float(p.mediabox.height))) == (612, 792) for p in reader.pages
+        )
         meta = reader.metadata or {}
         assert meta.get("/Campaign") == "23LJ01" and meta.get("/Phase") == "1"
         assert meta.get("/Batch") == pdf.stem.split("-")[1] and meta.get("/Revision") == "2024-01-31"
@@ -144,14 +145,20 @@ def test_address_inside_envelope_window_with_clearance(mailed: Path) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("Ana O'Neil-Smith", "ANA ONEIL SMITH"), ("123 Main St., Apt. #5", "123 MAIN ST APT 5"), ("José Núñez", "JOSÉ NÚÑEZ")],
+    [
+        ("Ana O'Neil-Smith", "ANA ONEIL SMITH"),
+        ("123 Main St., Apt. #5", "123 MAIN ST APT 5"),
+        ("José Núñez", "JOSÉ NÚÑEZ"),
+    ],
 )
 def test_usps_line(raw: str, expected: str) -> None:
     assert usps_line(raw) == expected
 
 
 def test_envelope_lines_keep_zip4_hyphen_and_urbanization() -> None:
-    owner = Owner("V", ("Ana Ruiz",), ("Urb. El Vedado", "12 Calle 3"), "San Juan", "PR", "00907-1234", source=Source("f", 2))
+    owner = Owner(
+        "V", ("Ana Ruiz",), ("Urb. El Vedado", "12 Calle 3"), "San Juan", "PR", "00907-1234", source=Source("f", 2)
+    )
     assert envelope_lines(owner) == ("ANA RUIZ", "URB EL VEDADO", "12 CALLE 3", "SAN JUAN PR 00907-1234")
 
 
@@ -196,7 +203,9 @@ def test_parallel_workers_match_serial(records: tuple[Path, Path], tmp_path: Pat
     report = mail("23LJ01", options(tmp_path, records, workers=2))
     parallel = manifest(report.runs[0].folder)
     serial = manifest(mailed)
-    assert [(r["vin"], r["first_page"], r["file"]) for r in parallel] == [(r["vin"], r["first_page"], r["file"]) for r in serial]
+    assert [(r["vin"], r["first_page"], r["file"]) for r in parallel] == [
+        (r["vin"], r["first_page"], r["file"]) for r in serial
+    ]
 
 
 def test_unavailable_phase_is_refused(records: tuple[Path, Path], tmp_path: Path) -> None:
