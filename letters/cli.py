@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 import click
 
 from letters import __version__
-from letters.documents import DOCUMENTS, RenderOptions, Written
+from letters.documents import DOCUMENTS, RenderOptions
 from letters.errors import LettersError
+from letters.notice import Written
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +40,10 @@ DATE = _Date()
 
 
 def as_of_option(f: F) -> F:
-    return click.option("--as-of", type=DATE, help="Speak as of this date (default: the revision date).")(f)
+    f = click.option("--revision", help="Use this revision (its date, YYYY-MM-DD) instead of the latest.")(f)
+    return click.option(
+        "--as-of", type=DATE, help="Speak as of this date: the revision then in effect, phases then available."
+    )(f)
 
 
 def json_option(f: F) -> F:
@@ -93,12 +97,16 @@ def cli() -> None:
     help="PDF to write (default: output/CAMPAIGN-notice.pdf).",
 )
 @as_of_option
+@click.option("--changes-since", type=DATE, help="Box changes since the revision in effect on this date.")
+@click.option("--draft", is_flag=True, help="Render an unapproved revision, stamped DRAFT on every page.")
 @json_option
-def notice(campaign: str, output: Path | None, as_of: date | None, as_json: bool) -> None:
+def notice(campaign: str, output: Path | None, as_of: date | None, revision: str | None,
+           changes_since: date | None, draft: bool, as_json: bool) -> None:  # fmt: skip
     """Render the dealer notice package (cover, dealer letter, FAQ, form, sample owner letter) as one PDF."""
-    from letters.documents import render_notice_file
+    from letters.notice import render_notice_file
 
-    _report_written(render_notice_file(campaign, output, RenderOptions(as_of=as_of)), as_json)
+    options = RenderOptions(as_of=as_of, draft=draft)
+    _report_written(render_notice_file(campaign, output, options, revision, changes_since), as_json)
 
 
 @cli.command()
@@ -112,14 +120,16 @@ def notice(campaign: str, output: Path | None, as_of: date | None, as_json: bool
 )
 @click.option("--vin", help="Disclosure form: prefill VIN, program code, model and model year.")
 @as_of_option
+@click.option("--changes-since", type=DATE, help="Box changes since the revision in effect on this date.")
+@click.option("--draft", is_flag=True, help="Stamp DRAFT on every page.")
 @json_option
-def render(
-    campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None, as_json: bool
-) -> None:
-    """Render one DOCUMENT of CAMPAIGN as a PDF."""
-    from letters.documents import render_document_file
+def render(campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None,
+           revision: str | None, changes_since: date | None, draft: bool, as_json: bool) -> None:  # fmt: skip
+    """Render one DOCUMENT of CAMPAIGN as a PDF (changes since the previous revision boxed in red)."""
+    from letters.notice import render_document_file
 
-    _report_written(render_document_file(campaign, document, output, RenderOptions(as_of=as_of), vin=vin), as_json)
+    options = RenderOptions(as_of=as_of, draft=draft)
+    _report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
 
 
 def _files_options(f: F) -> F:
@@ -146,13 +156,12 @@ def _files_options(f: F) -> F:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write every record that is not mailed, with its reason, to this CSV.",
 )
-def check(
-    campaign: str, vehicles: Path | None, owners: Path | None, as_of: date | None, as_json: bool, rejects: Path | None
-) -> None:
+def check(campaign: str, vehicles: Path | None, owners: Path | None, as_of: date | None, revision: str | None,
+          as_json: bool, rejects: Path | None) -> None:  # fmt: skip
     """Reconcile vehicle and owner records: every record read ends in exactly one outcome."""
     from letters.report import check_records
 
-    report = check_records(campaign, vehicles, owners, as_of, rejects)
+    report = check_records(campaign, vehicles, owners, as_of, rejects, revision)
     data = report.as_json()
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -182,11 +191,12 @@ def check(
 )
 @as_of_option
 @json_option
-def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: date | None, as_json: bool) -> None:
+def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: date | None, revision: str | None,
+           as_json: bool) -> None:  # fmt: skip
     """Show what a dealer's VIN lookup shows: coverage, phase, remedy timing, mailing month."""
     from letters.report import lookup_vins
 
-    results = lookup_vins(campaign, list(vins), vehicles, as_of)
+    results = lookup_vins(campaign, list(vins), vehicles, as_of, revision)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], indent=2))
         return
@@ -376,6 +386,78 @@ def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, ow
             f"{r['phase']:>5}  {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}{r['mailed']:>10,}"
             f"{r['pending']:>10,}{r['remailed']:>10,}"
         )
+
+
+@cli.command("revisions")
+@click.argument("campaign")
+@json_option
+def revisions_command(campaign: str, as_json: bool) -> None:
+    """The revision history: date, topics, documents touched, approval."""
+    from letters.review import revisions
+
+    rows = revisions(campaign)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in rows], indent=2))
+        return
+    for r in rows:
+        approval = f"approved by {r.approved_by} on {r.approved_at}" if r.approved_by else "NOT APPROVED"
+        click.echo(f"{r.id}  {approval}")
+        click.echo(f"            documents: {', '.join(r.documents) or '(no text changes)'}")
+        for topic in r.topics:
+            click.echo(f"            - {topic}")
+
+
+@cli.command("approve")
+@click.argument("campaign")
+@click.argument("revision")
+@click.option("--by", required=True, help="Who approves the revision.")
+@click.option("--at", type=DATE, help="Approval date (default: today).")
+def approve_command(campaign: str, revision: str, by: str, at: date | None) -> None:
+    """Mark REVISION (its date) of CAMPAIGN approved for distribution."""
+    from letters.review import approve_revision
+
+    path = approve_revision(campaign, revision, by, at)
+    click.echo(f"revision {revision} approved by {by}; recorded in {path}")
+
+
+_STYLES: dict[str, dict[str, Any]] = {"head": {"fg": "cyan"}, "deleted": {"fg": "red", "strikethrough": True},
+           "inserted": {"fg": "green", "underline": True}}  # fmt: skip
+
+
+@cli.command("diff")
+@click.argument("campaign_or_old")
+@click.argument("document_or_new")
+@click.option("--from", "old", help="Old version: a date (YYYY-MM-DD); the revision then in effect.")
+@click.option("--to", "new", help="New version: a date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "pdf"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (html, pdf).")
+def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, new: str | None, fmt: str,
+                 output: Path | None) -> None:  # fmt: skip
+    """Show what changed: CAMPAIGN DOCUMENT --from A --to B, or OLD.pdf NEW.pdf.
+
+    Text prints a word-level diff per changed block (coloured on a terminal); html and pdf
+    write a redline with a summary of changed blocks at the top.
+    """
+    from letters.review import diff_documents, diff_pdfs, html_report, pdf_report, text_report
+
+    if campaign_or_old.lower().endswith(".pdf") and document_or_new.lower().endswith(".pdf"):
+        result = diff_pdfs(Path(campaign_or_old), Path(document_or_new))
+    else:
+        if not old or not new:
+            raise click.UsageError("give --from and --to (dates), or two PDF files")
+        result = diff_documents(campaign_or_old, document_or_new, old, new)
+    if fmt == "text":
+        color = sys.stdout.isatty()
+        for line in text_report(result):
+            click.echo("".join(click.style(t, **_STYLES[s]) if color and s in _STYLES else t for s, t in line))
+        return
+    if output is None:
+        raise click.UsageError(f"--format {fmt} needs -o FILE")
+    if fmt == "html":
+        output.write_text(html_report(result), encoding="utf-8")
+    else:
+        pdf_report(result, output)
+    click.echo(f"wrote {output} ({len(result.changes)} changed block(s))")
 
 
 def main() -> None:

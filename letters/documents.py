@@ -8,20 +8,20 @@ document.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element
 
 import weasyprint
 
-from letters import paths
 from letters.campaign import Campaign, LoadedCampaign
 from letters.campaign.model import Campaign as CampaignModel
 from letters.errors import UsageError
-from letters.render import PdfMetadata, combine, layout, make_environment, template_errors, write
+from letters.render import PdfMetadata, layout, make_environment, template_errors
+from letters.render.changes import mark_changes
 from letters.render.env import prose_renderer
+from letters.render.pdf import parse
 
 SAMPLE_VIN = "[VIN]"
 
@@ -97,15 +97,26 @@ class RenderOptions:
     """Rendering for a mailing: a bookmark per letter instead of one per document."""
     vehicle: VehiclePrefill = field(default_factory=VehiclePrefill)
     """Disclosure form prefill."""
+    draft: bool = False
+    """Stamp DRAFT on every page."""
+    removed: tuple[str, ...] = ()
+    """Update cover: text the latest revision removed from the documents."""
 
 
 @dataclass
 class Rendered:
-    """A laid-out document and what its templates asked for but did not get."""
+    """A laid-out document, what changed in it, and what its templates were refused."""
 
     spec: DocumentSpec
+    """Which document."""
     document: weasyprint.document.Document
+    """The laid-out pages."""
     refused: list[str]
+    """Resources the templates named but may not use."""
+    boxed: int = 0
+    """Blocks outlined in red as new or changed."""
+    removed: tuple[str, ...] = ()
+    """Text of blocks the baseline had and this revision removed."""
 
 
 class Renderer:
@@ -115,7 +126,7 @@ class Renderer:
         self.loaded = loaded
         self.campaign: Campaign = loaded.campaign
         self.lang = lang
-        self.folders = [loaded.folder, paths.shared_templates_dir()]
+        self.folders = loaded.template_folders
         self.env = make_environment(self.folders, locale={"en": "en_US", "es": "es_PR"}.get(lang, lang))
 
     def context(self, spec: DocumentSpec, options: RenderOptions) -> dict[str, Any]:
@@ -132,6 +143,8 @@ class Renderer:
             letters=options.letters or (options.letter,),
             mailing=options.mailing,
             vehicle=options.vehicle,
+            draft=options.draft,
+            removed=options.removed,
         )
         text = prose_renderer(self.env, ctx, f"{self.loaded.folder / 'campaign.toml'}")
         ctx["text"] = text
@@ -147,12 +160,22 @@ class Renderer:
             template = self.env.get_template(spec.template)
             return template.render(self.context(spec, options))
 
-    def render(self, name: str, options: RenderOptions | None = None) -> Rendered:
-        """Lay out document ``name``."""
+    def render(self, name: str, options: RenderOptions | None = None, baseline: Renderer | None = None) -> Rendered:
+        """Lay out document ``name``; with a ``baseline``, outline what changed since it in red."""
         spec = document_spec(name)
-        html = self.html(spec, options or RenderOptions())
-        document, refused = layout(html, self.loaded.folder, self.folders)
-        return Rendered(spec, document, refused)
+        options = options or RenderOptions()
+        html = self.html(spec, options)
+        counts: list[tuple[int, list[str]]] = []
+
+        def box_changes(root: Element) -> None:
+            assert baseline is not None
+            old = parse(baseline.html(spec, replace(options, as_of=baseline.campaign.revision.date)))
+            counts.append(mark_changes(old, root))
+
+        prepare = box_changes if baseline is not None else None
+        document, refused = layout(html, self.loaded.folder, self.folders, prepare)
+        boxed, removed = counts[0] if counts else (0, [])
+        return Rendered(spec, document, refused, boxed, tuple(removed))
 
     def metadata(self, title: str, options: RenderOptions) -> PdfMetadata:
         c = self.campaign
@@ -171,114 +194,3 @@ def document_spec(name: str) -> DocumentSpec:
         return DOCUMENTS[name]
     except KeyError:
         raise UsageError(f"no document {name!r}; documents: {', '.join(DOCUMENTS)}") from None
-
-
-def notice_documents(campaign: Campaign) -> list[str]:
-    """Documents of the notice package, in order; no update cover before the first update."""
-    return [name for name in DOCUMENTS if name != "update-cover" or campaign.updates]
-
-
-def render_one(loaded: LoadedCampaign, name: str, target: Path, options: RenderOptions) -> Rendered:
-    """Render one document to ``target``."""
-    renderer = Renderer(loaded, options.lang)
-    rendered = renderer.render(name, options)
-    write(rendered.document, renderer.metadata(rendered.spec.title, options), target)
-    return rendered
-
-
-def render_notice(loaded: LoadedCampaign, target: Path, options: RenderOptions) -> list[Rendered]:
-    """Render the whole dealer notice package to ``target``."""
-    renderer = Renderer(loaded, options.lang)
-    parts = [renderer.render(name, options) for name in notice_documents(loaded.campaign)]
-    write(combine([p.document for p in parts]), renderer.metadata("Dealer Notice Package", options), target)
-    return parts
-
-
-def refused_urls(parts: Sequence[Rendered]) -> list[str]:
-    """Every resource the templates named but were refused, once each."""
-    return sorted({url for p in parts for url in p.refused})
-
-
-def describe(parts: Sequence[Rendered]) -> Mapping[str, int]:
-    """Pages per document."""
-    return {p.spec.name: len(p.document.pages) for p in parts}
-
-
-@dataclass(frozen=True)
-class Written:
-    """What a render command wrote."""
-
-    path: Path
-    """The PDF written."""
-    pages: dict[str, int]
-    """Pages per document, in order."""
-    warnings: tuple[str, ...]
-    """Campaign inconsistencies and refused resources, for the user."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "pages": self.pages, "warnings": list(self.warnings)}
-
-
-def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered]) -> Written:
-    refused = [f"template resource refused: {url}" for url in refused_urls(parts)]
-    return Written(target, dict(describe(parts)), (*loaded.warnings, *refused))
-
-
-def render_document_file(
-    code: str, name: str, target: Path | None, options: RenderOptions, vin: str | None = None
-) -> Written:
-    """``letters render``: one document of campaign ``code`` to ``target``.
-
-    ``vin`` prefills the disclosure form from the campaign's vehicle records.
-    """
-    from letters.campaign import load_campaign
-
-    loaded = load_campaign(code)
-    document_spec(name)
-    notes: tuple[str, ...] = ()
-    if vin is not None:
-        if name != "disclosure-form":
-            raise UsageError("--vin applies to the disclosure-form document only")
-        prefill, notes = vehicle_prefill(loaded, vin)
-        options = replace(options, vehicle=prefill)
-    target = target or paths.output_dir() / f"{code}-{name}.pdf"
-    written = _written(loaded, target, [render_one(loaded, name, target, options)])
-    return replace(written, warnings=(*written.warnings, *notes))
-
-
-def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefill, tuple[str, ...]]:
-    """Disclosure form fields for ``raw_vin``: model and year from the vehicle records.
-
-    A VIN missing from the records still prefills VIN, program code and the model year its
-    10th character gives; the model stays blank for the dealer to fill, with a warning.
-    """
-    from letters import vin as vins
-    from letters.report import default_lists, find_vehicles
-
-    campaign = loaded.campaign
-    try:
-        parsed = vins.parse(raw_vin)
-    except vins.VinError as exc:
-        raise UsageError(str(exc)) from None
-    try:
-        found = find_vehicles(campaign, default_lists(campaign.code)[0], {parsed.value})
-    except UsageError:
-        found = {}
-    vehicle = found.get(parsed.value)
-    if vehicle is not None:
-        return VehiclePrefill(parsed.value, campaign.code, vehicle.model, str(vehicle.model_year)), ()
-    years = {y for row in campaign.chart.rows for y in row.years}
-    year = next((y for y in parsed.model_year_candidates() if y in years), None)
-    return (
-        VehiclePrefill(parsed.value, campaign.code, "", str(year or "")),
-        (f"VIN {parsed.value} is not in the campaign's vehicle records: model left blank",),
-    )
-
-
-def render_notice_file(code: str, target: Path | None, options: RenderOptions) -> Written:
-    """``letters notice``: the dealer notice package of campaign ``code`` to ``target``."""
-    from letters.campaign import load_campaign
-
-    loaded = load_campaign(code)
-    target = target or paths.output_dir() / f"{code}-notice.pdf"
-    return _written(loaded, target, render_notice(loaded, target, options))

@@ -89,10 +89,11 @@ class CheckReport:
 
 
 def check_records(
-    code: str, vehicles: Path | None, owners: Path | None, as_of: date | None, rejects: Path | None
-) -> CheckReport:
+    code: str, vehicles: Path | None, owners: Path | None, as_of: date | None, rejects: Path | None,
+    revision: str | None = None,
+) -> CheckReport:  # fmt: skip
     """``letters check``: reconcile the files; write every unmailed record to ``rejects``."""
-    campaign = load_campaign(code).campaign
+    campaign = load_campaign(code, as_of=as_of, revision=revision).campaign
     vpath, opath = resolve_lists(code, vehicles, owners)
     rec = reconcile(campaign, vpath, opath, as_of or campaign.revision.date)
     if rejects is not None:
@@ -172,9 +173,10 @@ def find_vehicles(campaign: Campaign, vehicles: Path, wanted: set[str]) -> dict[
     return found
 
 
-def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: date | None) -> list[LookupResult]:
+def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: date | None,
+                revision: str | None = None) -> list[LookupResult]:  # fmt: skip
     """``letters lookup``: coverage, phase and timing of each VIN; an invalid VIN is an error."""
-    campaign = load_campaign(code).campaign
+    campaign = load_campaign(code, as_of=as_of, revision=revision).campaign
     bad = []
     parsed = []
     for raw in raw_vins:

@@ -10,7 +10,8 @@ import pytest
 
 from letters import paths
 from letters.campaign import LoadedCampaign, load_campaign
-from letters.documents import RenderOptions, render_notice
+from letters.documents import RenderOptions
+from letters.notice import render_notice
 
 ROOT = Path(__file__).resolve().parent.parent
 

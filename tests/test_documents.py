@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from letters.campaign import LoadedCampaign
-from letters.documents import RenderOptions, render_one
+from letters.documents import RenderOptions
+from letters.notice import render_one
 
 LETTER = (612, 792)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +11,7 @@ from pathlib import Path
 import pydantic
 
 from letters import paths
+from letters.campaign.history import RevisionEntry, merged, pick, read_history, read_toml, template_folders
 from letters.campaign.model import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
 
@@ -32,6 +32,17 @@ class LoadedCampaign:
     """Its template folder (templates/<CODE>)."""
     warnings: tuple[str, ...]
     """Inconsistencies in the stated figures; kept as stated, reported to the user."""
+    history: tuple[RevisionEntry, ...] = ()
+    """Every revision, oldest first."""
+    index: int = 0
+    """Position of this campaign's revision in ``history``."""
+    overrides: tuple[Path, ...] = ()
+    """Template folders of revisions that replace campaign templates, newest first."""
+
+    @property
+    def template_folders(self) -> list[Path]:
+        """Where templates are looked up, in order."""
+        return [*self.overrides, self.folder, paths.shared_templates_dir()]
 
 
 def campaign_dir(code: str) -> Path:
@@ -74,23 +85,36 @@ def _describe(err: object) -> str:
     return f"{msg} (value {err['input']!r})"
 
 
-def load_campaign(code: str) -> LoadedCampaign:
-    """Load templates/<code>/campaign.toml."""
+def load_campaign(code: str, as_of: date | None = None, revision: str | None = None) -> LoadedCampaign:
+    """Campaign ``code`` as of a date (the last revision published by then) or at a revision ID.
+
+    Without either, the latest revision.
+    """
     folder = campaign_dir(code)
     source = folder / CAMPAIGN_FILE
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CampaignError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CampaignError(f"{source}: not valid TOML: {exc}") from None
-    campaign = parse_campaign(data, source)
+    entries = read_history(folder, read_toml(source), source)
+    index = pick(entries, as_of, revision)
+    # Every revision is validated, not only the one asked for: a bad value in the original
+    # that a later revision overrides is still a bad value in the history.
+    revisions = [_revision(entries, i, source) for i in range(len(entries))]
+    campaign = revisions[index]
     if campaign.code != folder.name:
         raise ValidationError(
             f"campaign file {source} is not valid:",
             [Problem(f"{source}: code", f"{campaign.code!r} differs from its folder name {folder.name!r}")],
         )
-    return LoadedCampaign(campaign, folder, tuple(consistency_warnings(campaign)))
+    # The stated figures are checked on the latest revision, the one the package stands by.
+    warnings = tuple(consistency_warnings(campaign)) if index == len(entries) - 1 else ()
+    return LoadedCampaign(campaign, folder, warnings, tuple(entries), index, tuple(template_folders(entries, index)))
+
+
+def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaign:
+    target = entries[index]
+    data = merged(entries, index)
+    data["revision"] = {"date": target.date, "approved_by": target.approved_by, "approved_at": target.approved_at}
+    data["updates"] = [{"date": e.date, "topic": t} for e in entries[1 : index + 1] for t in e.topics]
+    label = source if index == 0 else Path(f"{source} as revised by {target.source.name}")
+    return parse_campaign(data, label)
 
 
 def implied_phase_volumes(campaign: Campaign) -> dict[int, float]:

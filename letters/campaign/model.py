@@ -6,6 +6,7 @@ reports every problem with its key path, which the loader turns into one error.
 
 from __future__ import annotations
 
+import datetime
 import re
 from datetime import date
 from enum import StrEnum
@@ -62,12 +63,14 @@ class Distributor(_Model):
 
 
 class Revision(_Model):
-    """The revision of the package this file describes."""
+    """The revision of the package being rendered (set by the loader from the history)."""
 
     date: date
-    """Date of the revision."""
+    """Date of the revision; also its ID."""
     approved_by: str = ""
     """Who approved it; empty while it is a draft."""
+    approved_at: datetime.date | None = None
+    """When it was approved."""
 
 
 class Update(_Model):
@@ -388,9 +391,9 @@ class Campaign(_Model):
     distributor: Distributor
     """Issuing company."""
     revision: Revision
-    """The revision this file describes."""
+    """The revision being rendered (computed from the history)."""
     updates: list[Update] = []
-    """Dated topics of the IMPORTANT UPDATE cover."""
+    """Dated topics of the IMPORTANT UPDATE cover, oldest first (computed from the history)."""
     condition: Condition
     """The condition and its figures."""
     reason: str

@@ -7,11 +7,12 @@ the stylesheet and loading the fonts cost more than laying out a short letter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -57,12 +58,24 @@ def base_stylesheet() -> weasyprint.CSS:
     )
 
 
-def layout(html: str, base: Path, roots: list[Path]) -> tuple[weasyprint.document.Document, list[str]]:
-    """Lay out ``html`` (resources relative to ``base``) and return the document and refused URLs."""
+def parse(html: str) -> Element:
+    """The element tree of ``html``, parsed as WeasyPrint parses it."""
+    root: Element = weasyprint.HTML(string=html).etree_element
+    return root
+
+
+def layout(
+    html: str, base: Path, roots: list[Path], prepare: Callable[[Element], None] | None = None
+) -> tuple[weasyprint.document.Document, list[str]]:
+    """Lay out ``html`` (resources relative to ``base``) and return the document and refused URLs.
+
+    ``prepare`` may edit the parsed tree first (the change boxes do).
+    """
     fetcher = CampaignFetcher(roots)
-    document = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher).render(
-        stylesheets=[base_stylesheet()], font_config=font_config()
-    )
+    source = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
+    if prepare is not None:
+        prepare(source.etree_element)
+    document = source.render(stylesheets=[base_stylesheet()], font_config=font_config())
     return document, fetcher.refused
 
 
@@ -88,8 +101,3 @@ def write(document: weasyprint.document.Document, meta: PdfMetadata, target: Pat
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return data
-
-
-def page_sizes(documents: Iterable[weasyprint.document.Document]) -> list[tuple[float, float]]:
-    """Page sizes in points, for checks."""
-    return [(p.width * 0.75, p.height * 0.75) for d in documents for p in d.pages]

@@ -12,8 +12,9 @@ import pdfplumber
 import pytest
 
 from letters.campaign import load_campaign
-from letters.documents import Letter, Renderer, RenderOptions, render_one
+from letters.documents import Letter, Renderer, RenderOptions
 from letters.errors import TemplateError
+from letters.notice import render_one
 from tests.conftest import edit
 
 

@@ -47,7 +47,7 @@ def test_chart_months_span_the_seed(loaded: LoadedCampaign) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "key", "problem"),
     [
-        ("vehicles = 214000", 'vehicles = "many"', "covered.vehicles", "valid integer"),
+        ("vehicles = 18000", 'vehicles = "many"', "covered.vehicles", "valid integer"),
         ('course = "LIC206A"\n', "", "training.course", "required key is missing"),
         ('mailing = "2023-07"', 'mailing = "July 2023"', "phases[0].mailing", "YYYY-MM"),
         ('kind = "customer-satisfaction-program"', 'kind = "advice"', "kind", "safety-recall"),
@@ -66,7 +66,7 @@ def test_invalid_campaign_names_file_key_and_problem(project: Path, old: str, ne
 
 def test_every_problem_reported_at_once(project: Path) -> None:
     source = project / "templates" / "23LJ01" / "campaign.toml"
-    edit(source, "vehicles = 214000", 'vehicles = "many"')
+    edit(source, "vehicles = 18000", 'vehicles = "many"')
     edit(source, "puerto_rico = 850", "puerto_rico = -1")
     with pytest.raises(ValidationError) as err:
         load_campaign("23LJ01")

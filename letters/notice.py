@@ -1,0 +1,174 @@
+"""The dealer notice package and single documents, as the render commands write them.
+
+A revision after the original gets an IMPORTANT UPDATE cover listing every dated topic,
+and every block of its documents that is new or changed since the previous revision (or
+since ``changes_since``) is outlined in red. An unapproved revision renders only as a
+draft, stamped DRAFT on every page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from letters import paths
+from letters.campaign import Campaign, LoadedCampaign, load_campaign
+from letters.documents import DOCUMENTS, Rendered, Renderer, RenderOptions, VehiclePrefill, document_spec
+from letters.errors import UsageError
+from letters.render import combine, write
+
+
+def notice_documents(campaign: Campaign) -> list[str]:
+    """Documents of the notice package, in order; no update cover before the first update."""
+    return [name for name in DOCUMENTS if name != "update-cover" or campaign.updates]
+
+
+def baseline_for(loaded: LoadedCampaign, changes_since: date | None = None) -> LoadedCampaign | None:
+    """The revision changes are boxed against: the one before, or the one in effect on a date."""
+    if changes_since is not None:
+        base = load_campaign(loaded.campaign.code, as_of=changes_since)
+        if base.index >= loaded.index:
+            raise UsageError(
+                f"--changes-since {changes_since.isoformat()} falls on or after revision "
+                f"{loaded.campaign.revision.date.isoformat()}: nothing to compare"
+            )
+        return base
+    if loaded.index == 0:
+        return None
+    return load_campaign(loaded.campaign.code, revision=loaded.history[loaded.index - 1].id)
+
+
+def render_one(loaded: LoadedCampaign, name: str, target: Path, options: RenderOptions,
+               baseline: LoadedCampaign | None = None) -> Rendered:  # fmt: skip
+    """Render one document to ``target``."""
+    renderer = Renderer(loaded, options.lang)
+    base = Renderer(baseline, options.lang) if baseline is not None and name != "update-cover" else None
+    rendered = renderer.render(name, options, base)
+    write(rendered.document, renderer.metadata(rendered.spec.title, options), target)
+    return rendered
+
+
+def render_notice(loaded: LoadedCampaign, target: Path, options: RenderOptions,
+                  baseline: LoadedCampaign | None = None) -> list[Rendered]:  # fmt: skip
+    """Render the whole dealer notice package to ``target``."""
+    renderer = Renderer(loaded, options.lang)
+    base = Renderer(baseline, options.lang) if baseline is not None else None
+    names = notice_documents(loaded.campaign)
+    parts = {name: renderer.render(name, options, base) for name in names if name != "update-cover"}
+    if "update-cover" in names:
+        removed = tuple(text for part in parts.values() for text in part.removed)
+        parts["update-cover"] = renderer.render("update-cover", replace(options, removed=removed))
+    ordered = [parts[name] for name in names]
+    write(combine([p.document for p in ordered]), renderer.metadata("Dealer Notice Package", options), target)
+    return ordered
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a render command wrote."""
+
+    path: Path
+    """The PDF written."""
+    revision: str
+    """Revision rendered."""
+    pages: dict[str, int]
+    """Pages per document, in order."""
+    boxed: dict[str, int]
+    """Blocks outlined as changed, per document."""
+    warnings: tuple[str, ...]
+    """Campaign inconsistencies and refused resources, for the user."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path), "revision": self.revision, "pages": self.pages, "boxed": self.boxed,
+            "warnings": list(self.warnings),
+        }  # fmt: skip
+
+
+def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered], notes: Sequence[str] = ()) -> Written:
+    refused = sorted({url for p in parts for url in p.refused})
+    return Written(
+        target,
+        loaded.campaign.revision.date.isoformat(),
+        {p.spec.name: len(p.document.pages) for p in parts},
+        {p.spec.name: p.boxed for p in parts if p.boxed},
+        (*loaded.warnings, *(f"template resource refused: {url}" for url in refused), *notes),
+    )
+
+
+def _options(loaded: LoadedCampaign, options: RenderOptions) -> RenderOptions:
+    return replace(options, as_of=options.as_of or loaded.campaign.revision.date)
+
+
+def render_document_file(
+    code: str, name: str, target: Path | None, options: RenderOptions, vin: str | None = None,
+    revision: str | None = None, changes_since: date | None = None,
+) -> Written:  # fmt: skip
+    """``letters render``: one document of campaign ``code`` to ``target``.
+
+    ``vin`` prefills the disclosure form from the campaign's vehicle records.
+    """
+    loaded = load_campaign(code, as_of=options.as_of, revision=revision)
+    document_spec(name)
+    options = _options(loaded, options)
+    notes: tuple[str, ...] = ()
+    if vin is not None:
+        if name != "disclosure-form":
+            raise UsageError("--vin applies to the disclosure-form document only")
+        prefill, notes = vehicle_prefill(loaded, vin)
+        options = replace(options, vehicle=prefill)
+    target = target or paths.output_dir() / f"{code}-{name}.pdf"
+    rendered = render_one(loaded, name, target, options, baseline_for(loaded, changes_since))
+    return _written(loaded, target, [rendered], notes)
+
+
+def render_notice_file(code: str, target: Path | None, options: RenderOptions, revision: str | None = None,
+                       changes_since: date | None = None) -> Written:  # fmt: skip
+    """``letters notice``: the dealer notice package of campaign ``code`` to ``target``."""
+    loaded = load_campaign(code, as_of=options.as_of, revision=revision)
+    rev = loaded.campaign.revision
+    if not rev.approved_by and not options.draft:
+        raise UsageError(
+            f"revision {rev.date.isoformat()} of {code} is not approved: approve it with "
+            f"'letters approve {code} {rev.date.isoformat()} --by NAME', or render it with --draft"
+        )
+    target = target or paths.output_dir() / f"{code}-notice.pdf"
+    parts = render_notice(loaded, target, _options(loaded, options), baseline_for(loaded, changes_since))
+    return _written(loaded, target, parts)
+
+
+def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefill, tuple[str, ...]]:
+    """Disclosure form fields for ``raw_vin``: model and year from the vehicle records.
+
+    A VIN missing from the records still prefills VIN, program code and the model year its
+    10th character gives; the model stays blank for the dealer to fill, with a warning.
+    """
+    from letters import vin as vins
+    from letters.report import default_lists, find_vehicles
+
+    campaign = loaded.campaign
+    try:
+        parsed = vins.parse(raw_vin)
+    except vins.VinError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        found = find_vehicles(campaign, default_lists(campaign.code)[0], {parsed.value})
+    except UsageError:
+        found = {}
+    vehicle = found.get(parsed.value)
+    if vehicle is not None:
+        return VehiclePrefill(parsed.value, campaign.code, vehicle.model, str(vehicle.model_year)), ()
+    years = {y for row in campaign.chart.rows for y in row.years}
+    year = next((y for y in parsed.model_year_candidates() if y in years), None)
+    return (
+        VehiclePrefill(parsed.value, campaign.code, "", str(year or "")),
+        (f"VIN {parsed.value} is not in the campaign's vehicle records: model left blank",),
+    )
+
+
+def describe(parts: Sequence[Rendered]) -> Mapping[str, int]:
+    """Pages per document."""
+    return {p.spec.name: len(p.document.pages) for p in parts}

@@ -1,0 +1,118 @@
+"""Reviewers: the history table, diffs between revisions and between PDFs, approval and drafts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+
+from letters.campaign import load_campaign
+from letters.cli import cli
+from letters.documents import RenderOptions
+from letters.notice import baseline_for, render_notice
+from letters.review import diff_documents, diff_pdfs, html_report, revisions, text_report
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_revisions_table() -> None:
+    rows = revisions("23LJ01")
+    assert [r.id for r in rows] == ["2023-06-15", "2023-08-29", "2023-10-12", "2023-11-21", "2023-12-21", "2024-01-31"]
+    assert rows[-1].documents == ("faq",)
+    assert rows[4].documents == ("dealer-letter", "faq")
+    assert rows[3].topics == ("Phase 4 vehicles added (approx. 62,000 vehicles)",
+                              "Additional Phase 2 NAP vehicles added (approx. 500 vehicles)")  # fmt: skip
+    assert all(r.approved_by for r in rows)
+
+
+def test_revisions_command_json() -> None:
+    code, out, _ = run("revisions", "23LJ01", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data[-1]["revision"] == "2024-01-31" and data[-1]["documents"] == ["faq"]
+
+
+def test_faq_diff_names_the_phase_table_change() -> None:
+    result = diff_documents("23LJ01", "faq", "2023-12-21", "2024-01-31")
+    assert [c.new[0].kind for c in result.changes] == ["phase-timing", "chart"]
+    text = "\n".join("".join(t for _, t in line) for line in text_report(result))
+    assert "[-~26,500-] {+~27,000+}" in text and "Phase 6 [-February-] {+March+} 2024" in text
+
+
+def test_diff_command_text_is_plain_when_piped() -> None:
+    code, out, _ = run("diff", "23LJ01", "faq", "--from", "2023-12-21", "--to", "2024-01-31")
+    assert code == 0 and "changed phase-timing" in out and "\x1b[" not in out
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf"])
+def test_redline_formats(fmt: str, tmp_path: Path) -> None:
+    target = tmp_path / f"redline.{fmt}"
+    code, _out, err = run("diff", "23LJ01", "dealer-letter", "--from", "2023-11-21", "--to", "2023-12-21",
+                         "--format", fmt, "-o", str(target))  # fmt: skip
+    assert code == 0, err
+    if fmt == "html":
+        html = target.read_text()
+        assert "<ins>214,000</ins>" in html and "<del>137,500</del>" in html and "Summary: 2 changed block(s)" in html
+    else:
+        with pdfplumber.open(target) as pdf:
+            text = pdf.pages[0].extract_text()
+        assert "Redline" in text and "214,000" in text
+
+
+def test_redline_collapses_unchanged_context() -> None:
+    result = diff_documents("23LJ01", "dealer-letter", "2023-11-21", "2023-12-21")
+    html = html_report(result)
+    assert "Reason for Program" not in html  # unchanged blocks are not repeated
+    assert f"{result.unchanged} unchanged (collapsed)" in html
+
+
+def test_pdf_vs_pdf_diff_is_page_aware(tmp_path: Path) -> None:
+    paths = []
+    for revision in ("2023-12-21", "2024-01-31"):
+        loaded = load_campaign("23LJ01", revision=revision)
+        target = tmp_path / f"{revision}.pdf"
+        render_notice(loaded, target, RenderOptions(as_of=loaded.campaign.revision.date), baseline_for(loaded))
+        paths.append(target)
+    result = diff_pdfs(*paths)
+    lines = result.summary()
+    assert any("~27,000" in " ".join(b.text for b in c.new) for c in result.changes)
+    assert any(line.startswith("added line") and "p.1" in line for line in lines)  # the new cover row
+    assert all(b.page for c in result.changes for b in (*c.old, *c.new))
+    code, out, _ = run("diff", str(paths[0]), str(paths[1]))
+    assert code == 0 and "{+01/31/2024)+}" in out
+
+
+def test_diff_of_unreadable_pdf(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pdf"
+    bad.write_text("not a pdf")
+    code, _, err = run("diff", str(bad), str(bad))
+    assert code == 2 and "not a readable PDF" in err
+
+
+def test_unapproved_revision_needs_draft_and_is_stamped(project: Path, tmp_path: Path) -> None:
+    rev = project / "templates" / "23LJ01" / "revisions" / "2024-03-01.toml"
+    rev.write_text(
+        'date = 2024-03-01\ntopics = ["Phase 6 timing"]\n\n[[changes.phases]]\nnumber = 6\nestimate = "2024-04"\n'
+    )
+    target = tmp_path / "n.pdf"
+    code, _, err = run("notice", "23LJ01", "-o", str(target))
+    assert code == 2 and "not approved" in err and "--draft" in err
+    code, _, err = run("notice", "23LJ01", "-o", str(target), "--draft")
+    assert code == 0, err
+    with pdfplumber.open(target) as pdf:
+        for page in pdf.pages:
+            stamp = [c["text"] for c in page.chars if c["size"] > 60]
+            assert "".join(stamp) == "DRAFT"
+    code, out, _ = run("approve", "23LJ01", "2024-03-01", "--by", "Campaign Manager", "--at", "2024-02-28")
+    assert code == 0 and "approved by Campaign Manager" in out
+    code, _, err = run("notice", "23LJ01", "-o", str(target))
+    assert code == 0, err
+    assert json.loads(run("revisions", "23LJ01", "--json")[1])[-1]["approved_by"] == "Campaign Manager"
+    code, _, err = run("approve", "23LJ01", "2024-03-01", "--by", "Someone Else")
+    assert code == 2 and "already approved" in err
