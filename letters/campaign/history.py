@@ -84,9 +84,9 @@ def read_history(folder: Path, base: Mapping[str, Any], base_source: Path) -> li
         unknown = set(data) - {"date", "topics", "changes"}
         if unknown:
             problems.append(Problem(f"{path}", f"unknown key(s) {', '.join(sorted(unknown))} (date, topics, changes)"))
-        dated = isinstance(when, date) and path.stem == when.isoformat()
-        if not dated:
+        if not isinstance(when, date) or path.stem != when.isoformat():
             problems.append(Problem(f"{path}: date", f"{when} must be a date equal to the file name ({path.stem})"))
+            when = None
         elif when <= published:
             problems.append(Problem(f"{path}: date", f"{when} is not after the original publication {published}"))
         if not isinstance(topics, list) or not topics or not all(isinstance(t, str) and t for t in topics):
@@ -95,7 +95,7 @@ def read_history(folder: Path, base: Mapping[str, Any], base_source: Path) -> li
         if not isinstance(changes, dict):
             problems.append(Problem(f"{path}: changes", "must be a table"))
             changes = {}
-        if not dated:
+        if when is None:
             continue
         templates = folder / REVISIONS_DIR / when.isoformat()
         entries.append(RevisionEntry(when, tuple(topics), path, changes, templates if templates.is_dir() else None))
