@@ -18,6 +18,7 @@ import weasyprint
 from letters.campaign import Campaign, LoadedCampaign
 from letters.campaign.model import Campaign as CampaignModel
 from letters.errors import UsageError
+from letters.i18n import load_translations
 from letters.render import PdfMetadata, layout, make_environment, template_errors
 from letters.render.changes import mark_changes
 from letters.render.env import prose_renderer
@@ -122,12 +123,20 @@ class Rendered:
 class Renderer:
     """Renders a campaign's documents; build one per campaign and reuse it."""
 
-    def __init__(self, loaded: LoadedCampaign, lang: str = "en") -> None:
+    def __init__(self, loaded: LoadedCampaign, lang: str = "en", strict: bool = False) -> None:
         self.loaded = loaded
-        self.campaign: Campaign = loaded.campaign
         self.lang = lang
+        self.notes: list[str] = []
+        self.translations = load_translations(lang, strict)
+        self.campaign: Campaign = loaded.localized(lang, strict, self.notes)
         self.folders = loaded.template_folders
-        self.env = make_environment(self.folders, locale={"en": "en_US", "es": "es_PR"}.get(lang, lang))
+        self.env = make_environment(self.folders, self.translations, self.notes)
+
+    @property
+    def warnings(self) -> list[str]:
+        """English text that stood in for a missing translation (never silently)."""
+        missing = sorted(self.translations.missing)
+        return [*self.notes, *(f"no {self.lang} translation for {m!r}: English used" for m in missing)]
 
     def context(self, spec: DocumentSpec, options: RenderOptions) -> dict[str, Any]:
         """Names a template sees: the campaign's fields at top level, plus the render's own."""

@@ -7,13 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pydantic
 
 from letters import paths
-from letters.campaign.history import RevisionEntry, merged, pick, read_history, read_toml, template_folders
+from letters.campaign.history import RevisionEntry, merge, merged, pick, read_history, read_toml, template_folders
 from letters.campaign.model import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
+from letters.i18n import locale_of, strict_prose
 
 CAMPAIGN_FILE = "campaign.toml"
 
@@ -38,6 +40,18 @@ class LoadedCampaign:
     """Position of this campaign's revision in ``history``."""
     overrides: tuple[Path, ...] = ()
     """Template folders of revisions that replace campaign templates, newest first."""
+
+    def localized(self, lang: str, strict: bool, warnings: list[str]) -> Campaign:
+        """The campaign with its ``lang`` prose merged over the English.
+
+        Missing prose is an error in strict mode; otherwise the English stays and a warning
+        says so.
+        """
+        if lang == "en":
+            return self.campaign
+        data = self.campaign.model_dump(by_alias=True)
+        warnings.extend(strict_prose(data, lang, strict))
+        return localize(data, lang, Path(f"{self.folder / CAMPAIGN_FILE} [translations.{lang}]"))
 
     @property
     def template_folders(self) -> list[Path]:
@@ -114,7 +128,17 @@ def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaig
     data["revision"] = {"date": target.date, "approved_by": target.approved_by, "approved_at": target.approved_at}
     data["updates"] = [{"date": e.date, "topic": t} for e in entries[1 : index + 1] for t in e.topics]
     label = source if index == 0 else Path(f"{source} as revised by {target.source.name}")
-    return parse_campaign(data, label)
+    campaign = parse_campaign(data, label)
+    for lang in campaign.translations:
+        locale_of(lang)
+        localize(data, lang, Path(f"{label} [translations.{lang}]"))
+    return campaign
+
+
+def localize(data: dict[str, Any], lang: str, label: Path) -> Campaign:
+    """Validate ``data`` with its ``lang`` overlay merged in."""
+    overlay = data.get("translations", {}).get(lang, {})
+    return parse_campaign(merge(data, overlay, ""), label)
 
 
 def implied_phase_volumes(campaign: Campaign) -> dict[int, float]:

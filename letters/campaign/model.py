@@ -10,7 +10,7 @@ import datetime
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -428,6 +428,8 @@ class Campaign(_Model):
     """FAQ questions in order."""
     chart: Chart
     """Eligibility chart."""
+    translations: dict[str, dict[str, Any]] = {}
+    """Owner-facing prose per language code, merged over the English values when rendering in it."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:

@@ -14,16 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from letters.errors import TemplateError
+from letters.i18n import MissingTranslation, Translations, locale_of, translate_period
 
 
-def make_environment(folders: list[Path], locale: str = "en_US") -> SandboxedEnvironment:
-    """A sandboxed, autoescaping, strict environment loading from ``folders`` in order."""
+def make_environment(
+    folders: list[Path], translations: Translations | None = None, warnings: list[str] | None = None
+) -> SandboxedEnvironment:
+    """A sandboxed, autoescaping, strict environment loading from ``folders`` in order.
+
+    ``translations`` (default English) decides the language of template text and the
+    locale of dates and numbers; text it cannot translate raises in strict mode, else it is
+    noted in ``warnings``.
+    """
     env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(f) for f in folders]),
         undefined=jinja2.StrictUndefined,
@@ -32,13 +40,32 @@ def make_environment(folders: list[Path], locale: str = "en_US") -> SandboxedEnv
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Whitespace inside {% trans %} blocks is collapsed, as the extractor does.
+    env.policies["ext.i18n.trimmed"] = True
+    translations = translations or Translations("en", {}, strict=True)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    locale = locale_of(translations.lang)
+    notes = warnings if warnings is not None else []
+
+    def period(text: str) -> str:
+        translated = translate_period(text, translations.lang)
+        if translated is not None:
+            return translated
+        if translations.strict:
+            raise MissingTranslation(f"cannot write the period {text!r} in {translations.lang}")
+        notes.append(f"period {text!r} left in English")
+        return text
+
     env.filters.update(
         date=lambda d, fmt="long": format_date(d, fmt, locale=locale),
-        month=lambda d: format_date(d, "MMMM y", locale=locale),
+        month=lambda d: format_skeleton("yMMMM", d, locale=locale),
         short_month=lambda d: format_date(d, "MMM", locale=locale),
+        short_date=lambda d: format_skeleton("yMd", d, locale=locale),
+        # The chart heading prints the seed's zero-padded month/day/year in every locale.
+        short_date_padded=lambda d: format_date(d, "MM/dd/y", locale=locale),
         number=lambda n: format_decimal(n, locale=locale),
         hours=lambda n: format_decimal(n, "0.0", locale=locale),
+        period=period,
     )
     return env
 
@@ -79,7 +106,7 @@ def template_errors(what: str) -> Iterator[None]:
     """Turn Jinja's errors into a ``TemplateError`` naming file, line and problem."""
     try:
         yield
-    except TemplateError:
+    except (TemplateError, MissingTranslation):
         raise
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or what

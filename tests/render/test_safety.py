@@ -29,7 +29,7 @@ def test_undefined_name_names_template_line_and_name(project: Path) -> None:
     with pytest.raises(TemplateError) as err:
         Renderer(load_campaign("23LJ01")).render("faq")
     message = err.value.message
-    assert "faq.html, line 5" in message
+    assert "faq.html, line 6" in message  # the line the test inserted
     assert "recall_deadline" in message
 
 
