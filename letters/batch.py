@@ -31,11 +31,19 @@ def envelope_lines(owner: Owner) -> tuple[str, ...]:
     return (*[line for line in body if line], f"{usps_line(owner.city)} {owner.state} {owner.zip}")
 
 
-def language_of(owner: Owner, pr_language: str = "en") -> str:
-    """Language of an owner's letter: an explicit choice wins, then Puerto Rico's default."""
+PR_LANGUAGES = {"bilingual": "es+en", "es": "es", "en": "en"}
+"""``--pr-language`` choices and the language code each gives a Puerto Rico letter."""
+
+
+def language_of(owner: Owner, pr_language: str = "bilingual") -> str:
+    """Language code of an owner's letter: "en", "es" or "es+en" (Spanish, then English).
+
+    An explicit language in the owner record wins; otherwise Puerto Rico addresses get
+    ``pr_language``, everyone else English.
+    """
     if owner.language:
         return owner.language
-    return pr_language if owner.puerto_rico else "en"
+    return PR_LANGUAGES[pr_language] if owner.puerto_rico else "en"
 
 
 def presort_key(piece: Piece) -> tuple[str, str, str]:

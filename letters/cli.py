@@ -122,13 +122,17 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
 @as_of_option
 @click.option("--changes-since", type=DATE, help="Box changes since the revision in effect on this date.")
 @click.option("--draft", is_flag=True, help="Stamp DRAFT on every page.")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True,
+              help="Language of an owner-facing document (owner letter, disclosure form, FAQ).")  # fmt: skip
+@click.option("--strict", is_flag=True, help="Fail on a missing translation instead of warning.")
 @json_option
 def render(campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None,
-           revision: str | None, changes_since: date | None, draft: bool, as_json: bool) -> None:  # fmt: skip
+           revision: str | None, changes_since: date | None, draft: bool, lang: str, strict: bool,
+           as_json: bool) -> None:  # fmt: skip
     """Render one DOCUMENT of CAMPAIGN as a PDF (changes since the previous revision boxed in red)."""
     from letters.notice import render_document_file
 
-    options = RenderOptions(as_of=as_of, draft=draft)
+    options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict)
     _report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
 
 
@@ -285,6 +289,10 @@ class _Progress:
 
 def _mail_options(f: F) -> F:
     f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+    f = click.option(
+        "--pr-language", type=click.Choice(["bilingual", "es", "en"]), default="bilingual", show_default=True,
+        help="Puerto Rico letters without a language column: Spanish then English (bilingual), es or en.",
+    )(f)  # fmt: skip
     f = click.option("--simplex", is_flag=True, help="Do not pad letters to an even page count.")(f)
     f = click.option(
         "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
@@ -326,13 +334,12 @@ def _report_mail(report: Any, as_json: bool) -> None:
 @json_option
 def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
                  batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
-                 quiet: bool, as_json: bool) -> None:  # fmt: skip
+                 pr_language: str, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
     from letters.mail import MailOptions, mail
 
-    options = MailOptions(
-        _phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex
-    )
+    options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
+                          not simplex, pr_language=pr_language)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = mail(campaign, options, progress)
@@ -350,11 +357,13 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 @json_option
 def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
                    as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
-                   output: Path | None, simplex: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
+                   output: Path | None, simplex: bool, pr_language: str, quiet: bool,
+                   as_json: bool) -> None:  # fmt: skip
     """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
     from letters.mail import MailOptions, remail
 
-    options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex)
+    options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
+                          pr_language=pr_language)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)
@@ -458,6 +467,60 @@ def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, ne
     else:
         pdf_report(result, output)
     click.echo(f"wrote {output} ({len(result.changes)} changed block(s))")
+
+
+@cli.group("i18n")
+def i18n_group() -> None:
+    """Translation catalogs: extract template text, update and compile catalogs, check them."""
+
+
+def _langs(values: tuple[str, ...]) -> list[str]:
+    from letters.i18n import LANGUAGES
+
+    return list(values) or [lang for lang in LANGUAGES if lang != "en"]
+
+
+@i18n_group.command("extract")
+def i18n_extract() -> None:
+    """Extract translatable template text into locales/messages.pot."""
+    from letters.i18n import extract
+
+    for line in extract().actions:
+        click.echo(line)
+
+
+@i18n_group.command("update")
+@click.argument("langs", nargs=-1)
+def i18n_update(langs: tuple[str, ...]) -> None:
+    """Merge messages.pot into each language's messages.po (default: every language)."""
+    from letters.i18n import update
+
+    for line in update(_langs(langs)).actions:
+        click.echo(line)
+
+
+@i18n_group.command("compile")
+@click.argument("langs", nargs=-1)
+def i18n_compile(langs: tuple[str, ...]) -> None:
+    """Compile each language's messages.po to messages.mo."""
+    from letters.i18n import compile_catalogs
+
+    for line in compile_catalogs(_langs(langs)).actions:
+        click.echo(line)
+
+
+@i18n_group.command("check")
+@click.argument("langs", nargs=-1)
+def i18n_check(langs: tuple[str, ...]) -> None:
+    """Fail, listing each message, on untranslated, fuzzy or placeholder-mismatched text."""
+    from letters.i18n import check_all
+
+    report = check_all(_langs(langs))
+    for problem in report.problems:
+        click.echo(problem)
+    if report.problems:
+        raise click.exceptions.Exit(1)
+    click.echo("catalogs complete: " + ", ".join(_langs(langs)))
 
 
 def main() -> None:

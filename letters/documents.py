@@ -100,6 +100,8 @@ class RenderOptions:
     """Disclosure form prefill."""
     draft: bool = False
     """Stamp DRAFT on every page."""
+    strict: bool = False
+    """A missing translation is an error rather than a warning."""
     removed: tuple[str, ...] = ()
     """Update cover: text the latest revision removed from the documents."""
 
@@ -118,6 +120,8 @@ class Rendered:
     """Blocks outlined in red as new or changed."""
     removed: tuple[str, ...] = ()
     """Text of blocks the baseline had and this revision removed."""
+    warnings: tuple[str, ...] = ()
+    """Text left in English for want of a translation (non-strict renders only)."""
 
 
 class Renderer:
@@ -173,6 +177,8 @@ class Renderer:
         """Lay out document ``name``; with a ``baseline``, outline what changed since it in red."""
         spec = document_spec(name)
         options = options or RenderOptions()
+        if self.lang != "en" and spec.audience != "owner":
+            raise UsageError(f"the {spec.name} is for dealers and is written in English only")
         html = self.html(spec, options)
         counts: list[tuple[int, list[str]]] = []
 
@@ -184,7 +190,7 @@ class Renderer:
         prepare = box_changes if baseline is not None else None
         document, refused = layout(html, self.loaded.folder, self.folders, prepare)
         boxed, removed = counts[0] if counts else (0, [])
-        return Rendered(spec, document, refused, boxed, tuple(removed))
+        return Rendered(spec, document, refused, boxed, tuple(removed), tuple(self.warnings))
 
     def metadata(self, title: str, options: RenderOptions) -> PdfMetadata:
         c = self.campaign

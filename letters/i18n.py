@@ -34,7 +34,7 @@ from letters.errors import LettersError
 DOMAIN = "messages"
 LANGUAGES = {"en": "en_US", "es": "es_PR"}
 """Languages the engine writes, and the Babel locale used for their dates and numbers."""
-PROSE_FIELDS = ("reason", "remedy", "remedy_supply")
+PROSE_FIELDS = ("program", "subtitle", "reason", "remedy", "remedy_supply")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 
 
@@ -123,7 +123,7 @@ def prose_gaps(data: Mapping[str, Any], lang: str) -> list[str]:
     for item in data.get("faq", []):
         mine = translated.get(item["id"], {})
         for key in ("question", "answer", "note"):
-            if item.get(key) and not mine.get(key):
+            if _has_words(item.get(key, "")) and not mine.get(key):
                 gaps.append(f"translations.{lang}.faq[{item['id']}].{key}")
     if not overlay.get("chart", {}).get("example"):
         gaps.append(f"translations.{lang}.chart.example")
@@ -133,9 +133,17 @@ def prose_gaps(data: Mapping[str, Any], lang: str) -> list[str]:
     return gaps
 
 
-_PERIOD = re.compile(r"^(Early|Mid-?|Late)\s+(January|February|March|April|May|June|July|August|September|"
+_TEMPLATE_PART = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _has_words(text: str) -> bool:
+    """True when ``text`` has words of its own, not only quotes of other (translated) fields."""
+    return bool(re.search(r"[^\W\d_]", _TEMPLATE_PART.sub("", text)))
+
+
+_PERIOD = re.compile(r"^(Early|Mid|Late)[-\s]+(January|February|March|April|May|June|July|August|September|"
                      r"October|November|December)\s+(\d{4})$")  # fmt: skip
-_PART = {"es": {"Early": "principios", "Mid": "mediados", "Mid-": "mediados", "Late": "finales"}}
+_PART = {"es": {"Early": "principios", "Mid": "mediados", "Late": "finales"}}
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December"]  # fmt: skip
 
@@ -179,9 +187,11 @@ def extract() -> CatalogReport:
     method_map = [("**.html", "jinja2")]
     options_map = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
     templates = paths.templates_dir()
+    # Babel skips folders starting with "_" by default; templates/_shared holds shared text.
     for filename, lineno, message, comments, context in extract_from_dir(
-        str(templates), method_map, options_map, strip_comment_tags=True
-    ):
+        str(templates), method_map, options_map, strip_comment_tags=True,
+        directory_filter=lambda path: not Path(path).name.startswith("."),
+    ):  # fmt: skip
         catalog.add(message, None, [(f"templates/{filename}", lineno)], auto_comments=comments, context=context)
     target = locales_dir() / f"{DOMAIN}.pot"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -261,7 +271,7 @@ def check(langs: Iterable[str], campaigns: Iterable[Mapping[str, Any]] = ()) -> 
             for model in data.get("models", []):
                 if translate_period(model["period"], lang) is None:
                     problems.append(f"{lang}: campaign {data.get('code')}: cannot translate period {model['period']!r}")
-    return CatalogReport((), tuple(problems))
+    return CatalogReport((), tuple(dict.fromkeys(problems)))
 
 
 def strict_prose(data: Mapping[str, Any], lang: str, strict: bool) -> list[str]:
@@ -270,3 +280,17 @@ def strict_prose(data: Mapping[str, Any], lang: str, strict: bool) -> list[str]:
     if gaps and strict:
         raise MissingTranslation(f"campaign {data.get('code')} has no {lang} text for: {', '.join(gaps)}")
     return [f"no {lang} text for {gap}: English used" for gap in gaps]
+
+
+def check_all(langs: Iterable[str]) -> CatalogReport:
+    """``letters i18n check``: the catalogs and every campaign's prose, every revision."""
+    from letters.campaign import load_campaign
+
+    campaigns = []
+    for folder in sorted(paths.templates_dir().glob("*/campaign.toml")):
+        if folder.parent.name.startswith("_"):
+            continue
+        latest = load_campaign(folder.parent.name)
+        for entry in latest.history:
+            campaigns.append(load_campaign(folder.parent.name, revision=entry.id).campaign.model_dump(by_alias=True))
+    return check(langs, campaigns)

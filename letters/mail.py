@@ -26,6 +26,7 @@ from letters import paths
 from letters import vin as vins
 from letters.batch import envelope_lines, language_of, piece_id, select, split
 from letters.campaign import Campaign, load_campaign
+from letters.documents import Renderer, RenderOptions, document_spec
 from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
 from letters.records import Piece, Reconciliation, reconcile
@@ -67,6 +68,8 @@ class MailOptions:
     """Pad letters to an even page count."""
     renderer: str = "full"
     """Letter renderer."""
+    pr_language: str = "bilingual"
+    """Language of Puerto Rico letters without an explicit language: bilingual, es or en."""
 
 
 @dataclass
@@ -113,8 +116,8 @@ def _summary(rec: Reconciliation) -> dict[str, Any]:
 
 def mail(code: str, options: MailOptions, progress: Progress | None = None) -> MailReport:
     """``letters mail``: mail the phases of ``options``; finishes interrupted runs first."""
-    loaded = load_campaign(code)
-    campaign = loaded.campaign
+    # The campaign as published on the mailing date: its chart, phases and letter text.
+    campaign = load_campaign(code, as_of=options.as_of or date.today()).campaign
     for phase in options.phases:
         _check_phase(campaign, phase, options.as_of or date.today())
     ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
@@ -146,8 +149,7 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
     """``letters remail``: new pieces for VINs already mailed, with the reason recorded."""
     if not reason.strip():
         raise UsageError("--reason must say why the letters are mailed again")
-    loaded = load_campaign(code)
-    campaign = loaded.campaign
+    campaign = load_campaign(code, as_of=options.as_of or date.today()).campaign
     wanted = []
     for raw in raw_vins:
         try:
@@ -202,17 +204,30 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
         str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size},
         _summary(rec),
     )  # fmt: skip
+    _preflight(campaign, {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")})
     first = ledger.next_batch(campaign.code, phase)
     planned = []
     for offset, chunk in enumerate(split(pieces, options.batch_size)):
         batch = first + offset
         planned.append((batch, f"batch-{batch:04d}.pdf", [
-            PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq, language_of(p.owner),
+            PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq,
+                         language_of(p.owner, options.pr_language),
                          envelope_lines(p.owner), p.owner.zip)
             for seq, p in enumerate(chunk, start=1)
         ]))  # fmt: skip
     ledger.plan(run, planned)
     return run
+
+
+def _preflight(campaign: Campaign, langs: set[str]) -> None:
+    """Write a sample letter's text in every language the run needs, strictly, before planning it.
+
+    A missing translation then stops the run before anything is reserved in the ledger.
+    """
+    loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
+    for lang in sorted(langs):
+        renderer = Renderer(loaded, lang, strict=True)
+        renderer.html(document_spec("owner-letter"), RenderOptions(lang=lang, strict=True, mailing=True))
 
 
 def _rejects(rec: Reconciliation) -> bytes:

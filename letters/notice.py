@@ -44,7 +44,7 @@ def baseline_for(loaded: LoadedCampaign, changes_since: date | None = None) -> L
 def render_one(loaded: LoadedCampaign, name: str, target: Path, options: RenderOptions,
                baseline: LoadedCampaign | None = None) -> Rendered:  # fmt: skip
     """Render one document to ``target``."""
-    renderer = Renderer(loaded, options.lang)
+    renderer = Renderer(loaded, options.lang, options.strict)
     base = Renderer(baseline, options.lang) if baseline is not None and name != "update-cover" else None
     rendered = renderer.render(name, options, base)
     write(rendered.document, renderer.metadata(rendered.spec.title, options), target)
@@ -95,7 +95,12 @@ def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered], no
         loaded.campaign.revision.date.isoformat(),
         {p.spec.name: len(p.document.pages) for p in parts},
         {p.spec.name: p.boxed for p in parts if p.boxed},
-        (*loaded.warnings, *(f"template resource refused: {url}" for url in refused), *notes),
+        (
+            *loaded.warnings,
+            *(f"template resource refused: {url}" for url in refused),
+            *dict.fromkeys(w for p in parts for w in p.warnings),
+            *notes,
+        ),
     )
 
 

@@ -137,7 +137,10 @@ def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaig
 
 def localize(data: dict[str, Any], lang: str, label: Path) -> Campaign:
     """Validate ``data`` with its ``lang`` overlay merged in."""
-    overlay = data.get("translations", {}).get(lang, {})
+    overlay = dict(data.get("translations", {}).get(lang, {}))
+    # Translations only restate what exists: an FAQ item a revision removed stays removed.
+    ids = {item.get("id") for item in data.get("faq", [])}
+    overlay["faq"] = [item for item in overlay.get("faq", []) if item.get("id") in ids]
     return parse_campaign(merge(data, overlay, ""), label)
 
 

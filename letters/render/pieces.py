@@ -17,7 +17,7 @@ import weasyprint
 
 from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
-from letters.render.pdf import PdfMetadata, write
+from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
 # Letters laid out per WeasyPrint document: measured as the sweet spot between per-document
@@ -96,16 +96,24 @@ class BatchRenderer(Protocol):
 
 
 class FullRenderer:
-    """Lays out every letter with WeasyPrint (slow, exact: the reference renderer)."""
+    """Lays out every letter with WeasyPrint (slow, exact: the reference renderer).
 
-    def __init__(self, campaign: str) -> None:
-        self.renderer = Renderer(load_campaign(campaign))
+    Mailings are strict: a letter in a language with a missing translation is an error,
+    never an English letter in disguise.
+    """
+
+    def __init__(self, campaign: str, revision: str) -> None:
+        self.loaded = load_campaign(campaign, revision=revision)
+        self.renderers: dict[str, Renderer] = {}
         self.spec = document_spec("owner-letter")
-        blank_html = '<div style="page: owner-letter"></div>'
-        from letters.render.pdf import layout
-
-        blank, _ = layout(self._wrap(blank_html), self.renderer.loaded.folder, self.renderer.folders)
+        english = self.renderer("en")
+        blank, _ = layout(self._wrap('<div style="page: owner-letter"></div>'), self.loaded.folder, english.folders)
         self.blank = blank.pages[0]
+
+    def renderer(self, lang: str) -> Renderer:
+        if lang not in self.renderers:
+            self.renderers[lang] = Renderer(self.loaded, lang, strict=True)
+        return self.renderers[lang]
 
     def _wrap(self, body: str) -> str:
         return (
@@ -115,26 +123,39 @@ class FullRenderer:
         )
 
     def render_batch(self, job: BatchJob) -> BatchOutput:
-        from letters.render.pdf import layout
-
-        pages: list[weasyprint.document.Page] = []
-        placed: list[PiecePages] = []
+        # Each piece is one letter per language of its language code ("es+en": Spanish,
+        # then English). Consecutive versions in one language are laid out together.
+        versions = [(i, lang) for i, piece in enumerate(job.pieces) for lang in piece.language.split("+")]
+        own: list[list[weasyprint.document.Page]] = [[] for _ in job.pieces]
         first_doc = None
-        for start in range(0, len(job.pieces), CHUNK):
-            chunk = job.pieces[start : start + CHUNK]
-            letters = tuple(Letter(p.vin, p.address, job.letter_date, p.piece_id) for p in chunk)
-            html = self.renderer.html(self.spec, RenderOptions(letters=letters, mailing=True))
-            doc, _ = layout(html, self.renderer.loaded.folder, self.renderer.folders)
+        start = 0
+        while start < len(versions):
+            lang = versions[start][1]
+            end = start
+            while end < len(versions) and end - start < CHUNK and versions[end][1] == lang:
+                end += 1
+            chunk = versions[start:end]
+            letters = tuple(
+                Letter(job.pieces[i].vin, job.pieces[i].address, job.letter_date, job.pieces[i].piece_id)
+                for i, _ in chunk
+            )
+            renderer = self.renderer(lang)
+            html = renderer.html(self.spec, RenderOptions(letters=letters, mailing=True, lang=lang, strict=True))
+            doc, _ = layout(html, self.loaded.folder, renderer.folders)
             first_doc = first_doc or doc
             starts = _letter_starts(doc, len(chunk))
-            for i, piece in enumerate(chunk):
-                own = doc.pages[starts[i] : starts[i + 1]]
-                first = len(pages) + 1
-                pages.extend(own)
-                if job.duplex and len(own) % 2:
-                    pages.append(self.blank)
-                placed.append(PiecePages(piece.piece_id, first, len(pages)))
+            for k, (i, _) in enumerate(chunk):
+                own[i].extend(doc.pages[starts[k] : starts[k + 1]])
+            start = end
         assert first_doc is not None, "a batch has at least one piece"
+        pages: list[weasyprint.document.Page] = []
+        placed: list[PiecePages] = []
+        for piece, piece_pages in zip(job.pieces, own, strict=True):
+            first = len(pages) + 1
+            pages.extend(piece_pages)
+            if job.duplex and len(piece_pages) % 2:
+                pages.append(self.blank)
+            placed.append(PiecePages(piece.piece_id, first, len(pages)))
         meta = PdfMetadata(
             title=f"{job.campaign} phase {job.phase} batch {job.batch:04d}",
             subject=f"Owner letters, {len(job.pieces)} pieces",
@@ -158,19 +179,19 @@ def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
     return [*starts, len(doc.pages)]
 
 
-_RENDERERS: dict[tuple[str, str], BatchRenderer] = {}
+_RENDERERS: dict[tuple[str, str, str], BatchRenderer] = {}
 
 
-def renderer_for(campaign: str, kind: str) -> BatchRenderer:
-    """One renderer per process and campaign: stylesheets and fonts load once."""
-    key = (campaign, kind)
+def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
+    """One renderer per process, campaign and revision: stylesheets and fonts load once."""
+    key = (campaign, revision, kind)
     if key not in _RENDERERS:
         if kind != "full":
             raise ValueError(f"unknown renderer {kind!r}")
-        _RENDERERS[key] = FullRenderer(campaign)
+        _RENDERERS[key] = FullRenderer(campaign, revision)
     return _RENDERERS[key]
 
 
 def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
     """Worker entry point: render ``job`` with the ``kind`` renderer."""
-    return renderer_for(job.campaign, kind).render_batch(job)
+    return renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
