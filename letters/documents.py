@@ -25,6 +25,13 @@ from letters.render.env import prose_renderer
 from letters.render.pdf import parse
 
 SAMPLE_VIN = "[VIN]"
+GLYPH_COVERAGE = "".join(
+    [chr(c) for c in range(0x21, 0x7F)]
+    + [chr(c) for c in range(0xA1, 0x100) if c != 0xAD]
+    + [chr(c) for c in range(0x100, 0x180)]
+    + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b7")
+) + " fi fl ff ffi ffl"
+"""Characters (and ligatures) any owner field may print: ASCII, Latin-1, Latin Extended-A, quotes, dashes."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,8 @@ class RenderOptions:
     """Stamp DRAFT on every page."""
     strict: bool = False
     """A missing translation is an error rather than a warning."""
+    fast_template: bool = False
+    """Owner letter as the fast renderer's template: fields hidden, glyph-coverage page added."""
     removed: tuple[str, ...] = ()
     """Update cover: text the latest revision removed from the documents."""
 
@@ -158,6 +167,8 @@ class Renderer:
             vehicle=options.vehicle,
             draft=options.draft,
             removed=options.removed,
+            fast_template=options.fast_template,
+            coverage=GLYPH_COVERAGE,
         )
         text = prose_renderer(self.env, ctx, f"{self.loaded.folder / 'campaign.toml'}")
         ctx["text"] = text
