@@ -290,6 +290,11 @@ class _Progress:
 def _mail_options(f: F) -> F:
     f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
     f = click.option(
+        "--renderer", type=click.Choice(["fast", "full"]), default="fast", show_default=True,
+        help="fast: lay the letter out once and stamp each owner's fields (verified against full renders); "
+        "full: WeasyPrint lays out every letter.",
+    )(f)  # fmt: skip
+    f = click.option(
         "--pr-language", type=click.Choice(["bilingual", "es", "en"]), default="bilingual", show_default=True,
         help="Puerto Rico letters without a language column: Spanish then English (bilingual), es or en.",
     )(f)  # fmt: skip
@@ -334,12 +339,12 @@ def _report_mail(report: Any, as_json: bool) -> None:
 @json_option
 def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
                  batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
-                 pr_language: str, quiet: bool, as_json: bool) -> None:  # fmt: skip
+                 pr_language: str, renderer: str, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
     from letters.mail import MailOptions, mail
 
     options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
-                          not simplex, pr_language=pr_language)  # fmt: skip
+                          not simplex, renderer=renderer, pr_language=pr_language)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = mail(campaign, options, progress)
@@ -357,13 +362,13 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 @json_option
 def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
                    as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
-                   output: Path | None, simplex: bool, pr_language: str, quiet: bool,
+                   output: Path | None, simplex: bool, pr_language: str, renderer: str, quiet: bool,
                    as_json: bool) -> None:  # fmt: skip
     """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
     from letters.mail import MailOptions, remail
 
     options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
-                          pr_language=pr_language)  # fmt: skip
+                          renderer=renderer, pr_language=pr_language)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS batches (
     status     TEXT NOT NULL,          -- 'planned' or 'done'
     sha256     TEXT,
     pages      INTEGER,
+    fallbacks  TEXT NOT NULL DEFAULT '{}',  -- JSON: letters the fast renderer handed over, by reason
     finished   TEXT,
     PRIMARY KEY (campaign, phase, batch)
 );
@@ -237,8 +238,9 @@ class Ledger:
                 )
 
     def complete_batch(
-        self, campaign: str, phase: int, batch: int, sha256: str, pages: int, results: Iterable[PieceResult]
-    ) -> None:
+        self, campaign: str, phase: int, batch: int, sha256: str, pages: int, results: Iterable[PieceResult],
+        fallbacks: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
         """Mark a batch done, with where each piece landed; call once its file is durable."""
         stamp = now()
         with self.transaction() as db:
@@ -250,9 +252,9 @@ class Ledger:
                 ],
             )
             db.execute(
-                "UPDATE batches SET status = 'done', sha256 = ?, pages = ?, finished = ?"
+                "UPDATE batches SET status = 'done', sha256 = ?, pages = ?, fallbacks = ?, finished = ?"
                 " WHERE campaign = ? AND phase = ? AND batch = ?",
-                (sha256, pages, stamp, campaign, phase, batch),
+                (sha256, pages, json.dumps(fallbacks or {}, sort_keys=True), stamp, campaign, phase, batch),
             )
 
     def finish_run(self, run_id: str) -> None:

@@ -9,6 +9,7 @@ every letter ends in exactly one batch file.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -66,8 +67,8 @@ class MailOptions:
     """Output folder (default: output/)."""
     duplex: bool = True
     """Pad letters to an even page count."""
-    renderer: str = "full"
-    """Letter renderer."""
+    renderer: str = "fast"
+    """Letter renderer: "fast" (stamped fields, verified) or "full" (WeasyPrint per letter)."""
     pr_language: str = "bilingual"
     """Language of Puerto Rico letters without an explicit language: bilingual, es or en."""
 
@@ -283,7 +284,7 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
                         if job.duplex else p.last_page - p.first_page + 1)
             for p in out.pieces
         ]  # fmt: skip
-        ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results)
+        ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results, out.fallbacks)
         done += len(job.pieces)
         if progress:
             progress(done, total)
@@ -360,6 +361,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path) -> dict[str, Any]:
         "sheets": sum(int(p["sheets"]) for p in pieces),
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),
+        "fallbacks": _fallbacks(batches),
         "languages": dict(Counter(p["language"] for p in pieces)),
         "files": [
             {"name": b["file"], "sha256": b["sha256"], "letters": per_batch[b["batch"]], "pages": b["pages"]}
@@ -370,6 +372,13 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path) -> dict[str, Any]:
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)
     return job
+
+
+def _fallbacks(batches: Sequence[Any]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for b in batches:
+        total.update(json.loads(b["fallbacks"] or "{}"))
+    return dict(sorted(total.items()))
 
 
 def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: Path | None,

@@ -8,7 +8,7 @@ slot in behind the same ``BatchRenderer`` protocol.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -87,6 +87,8 @@ class BatchOutput:
     """Pages in the file."""
     pieces: tuple[PiecePages, ...]
     """Page ranges, in print order."""
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    """Letters a fast renderer sent to the full one, by reason."""
 
 
 class BatchRenderer(Protocol):
@@ -186,9 +188,14 @@ def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
     """One renderer per process, campaign and revision: stylesheets and fonts load once."""
     key = (campaign, revision, kind)
     if key not in _RENDERERS:
-        if kind != "full":
+        if kind == "full":
+            _RENDERERS[key] = FullRenderer(campaign, revision)
+        elif kind == "fast":
+            from letters.render.fast import FastRenderer
+
+            _RENDERERS[key] = FastRenderer(campaign, revision)
+        else:
             raise ValueError(f"unknown renderer {kind!r}")
-        _RENDERERS[key] = FullRenderer(campaign, revision)
     return _RENDERERS[key]
 
 

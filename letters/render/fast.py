@@ -1,0 +1,487 @@
+"""The fast letter renderer: lay the letter out once, then stamp each owner's fields.
+
+Print production engines work this way (PDF/VT, ISO 16612-2). Per (campaign revision,
+language, letter date) the owner letter is laid out once by WeasyPrint with its variable
+fields hidden; each page becomes a Form XObject shared by every letter of a batch file.
+Per letter, only the fields are written: shaped with HarfBuzz in the very font WeasyPrint
+embedded (its subset keeps glyph IDs, and a never-printed glyph-coverage page puts every
+Latin glyph a field may need into it), as TJ runs with the kerning WeasyPrint would apply.
+
+A field whose text needs a glyph outside the subset, or is wider than its box, sends the
+letter to the full renderer; the job ticket counts these fallbacks by reason. Every batch
+verifies a sample of letters against full renders, text and pixels, and fails loudly on a
+mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import uharfbuzz as hb
+import weasyprint
+
+from letters import paths
+from letters.campaign import load_campaign
+from letters.documents import Letter, Renderer, RenderOptions, document_spec
+from letters.errors import LettersError
+from letters.render.pdf import PdfMetadata, layout, write
+from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
+from letters.write import durable_write
+
+PX = 0.75
+"""Points per CSS pixel: WeasyPrint lays out in px and draws with a 0.75 scale."""
+ADDRESS_LINES = 6
+PANGO_SCALE = 1024
+FONT_FILES = {False: "LiberationSans-Regular.ttf", True: "LiberationSans-Bold.ttf"}
+
+
+class VerificationError(LettersError):
+    """A fast-rendered letter differs from its full render."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where one field is drawn on a template page."""
+
+    page: int
+    """Template page index."""
+    x: float
+    """Left edge of the text (px), or right edge when ``align`` is "right"."""
+    baseline: float
+    """Baseline (px from the top)."""
+    width: float
+    """Widest the text may be (px)."""
+    size: float
+    """Font size (px)."""
+    bold: bool
+    """Bold face."""
+    color: tuple[float, float, float]
+    """Fill colour."""
+    align: str
+    """"left" or "right"."""
+
+
+@cache
+def _hb_font(bold: bool, scale: int) -> hb.Font:
+    """The face WeasyPrint embeds, scaled as Pango scales it (size in 1/1024 px)."""
+    blob = hb.Blob.from_file_path(str(paths.shared_templates_dir() / "fonts" / FONT_FILES[bold]))
+    font = hb.Font(hb.Face(blob))
+    font.scale = (scale, scale)
+    return font
+
+
+@dataclass(frozen=True)
+class Shaped:
+    """A field's text as glyphs."""
+
+    tj: bytes
+    """The TJ array operand, e.g. b"[<0030>0<0058>18<003c>]"."""
+    width: float
+    """Advance width (px)."""
+    gids: frozenset[int]
+    """Glyphs used."""
+
+
+def shape(text: str, bold: bool, size: float, widths: dict[int, int]) -> Shaped:
+    """Shape ``text`` and write it as WeasyPrint writes Pango's glyphs.
+
+    Pango shapes with HarfBuzz at the size in 1/1024 px; WeasyPrint then writes each glyph
+    with the font's PDF width (``widths``, thousandths of an em) and a TJ adjustment that
+    truncates the difference to Pango's advance. Doing the same arithmetic puts every glyph
+    where a full render puts it.
+    """
+    scale = int(size * PANGO_SCALE)
+    font = _hb_font(bold, scale)
+    em = scale / PANGO_SCALE  # the font size WeasyPrint writes, px
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    hb.shape(font, buf, {"kern": True, "liga": True})
+    parts = [b"["]
+    total = 0
+    gids = set()
+    for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+        gid = info.codepoint
+        gids.add(gid)
+        width = widths.get(gid)
+        if width is None:
+            width = round(font.get_glyph_h_advance(gid) * 1000 / PANGO_SCALE / em)
+        kerning = width - pos.x_advance * 1000 / PANGO_SCALE / em
+        parts.append(b"<%04x>%d" % (gid, int(kerning)))
+        total += pos.x_advance
+    parts.append(b"]")
+    return Shaped(b"".join(parts), total / PANGO_SCALE, frozenset(gids))
+
+
+def _field_boxes(page: Any) -> Iterator[tuple[str, Any, Any]]:
+    """(field name, block holding it, first text box) of every data-field on a laid-out page."""
+
+    def walk(box: Any, block: Any, field: str | None) -> Iterator[tuple[str, Any, Any]]:
+        element = getattr(box, "element", None)
+        # Absolutely positioned boxes sit behind a placeholder that proxies them.
+        if type(getattr(box, "_box", box)).__name__ == "BlockBox":
+            block = box
+        if field is None and element is not None and getattr(box, "element_tag", None) == "span":
+            field = element.get("data-field")
+        if field is not None and type(box).__name__ == "TextBox":
+            yield field, block, box
+            return
+        for child in getattr(box, "children", None) or ():
+            yield from walk(child, block, field)
+
+    seen = set()
+    for name, block, text in walk(page._page_box, None, None):
+        if name not in seen:
+            seen.add(name)
+            yield name, block, text
+
+
+@dataclass
+class Template:
+    """One language's letter laid out once, ready to stamp."""
+
+    lang: str
+    pdf: pikepdf.Pdf
+    pages: int
+    slots: dict[str, Slot]
+    fonts: dict[bool, pikepdf.Object]
+    allowed: frozenset[int]
+    widths: dict[bool, dict[int, int]]
+
+
+class FastRenderer:
+    """Stamps fields onto a shared Form XObject per template page."""
+
+    def __init__(self, campaign: str, revision: str) -> None:
+        self.loaded = load_campaign(campaign, revision=revision)
+        self.full = FullRenderer(campaign, revision)
+        self.templates: dict[tuple[str, date], Template] = {}
+
+    # -- templates -----------------------------------------------------------------
+
+    def template(self, lang: str, letter_date: date) -> Template:
+        key = (lang, letter_date)
+        if key not in self.templates:
+            self.templates[key] = self._build(lang, letter_date)
+        return self.templates[key]
+
+    def _build(self, lang: str, letter_date: date) -> Template:
+        renderer = Renderer(self.loaded, lang, strict=True)
+        placeholder = Letter("W" * 17, tuple("W" for _ in range(ADDRESS_LINES)), letter_date, "W")
+        options = RenderOptions(letters=(placeholder,), mailing=True, lang=lang, strict=True, fast_template=True)
+        html = renderer.html(document_spec("owner-letter"), options)
+        doc, _ = layout(html, self.loaded.folder, renderer.folders)
+        letter_pages = _letter_page_count(doc)
+        slots: dict[str, Slot] = {}
+        for index, page in enumerate(doc.pages[:letter_pages]):
+            for name, block, text in _field_boxes(page):
+                style = text.style
+                left = float(block.content_box_x())
+                right = left + float(block.width)
+                align = "right" if str(style["text_align_all"]) == "right" else "left"
+                color = style["color"]
+                slots[name] = Slot(
+                    page=index,
+                    x=right if align == "right" else float(text.position_x),
+                    baseline=float(text.position_y + text.baseline),
+                    width=right - (left if align == "right" else float(text.position_x)),
+                    # Pango holds sizes in 1/1024 px, truncated; so must we, to land on its pixels.
+                    size=int(float(style["font_size"]) * PANGO_SCALE) / PANGO_SCALE,
+                    bold=int(style["font_weight"]) >= 600,
+                    color=tuple(float(c) for c in color.to("srgb").coordinates),  # type: ignore[arg-type]
+                    align=align,
+                )
+        data = write(doc, PdfMetadata("template", "", self.loaded.campaign.code, self.loaded.campaign.revision.date))
+        pdf = pikepdf.open(io.BytesIO(data))
+        fonts, allowed = _fonts(pdf)
+        widths = {bold: _widths(font) for bold, font in fonts.items()}
+        return Template(lang, pdf, letter_pages, slots, fonts, allowed, widths)
+
+    # -- batches -------------------------------------------------------------------
+
+    def render_batch(self, job: BatchJob) -> BatchOutput:
+        out = pikepdf.new()
+        kids: list[pikepdf.Object] = []
+        placed: list[PiecePages] = []
+        marks: list[tuple[str, int]] = []
+        xobjects: dict[tuple[str, int], pikepdf.Object] = {}
+        fonts: dict[tuple[str, bool], pikepdf.Object] = {}
+        blank = out.make_indirect(pikepdf.Stream(out, b""))
+        media = pikepdf.Array([0, 0, 612, 792])
+        fallback_pieces: list[int] = []
+        reasons: list[str] = []
+        streams: list[tuple[int, list[pikepdf.Object]]] = []
+
+        for index, piece in enumerate(job.pieces):
+            versions = piece.language.split("+")
+            pages: list[pikepdf.Object] = []
+            reason = None
+            for lang in versions:
+                tpl = self.template(lang, job.letter_date)
+                stamped, reason = self._stamp(out, tpl, piece, xobjects, fonts, media)
+                if reason:
+                    break
+                pages.extend(stamped)
+            if reason:
+                reasons.append(reason)
+                fallback_pieces.append(index)
+                pages = []
+            streams.append((index, pages))
+
+        fallback_pages = self._fallbacks(out, job, fallback_pieces)
+        for index, pages in streams:
+            if index in fallback_pages:
+                pages = fallback_pages[index]
+            first = len(kids) + 1
+            kids.extend(pages)
+            if job.duplex and len(pages) % 2:
+                pad = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=media, Contents=blank,
+                                         Resources=pikepdf.Dictionary())  # fmt: skip
+                kids.append(out.make_indirect(pad))
+            piece = job.pieces[index]
+            placed.append(PiecePages(piece.piece_id, first, len(kids)))
+            marks.append((f"{piece.piece_id} {piece.vin}", first - 1))
+
+        # Build the page tree's Kids array once: appending pages one by one is quadratic.
+        root = out.Root.Pages
+        for kid in kids:
+            kid.Parent = root
+        root.Kids = pikepdf.Array(kids)
+        root.Count = len(kids)
+        _outline(out, [(title, kids[page]) for title, page in marks])
+        out.docinfo = out.make_indirect(pikepdf.Dictionary(
+            Title=f"{job.campaign} phase {job.phase} batch {job.batch:04d}",
+            Subject=f"Owner letters, {len(job.pieces)} pieces", Creator="letters", Producer="letters fast renderer",
+            Keywords=f"{job.campaign}, revision {job.revision.isoformat()}",
+            Campaign=job.campaign, Revision=job.revision.isoformat(), Phase=str(job.phase), Batch=f"{job.batch:04d}",
+        ))  # fmt: skip
+        buffer = io.BytesIO()
+        out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                 deterministic_id=True)  # fmt: skip
+        data = buffer.getvalue()
+        tmp = job.target.with_name(f".{job.target.name}.verify.pdf")
+        tmp.write_bytes(data)
+        try:
+            self._verify(job, tmp, placed, set(fallback_pieces))
+        finally:
+            tmp.unlink(missing_ok=True)
+        durable_write(job.target, data)
+        counts = Counter(reasons)
+        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), len(kids), tuple(placed),
+                           dict(counts))  # fmt: skip
+
+    def _verify(self, job: BatchJob, path: Path, placed: Sequence[PiecePages], fallen: set[int]) -> None:
+        """Render sample letters fully and compare text and pixels with the fast output."""
+        picks = [i for i in sample_indexes(len(job.pieces)) if i not in fallen]
+        if not picks:
+            return
+        pieces = tuple(job.pieces[i] for i in picks)
+        reference = BatchJob(job.campaign, job.phase, job.batch, job.revision, job.letter_date,
+                             path.with_name(f"{path.name}.full.pdf"), pieces, duplex=job.duplex)  # fmt: skip
+        full = self.full.render_batch(reference)
+        try:
+            for i, ref in zip(picks, full.pieces, strict=True):
+                mine = placed[i]
+                ours = page_fingerprints(path, range(mine.first_page - 1, mine.last_page))
+                theirs = page_fingerprints(full.path, range(ref.first_page - 1, ref.last_page))
+                if len(ours) != len(theirs):
+                    raise VerificationError(f"piece {mine.piece_id}: {len(ours)} pages, full render has {len(theirs)}")
+                for n, ((text_a, pix_a), (text_b, pix_b)) in enumerate(zip(ours, theirs, strict=True), start=1):
+                    if text_a != text_b:
+                        raise VerificationError(f"piece {mine.piece_id}, page {n}: text differs from the full render")
+                    if pix_a != pix_b:
+                        raise VerificationError(f"piece {mine.piece_id}, page {n}: pixels differ from the full render")
+        finally:
+            full.path.unlink(missing_ok=True)
+
+    def _stamp(self, out: pikepdf.Pdf, tpl: Template, piece: PieceInput,
+               xobjects: dict[tuple[str, int], pikepdf.Object], fonts: dict[tuple[str, bool], pikepdf.Object],
+               media: pikepdf.Array) -> tuple[list[pikepdf.Object], str | None]:  # fmt: skip
+        values = {"piece": f"{piece.piece_id} · {piece.vin}", "vin": piece.vin}
+        for i, line in enumerate(piece.address[:ADDRESS_LINES], start=1):
+            values[f"addr-{i}"] = line
+        if len(piece.address) > ADDRESS_LINES:
+            return [], "address has more lines than the window holds"
+        ops: dict[int, list[bytes]] = {}
+        for name, raw in values.items():
+            text = " ".join(raw.split())  # HTML collapses white space; so must the stamp
+            slot = tpl.slots.get(name)
+            if slot is None:
+                return [], f"template has no field {name}"
+            shaped = shape(text, slot.bold, slot.size, tpl.widths[slot.bold])
+            if not shaped.gids <= tpl.allowed or 0 in shaped.gids:
+                return [], "glyph outside the embedded font"
+            if shaped.width > slot.width + 0.01:
+                return [], f"{name.split('-')[0]} wider than its box"
+            x = slot.x - shaped.width if slot.align == "right" else slot.x
+            font = b"/FB" if slot.bold else b"/FR"
+            r, g, b = slot.color
+            ops.setdefault(slot.page, []).append(
+                b"%s rg\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n%s TJ\nET\n"
+                % (_num(r, g, b), _f(x), _f(slot.baseline), font, _f(slot.size), shaped.tj)
+            )
+        pages: list[pikepdf.Object] = []
+        for index in range(tpl.pages):
+            key = (tpl.lang, index)
+            if key not in xobjects:
+                xobjects[key] = out.copy_foreign(tpl.pdf.pages[index].as_form_xobject())
+                for bold in (False, True):
+                    fonts[(tpl.lang, bold)] = out.copy_foreign(tpl.fonts[bold])
+            # The template, then the fields in WeasyPrint's coordinates (px, y down).
+            content = b"q\n/T Do\nQ\nq\n1 0 0 -1 0 792 cm\n0.75 0 0 0.75 0 0 cm\n%sQ\n" % b"".join(ops.get(index, []))
+            resources = pikepdf.Dictionary(
+                XObject=pikepdf.Dictionary(T=xobjects[key]),
+                Font=pikepdf.Dictionary(FR=fonts[(tpl.lang, False)], FB=fonts[(tpl.lang, True)]),
+            )
+            pages.append(out.make_indirect(pikepdf.Dictionary(
+                Type=pikepdf.Name.Page, MediaBox=media, Resources=resources,
+                Contents=out.make_indirect(pikepdf.Stream(out, content)),
+            )))  # fmt: skip
+        return pages, None
+
+    def _fallbacks(self, out: pikepdf.Pdf, job: BatchJob, indexes: Sequence[int]) -> dict[int, list[pikepdf.Object]]:
+        """Full renders of the letters the fast path refused, as pages of ``out``."""
+        if not indexes:
+            return {}
+        pieces = tuple(job.pieces[i] for i in indexes)
+        sub = BatchJob(job.campaign, job.phase, job.batch, job.revision, job.letter_date,
+                       job.target.with_name(f".{job.target.name}.fallback.pdf"), pieces, duplex=False)  # fmt: skip
+        rendered = self.full.render_batch(sub)
+        try:
+            src = pikepdf.open(rendered.path)
+            result = {}
+            for i, placed in zip(indexes, rendered.pieces, strict=True):
+                result[i] = [out.copy_foreign(src.pages[n].obj) for n in range(placed.first_page - 1, placed.last_page)]
+            src.close()
+        finally:
+            rendered.path.unlink(missing_ok=True)
+        return result
+
+
+def _outline(pdf: pikepdf.Pdf, marks: Sequence[tuple[str, pikepdf.Object]]) -> None:
+    """One top-level bookmark per letter, built directly (pikepdf's outline API looks each page up)."""
+    if not marks:
+        return
+    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    items = [
+        pdf.make_indirect(
+            pikepdf.Dictionary(Title=pikepdf.String(title), Parent=root, Dest=pikepdf.Array([page, pikepdf.Name.Fit]))
+        )
+        for title, page in marks
+    ]
+    for before, after in itertools.pairwise(items):
+        before.Next = after
+        after.Prev = before
+    root.First, root.Last, root.Count = items[0], items[-1], len(items)
+    pdf.Root.Outlines = root
+
+
+def _letter_page_count(doc: weasyprint.document.Document) -> int:
+    """Pages of the letter itself, before the glyph-coverage page."""
+    for index, page in enumerate(doc.pages):
+        for box in _descendants(page._page_box):
+            element = getattr(box, "element", None)
+            if (
+                type(box).__name__ == "BlockBox"
+                and element is not None
+                and "glyph-coverage" in (element.get("class") or "")
+            ):
+                return index
+    return len(doc.pages)
+
+
+def _descendants(box: Any) -> Iterator[Any]:
+    stack = [box]
+    while stack:
+        b = stack.pop()
+        yield b
+        stack.extend(getattr(b, "children", None) or ())
+
+
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def _fonts(pdf: pikepdf.Pdf) -> tuple[dict[bool, pikepdf.Object], frozenset[int]]:
+    """The regular and bold Type0 fonts of a template PDF, and the glyph IDs their subsets hold."""
+    fonts: dict[bool, pikepdf.Object] = {}
+    allowed: set[int] = set()
+    for page in pdf.pages:
+        for _, font in page.Resources.get("/Font", {}).items():
+            base = str(font.BaseFont)
+            bold = "Bold" in base
+            if "Italic" in base or bold in fonts:
+                continue
+            fonts[bold] = font
+            cmap = font.ToUnicode.read_bytes()
+            allowed |= {int(m.group(1), 16) for m in _BFCHAR.finditer(cmap)}
+    if set(fonts) != {False, True}:
+        raise LettersError("the owner letter template must use the regular and bold faces")
+    return fonts, frozenset(allowed)
+
+
+def _widths(font: pikepdf.Object) -> dict[int, int]:
+    """Glyph widths (thousandths of an em) from a Type0 font's /W array."""
+    out: dict[int, int] = {}
+    w = list(font.DescendantFonts[0].get("/W", []))
+    i = 0
+    while i < len(w):
+        first = int(w[i])
+        if isinstance(w[i + 1], pikepdf.Array):
+            for k, value in enumerate(w[i + 1]):
+                out[first + k] = int(value)
+            i += 2
+        else:
+            for gid in range(first, int(w[i + 1]) + 1):
+                out[gid] = int(w[i + 2])
+            i += 3
+    return out
+
+
+def _f(value: float) -> bytes:
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
+
+
+def _num(*values: float) -> bytes:
+    return b" ".join(_f(v) for v in values)
+
+
+SAMPLE_MIN = 3
+SAMPLE_EVERY = 1000
+VERIFY_DPI = 50
+
+
+def sample_indexes(count: int) -> list[int]:
+    """Letters of a batch to verify: first, middle, last, and one in every thousand."""
+    picks = {0, count // 2, count - 1, *range(SAMPLE_EVERY - 1, count, SAMPLE_EVERY)}
+    return sorted(i for i in picks if 0 <= i < count)[: max(SAMPLE_MIN, count // SAMPLE_EVERY + SAMPLE_MIN)]
+
+
+def page_fingerprints(path: Path, pages: Sequence[int]) -> list[tuple[str, bytes]]:
+    """Extracted text and rasterised pixels of the given pages (0-based)."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        out = []
+        for index in pages:
+            page = doc[index]
+            text = page.get_textpage().get_text_range()
+            bitmap = page.render(scale=VERIFY_DPI / 72, grayscale=True)
+            # Stream order differs (fields are drawn after the template), so words are compared
+            # as a sorted list; the pixels check where they are.
+            out.append((" ".join(sorted(text.split())), bytes(bitmap.buffer)))
+            page.close()
+        return out
+    finally:
+        doc.close()
