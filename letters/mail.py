@@ -276,6 +276,7 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
     renderer = str(run.settings.get("renderer", options.renderer))
     if progress:
         progress(done, total)
+    peak = [0]
 
     def record(out: BatchOutput, job: BatchJob) -> None:
         nonlocal done
@@ -286,6 +287,7 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
         ]  # fmt: skip
         ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results, out.fallbacks)
         done += len(job.pieces)
+        peak[0] = max(peak[0], out.peak_rss_mb)
         if progress:
             progress(done, total)
 
@@ -298,14 +300,19 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
                 raise Interrupted(_interrupted(run, done, total)) from None
     else:
         _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total))
-    job_ticket = _finish(ledger, run, folder)
+    job_ticket = _finish(ledger, run, folder, peak[0])
     return RunResult(run, folder, job_ticket, resumed)
 
 
 def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
                       record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
                       counts: Callable[[], tuple[int, int]]) -> None:  # fmt: skip
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_ignore_sigint)
+    # Workers come from a fork server started before this process loaded the records: they do
+    # not inherit (and count as resident) the reconciliation of a 200,000-vehicle campaign,
+    # so their memory stays flat however large the phase.
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast"])
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
     pending: dict[Future[BatchOutput], BatchJob] = {}
     try:
         for job in jobs:
@@ -334,7 +341,7 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
     )
 
 
-def _finish(ledger: Ledger, run: RunInfo, folder: Path) -> dict[str, Any]:
+def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) -> dict[str, Any]:
     """Write manifest.csv and job.json from the ledger, then mark the run finished."""
     pieces = ledger.pieces(run.run_id)
     batches = ledger.batch_files(run.run_id)
@@ -368,6 +375,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path) -> dict[str, Any]:
             for b in batches
         ],
         "manifest_columns": MANIFEST_COLUMNS,
+        "worker_peak_rss_mb": worker_rss_mb,
     }
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)

@@ -8,7 +8,8 @@ slot in behind the same ``BatchRenderer`` protocol.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import resource
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -89,6 +90,8 @@ class BatchOutput:
     """Page ranges, in print order."""
     fallbacks: dict[str, int] = field(default_factory=dict)
     """Letters a fast renderer sent to the full one, by reason."""
+    peak_rss_mb: int = 0
+    """Peak resident memory of the process that rendered it."""
 
 
 class BatchRenderer(Protocol):
@@ -201,4 +204,5 @@ def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
 
 def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
     """Worker entry point: render ``job`` with the ``kind`` renderer."""
-    return renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
+    out = renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
+    return replace(out, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
