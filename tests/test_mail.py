@@ -265,3 +265,25 @@ def test_killed_run_resumes_to_exactly_once(records: tuple[Path, Path], tmp_path
     expected = {r["phase"]: r["eligible"] for r in status("23LJ01", ledger, *records, AS_OF)}
     assert Counter(r["phase"] for r in pieces) == {"1": expected[1], "2": expected[2]}
     assert _ledger_counts(ledger)[0] == 0
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_and_resumes(records: tuple[Path, Path], tmp_path: Path, workers: str) -> None:
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    cmd = [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]),
+           "--owners", str(records[1]), "--as-of", AS_OF.isoformat(), "--batch-size", "2", "--workers", workers,
+           "--renderer", "full", "--ledger", str(ledger), "-o", str(out), "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and _ledger_counts(ledger)[1] < 1:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted:" in err and "again to finish" in err and "Traceback" not in err
+    planned, done = _ledger_counts(ledger)
+    assert planned > 0 and done > 0
+    assert not list(out.rglob("*.tmp"))
+    final = subprocess.run(cmd, capture_output=True, text=True)
+    assert final.returncode == 0 and "which an earlier call did not finish" in final.stdout
+    assert _ledger_counts(ledger)[0] == 0
