@@ -200,37 +200,10 @@ def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
         zip_code = f"{zip_code}-{rng.randrange(10000):04d}"
     apartment = rng.choice(people.apartments) if rng.random() < 0.2 else ""
     email = rng.choice(people.emails) if rng.random() < 0.3 else ""
-    if rng.random() < LESSOR_SHARE:
-        return [
-            vin,
-            rng.choice(people.companies),
-            "",
-            "",
-            rng.choice(people.streets),
-            apartment,
-            city,
-            state,
-            zip_code,
-            "US",
-            "",
-            email,
-            "Y",
-        ]
-    return [
-        vin,
-        rng.choice(people.names),
-        "",
-        "",
-        rng.choice(people.streets),
-        apartment,
-        city,
-        state,
-        zip_code,
-        "US",
-        "",
-        email,
-        "",
-    ]
+    lessor = rng.random() < LESSOR_SHARE
+    name = rng.choice(people.companies if lessor else people.names)
+    street = rng.choice(people.streets)
+    return [vin, name, "", "", street, apartment, city, state, zip_code, "US", "", email, "Y" if lessor else ""]
 
 
 def _set(index: int, value: str) -> Callable[[list[str]], None]:

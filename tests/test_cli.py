@@ -127,6 +127,16 @@ def test_sample_data_is_reproducible(tmp_path: Path) -> None:
         assert a == (tmp_path / "b" / f"23LJ01-{kind}.csv").read_bytes()
 
 
+def test_bundled_list_is_what_the_readme_says(tmp_path: Path) -> None:
+    """mailing_lists/23LJ01 is exactly `letters sample-data 23LJ01 --vehicles 3000 --seed 23`."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`mailing_lists/23LJ01/` holds 3,000 vehicles made with `--seed 23`" in readme
+    invoke("sample-data", "23LJ01", "--vehicles", "3000", "--seed", "23", "-o", str(tmp_path))
+    for kind in ("vehicles", "owners"):
+        bundled = ROOT / "mailing_lists" / "23LJ01" / f"23LJ01-{kind}.csv"
+        assert (tmp_path / f"23LJ01-{kind}.csv").read_bytes() == bundled.read_bytes()
+
+
 def test_sample_data_has_what_staff_meet(tmp_path: Path) -> None:
     invoke("sample-data", "23LJ01", "--vehicles", "3000", "--seed", "4", "-o", str(tmp_path))
     owners = (tmp_path / "23LJ01-owners.csv").read_text(encoding="utf-8")

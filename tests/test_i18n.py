@@ -21,6 +21,7 @@ from letters.mail import MailOptions, mail
 from letters.notice import render_one
 from letters.sample import OWNER_HEADER, VEHICLE_HEADER
 from letters.vin import with_check_digit
+from tests.conftest import write_csv
 
 LETTER_DATE = date(2024, 2, 5)
 ADDRESS = ("BEGOÑA ARGÜELLES IBÁÑEZ", "URB EL VEDADO", "CALLE ÉXITO 12", "SAN JUAN PR 00907-1234")
@@ -161,22 +162,14 @@ def test_extract_update_compile(project: Path) -> None:
     assert runner.invoke(cli, ["i18n", "check"]).exit_code == 0
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 @pytest.mark.parametrize(
     ("pr_language", "expected"),
     [("bilingual", ["en", "es", "es+en", "en"]), ("es", ["en", "es", "es", "en"]), ("en", ["en", "es", "en", "en"])],
 )
 def test_language_per_owner_and_page_counts(tmp_path: Path, pr_language: str, expected: list[str]) -> None:
     vins = [with_check_digit(f"JTJGKCEZ0PJ10000{i}") for i in range(1, 5)]
-    vehicles = _write(tmp_path / "v.csv", VEHICLE_HEADER, [[v, "NX", "2023", "2023-03-15", "Japan"] for v in vins])
-    owners = _write(tmp_path / "o.csv", OWNER_HEADER, [
+    vehicles = write_csv(tmp_path / "v.csv", VEHICLE_HEADER, [[v, "NX", "2023", "2023-03-15", "Japan"] for v in vins])
+    owners = write_csv(tmp_path / "o.csv", OWNER_HEADER, [
         [vins[0], "Ann Lee", "", "", "1 Elm St", "", "Austin", "TX", "73301", "US", "", "", ""],
         [vins[1], "José Díaz", "", "", "2 Oak St", "", "Miami", "FL", "33101", "US", "es", "", ""],
         [vins[2], "Ana Núñez", "", "URB EL VEDADO", "3 Calle A", "", "San Juan", "PR", "00907", "US", "", "", ""],
@@ -205,8 +198,8 @@ def test_mail_is_strict(project: Path, tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales")
     _break_catalog(project, "Sincerely,", 'msgid "Sincerely,"\nmsgstr ""\n')
     vin = with_check_digit("JTJGKCEZ0PJ100001")
-    vehicles = _write(tmp_path / "v.csv", VEHICLE_HEADER, [[vin, "NX", "2023", "2023-03-15", "Japan"]])
-    owners = _write(tmp_path / "o.csv", OWNER_HEADER,
+    vehicles = write_csv(tmp_path / "v.csv", VEHICLE_HEADER, [[vin, "NX", "2023", "2023-03-15", "Japan"]])
+    owners = write_csv(tmp_path / "o.csv", OWNER_HEADER,
                     [[vin, "Ana", "", "", "3 Calle A", "", "San Juan", "PR", "00907", "US", "", "", ""]])  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "4", "--vehicles", str(vehicles), "--owners",

@@ -23,27 +23,19 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pikepdf
-import uharfbuzz as hb
 import weasyprint
 
-from letters import paths
 from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
+from letters.render.shaping import ADDRESS_LINES, PANGO_SCALE, shape, widths_of
 from letters.write import durable_write
-
-PX = 0.75
-"""Points per CSS pixel: WeasyPrint lays out in px and draws with a 0.75 scale."""
-ADDRESS_LINES = 6
-PANGO_SCALE = 1024
-FONT_FILES = {False: "LiberationSans-Regular.ttf", True: "LiberationSans-Bold.ttf"}
 
 
 class VerificationError(LettersError):
@@ -70,58 +62,6 @@ class Slot:
     """Fill colour."""
     align: str
     """"left" or "right"."""
-
-
-@cache
-def _hb_font(bold: bool, scale: int) -> hb.Font:
-    """The face WeasyPrint embeds, scaled as Pango scales it (size in 1/1024 px)."""
-    blob = hb.Blob.from_file_path(str(paths.shared_templates_dir() / "fonts" / FONT_FILES[bold]))
-    font = hb.Font(hb.Face(blob))
-    font.scale = (scale, scale)
-    return font
-
-
-@dataclass(frozen=True)
-class Shaped:
-    """A field's text as glyphs."""
-
-    tj: bytes
-    """The TJ array operand, e.g. b"[<0030>0<0058>18<003c>]"."""
-    width: float
-    """Advance width (px)."""
-    gids: frozenset[int]
-    """Glyphs used."""
-
-
-def shape(text: str, bold: bool, size: float, widths: dict[int, int]) -> Shaped:
-    """Shape ``text`` and write it as WeasyPrint writes Pango's glyphs.
-
-    Pango shapes with HarfBuzz at the size in 1/1024 px; WeasyPrint then writes each glyph
-    with the font's PDF width (``widths``, thousandths of an em) and a TJ adjustment that
-    truncates the difference to Pango's advance. Doing the same arithmetic puts every glyph
-    where a full render puts it.
-    """
-    scale = int(size * PANGO_SCALE)
-    font = _hb_font(bold, scale)
-    em = scale / PANGO_SCALE  # the font size WeasyPrint writes, px
-    buf = hb.Buffer()
-    buf.add_str(text)
-    buf.guess_segment_properties()
-    hb.shape(font, buf, {"kern": True, "liga": True})
-    parts = [b"["]
-    total = 0
-    gids = set()
-    for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
-        gid = info.codepoint
-        gids.add(gid)
-        width = widths.get(gid)
-        if width is None:
-            width = round(font.get_glyph_h_advance(gid) * 1000 / PANGO_SCALE / em)
-        kerning = width - pos.x_advance * 1000 / PANGO_SCALE / em
-        parts.append(b"<%04x>%d" % (gid, int(kerning)))
-        total += pos.x_advance
-    parts.append(b"]")
-    return Shaped(b"".join(parts), total / PANGO_SCALE, frozenset(gids))
 
 
 def _field_boxes(page: Any) -> Iterator[tuple[str, Any, Any]]:
@@ -205,7 +145,7 @@ class FastRenderer:
         data = write(doc, PdfMetadata("template", "", self.loaded.campaign.code, self.loaded.campaign.revision.date))
         pdf = pikepdf.open(io.BytesIO(data))
         fonts, allowed = _fonts(pdf)
-        widths = {bold: _widths(font) for bold, font in fonts.items()}
+        widths = {bold: widths_of(font) for bold, font in fonts.items()}
         return Template(lang, pdf, letter_pages, slots, fonts, allowed, widths)
 
     # -- batches -------------------------------------------------------------------
@@ -428,24 +368,6 @@ def _fonts(pdf: pikepdf.Pdf) -> tuple[dict[bool, pikepdf.Object], frozenset[int]
     if set(fonts) != {False, True}:
         raise LettersError("the owner letter template must use the regular and bold faces")
     return fonts, frozenset(allowed)
-
-
-def _widths(font: pikepdf.Object) -> dict[int, int]:
-    """Glyph widths (thousandths of an em) from a Type0 font's /W array."""
-    out: dict[int, int] = {}
-    w = list(font.DescendantFonts[0].get("/W", []))
-    i = 0
-    while i < len(w):
-        first = int(w[i])
-        if isinstance(w[i + 1], pikepdf.Array):
-            for k, value in enumerate(w[i + 1]):
-                out[first + k] = int(value)
-            i += 2
-        else:
-            for gid in range(first, int(w[i + 1]) + 1):
-                out[gid] = int(w[i + 2])
-            i += 3
-    return out
 
 
 def _f(value: float) -> bytes:

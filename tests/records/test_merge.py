@@ -16,20 +16,13 @@ from letters.campaign import LoadedCampaign
 from letters.records import Reconciliation, reconcile
 from letters.sample import OWNER_HEADER, VEHICLE_HEADER, generate
 from letters.vin import with_check_digit
+from tests.conftest import write_csv
 
 AS_OF = date(2024, 1, 31)
 V = with_check_digit("JTJGKCEZ0PJ100001")  # NX built in Japan, model year 2023
 V2 = with_check_digit("JTJGKCEZ0PJ100002")
 V3 = with_check_digit("JTJGKCEZ0PJ100003")
 V24 = with_check_digit("JTJGKCEZ0RJ100004")  # model year 2024
-
-
-def write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def vehicle(
@@ -52,8 +45,8 @@ def owner(
 
 
 def run(tmp_path: Path, campaign: LoadedCampaign, vehicles: list[list[str]], owners: list[list[str]]) -> Reconciliation:
-    vpath = write(tmp_path / "vehicles.csv", VEHICLE_HEADER, vehicles)
-    opath = write(tmp_path / "owners.csv", OWNER_HEADER, owners)
+    vpath = write_csv(tmp_path / "vehicles.csv", VEHICLE_HEADER, vehicles)
+    opath = write_csv(tmp_path / "owners.csv", OWNER_HEADER, owners)
     return reconcile(campaign.campaign, vpath, opath, AS_OF)
 
 
