@@ -8,7 +8,7 @@ draft, stamped DRAFT on every page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -172,8 +172,3 @@ def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefil
         VehiclePrefill(parsed.value, campaign.code, "", str(year or "")),
         (f"VIN {parsed.value} is not in the campaign's vehicle records: model left blank",),
     )
-
-
-def describe(parts: Sequence[Rendered]) -> Mapping[str, int]:
-    """Pages per document."""
-    return {p.spec.name: len(p.document.pages) for p in parts}

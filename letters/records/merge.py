@@ -34,9 +34,6 @@ from letters.records.csvio import read_rows
 from letters.records.model import Owner, Rejection, Source, Vehicle
 from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED, VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
 
-MAILED_OUTCOMES = ("addressee", "co_owner")
-"""Owner outcomes that are part of a letter."""
-
 
 def outcome_names(campaign: Campaign) -> list[str]:
     """Every outcome a record can end in, in report order."""
