@@ -15,6 +15,7 @@ mismatch.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import itertools
@@ -23,7 +24,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pikepdf
@@ -155,7 +155,7 @@ class FastRenderer:
         kids: list[pikepdf.Object] = []
         placed: list[PiecePages] = []
         marks: list[tuple[str, int]] = []
-        xobjects: dict[tuple[str, int], pikepdf.Object] = {}
+        resources: dict[tuple[str, int], pikepdf.Object] = {}
         fonts: dict[tuple[str, bool], pikepdf.Object] = {}
         blank = out.make_indirect(pikepdf.Stream(out, b""))
         media = pikepdf.Array([0, 0, 612, 792])
@@ -169,7 +169,7 @@ class FastRenderer:
             reason = None
             for lang in versions:
                 tpl = self.template(lang, job.letter_date)
-                stamped, reason = self._stamp(out, tpl, piece, xobjects, fonts, media)
+                stamped, reason = self._stamp(out, tpl, piece, resources, fonts, media)
                 if reason:
                     break
                 pages.extend(stamped)
@@ -210,43 +210,33 @@ class FastRenderer:
         out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  deterministic_id=True)  # fmt: skip
         data = buffer.getvalue()
-        tmp = job.target.with_name(f".{job.target.name}.verify.pdf")
-        tmp.write_bytes(data)
-        try:
-            self._verify(job, tmp, placed, set(fallback_pieces))
-        finally:
-            tmp.unlink(missing_ok=True)
+        # Verified in memory, before anything reaches the output folder.
+        self._verify(job, data, placed, set(fallback_pieces))
         durable_write(job.target, data)
-        counts = Counter(reasons)
         return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), len(kids), tuple(placed),
-                           dict(counts))  # fmt: skip
+                           dict(Counter(reasons)))  # fmt: skip
 
-    def _verify(self, job: BatchJob, path: Path, placed: Sequence[PiecePages], fallen: set[int]) -> None:
+    def _verify(self, job: BatchJob, data: bytes, placed: Sequence[PiecePages], fallen: set[int]) -> None:
         """Render sample letters fully and compare text and pixels with the fast output."""
         picks = [i for i in sample_indexes(len(job.pieces)) if i not in fallen]
         if not picks:
             return
-        pieces = tuple(job.pieces[i] for i in picks)
-        reference = BatchJob(job.campaign, job.phase, job.batch, job.revision, job.letter_date,
-                             path.with_name(f"{path.name}.full.pdf"), pieces, duplex=job.duplex)  # fmt: skip
-        full = self.full.render_batch(reference)
-        try:
-            for i, ref in zip(picks, full.pieces, strict=True):
-                mine = placed[i]
-                ours = page_fingerprints(path, range(mine.first_page - 1, mine.last_page))
-                theirs = page_fingerprints(full.path, range(ref.first_page - 1, ref.last_page))
-                if len(ours) != len(theirs):
-                    raise VerificationError(f"piece {mine.piece_id}: {len(ours)} pages, full render has {len(theirs)}")
-                for n, ((text_a, pix_a), (text_b, pix_b)) in enumerate(zip(ours, theirs, strict=True), start=1):
-                    if text_a != text_b:
-                        raise VerificationError(f"piece {mine.piece_id}, page {n}: text differs from the full render")
-                    if pix_a != pix_b:
-                        raise VerificationError(f"piece {mine.piece_id}, page {n}: pixels differ from the full render")
-        finally:
-            full.path.unlink(missing_ok=True)
+        reference = dataclasses.replace(job, pieces=tuple(job.pieces[i] for i in picks))
+        full, _, full_placed = self.full.render_pdf(reference)
+        for i, ref in zip(picks, full_placed, strict=True):
+            mine = placed[i]
+            ours = page_fingerprints(data, range(mine.first_page - 1, mine.last_page))
+            theirs = page_fingerprints(full, range(ref.first_page - 1, ref.last_page))
+            if len(ours) != len(theirs):
+                raise VerificationError(f"piece {mine.piece_id}: {len(ours)} pages, full render has {len(theirs)}")
+            for n, ((text_a, pix_a), (text_b, pix_b)) in enumerate(zip(ours, theirs, strict=True), start=1):
+                if text_a != text_b:
+                    raise VerificationError(f"piece {mine.piece_id}, page {n}: text differs from the full render")
+                if pix_a != pix_b:
+                    raise VerificationError(f"piece {mine.piece_id}, page {n}: pixels differ from the full render")
 
     def _stamp(self, out: pikepdf.Pdf, tpl: Template, piece: PieceInput,
-               xobjects: dict[tuple[str, int], pikepdf.Object], fonts: dict[tuple[str, bool], pikepdf.Object],
+               resources: dict[tuple[str, int], pikepdf.Object], fonts: dict[tuple[str, bool], pikepdf.Object],
                media: pikepdf.Array) -> tuple[list[pikepdf.Object], str | None]:  # fmt: skip
         values = {"piece": f"{piece.piece_id} · {piece.vin}", "vin": piece.vin}
         for i, line in enumerate(piece.address[:ADDRESS_LINES], start=1):
@@ -274,18 +264,19 @@ class FastRenderer:
         pages: list[pikepdf.Object] = []
         for index in range(tpl.pages):
             key = (tpl.lang, index)
-            if key not in xobjects:
-                xobjects[key] = out.copy_foreign(tpl.pdf.pages[index].as_form_xobject())
-                for bold in (False, True):
-                    fonts[(tpl.lang, bold)] = out.copy_foreign(tpl.fonts[bold])
+            if key not in resources:
+                # One resource dictionary per template page, shared by every letter of the batch.
+                if (tpl.lang, False) not in fonts:
+                    for bold in (False, True):
+                        fonts[(tpl.lang, bold)] = out.copy_foreign(tpl.fonts[bold])
+                resources[key] = out.make_indirect(pikepdf.Dictionary(
+                    XObject=pikepdf.Dictionary(T=out.copy_foreign(tpl.pdf.pages[index].as_form_xobject())),
+                    Font=pikepdf.Dictionary(FR=fonts[(tpl.lang, False)], FB=fonts[(tpl.lang, True)]),
+                ))  # fmt: skip
             # The template, then the fields in WeasyPrint's coordinates (px, y down).
             content = b"q\n/T Do\nQ\nq\n1 0 0 -1 0 792 cm\n0.75 0 0 0.75 0 0 cm\n%sQ\n" % b"".join(ops.get(index, []))
-            resources = pikepdf.Dictionary(
-                XObject=pikepdf.Dictionary(T=xobjects[key]),
-                Font=pikepdf.Dictionary(FR=fonts[(tpl.lang, False)], FB=fonts[(tpl.lang, True)]),
-            )
             pages.append(out.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.Page, MediaBox=media, Resources=resources,
+                Type=pikepdf.Name.Page, MediaBox=media, Resources=resources[key],
                 Contents=out.make_indirect(pikepdf.Stream(out, content)),
             )))  # fmt: skip
         return pages, None
@@ -294,19 +285,13 @@ class FastRenderer:
         """Full renders of the letters the fast path refused, as pages of ``out``."""
         if not indexes:
             return {}
-        pieces = tuple(job.pieces[i] for i in indexes)
-        sub = BatchJob(job.campaign, job.phase, job.batch, job.revision, job.letter_date,
-                       job.target.with_name(f".{job.target.name}.fallback.pdf"), pieces, duplex=False)  # fmt: skip
-        rendered = self.full.render_batch(sub)
-        try:
-            src = pikepdf.open(rendered.path)
-            result = {}
-            for i, placed in zip(indexes, rendered.pieces, strict=True):
-                result[i] = [out.copy_foreign(src.pages[n].obj) for n in range(placed.first_page - 1, placed.last_page)]
-            src.close()
-        finally:
-            rendered.path.unlink(missing_ok=True)
-        return result
+        sub = dataclasses.replace(job, pieces=tuple(job.pieces[i] for i in indexes), duplex=False)
+        data, _, placed = self.full.render_pdf(sub)
+        src = pikepdf.open(io.BytesIO(data))
+        return {
+            i: [out.copy_foreign(src.pages[n].obj) for n in range(p.first_page - 1, p.last_page)]
+            for i, p in zip(indexes, placed, strict=True)
+        }
 
 
 def _outline(pdf: pikepdf.Pdf, marks: Sequence[tuple[str, pikepdf.Object]]) -> None:
@@ -389,11 +374,11 @@ def sample_indexes(count: int) -> list[int]:
     return sorted(i for i in picks if 0 <= i < count)[: max(SAMPLE_MIN, count // SAMPLE_EVERY + SAMPLE_MIN)]
 
 
-def page_fingerprints(path: Path, pages: Sequence[int]) -> list[tuple[str, bytes]]:
-    """Extracted text and rasterised pixels of the given pages (0-based)."""
+def page_fingerprints(pdf: bytes, pages: Sequence[int]) -> list[tuple[str, bytes]]:
+    """Extracted text and rasterised pixels of the given pages (0-based) of a PDF in memory."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(str(path))
+    doc = pdfium.PdfDocument(pdf)
     try:
         out = []
         for index in pages:

@@ -128,6 +128,12 @@ class FullRenderer:
         )
 
     def render_batch(self, job: BatchJob) -> BatchOutput:
+        data, pages, placed = self.render_pdf(job)
+        durable_write(job.target, data)
+        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed)
+
+    def render_pdf(self, job: BatchJob) -> tuple[bytes, int, tuple[PiecePages, ...]]:
+        """The batch as PDF bytes (not written anywhere), its page count and page ranges."""
         # Each piece is one letter per language of its language code ("es+en": Spanish,
         # then English). Consecutive versions in one language are laid out together.
         versions = [(i, lang) for i, piece in enumerate(job.pieces) for lang in piece.language.split("+")]
@@ -168,9 +174,7 @@ class FullRenderer:
             revision=job.revision,
             extra=(("Phase", str(job.phase)), ("Batch", f"{job.batch:04d}")),
         )
-        data = write(first_doc.copy(pages), meta)
-        durable_write(job.target, data)
-        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), len(pages), tuple(placed))
+        return write(first_doc.copy(pages), meta), len(pages), tuple(placed)
 
 
 def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
