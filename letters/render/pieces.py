@@ -8,6 +8,7 @@ slot in behind the same ``BatchRenderer`` protocol.
 from __future__ import annotations
 
 import hashlib
+import os
 import resource
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -16,6 +17,7 @@ from typing import Protocol
 
 import weasyprint
 
+from letters import paths
 from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.render.pdf import PdfMetadata, layout, write
@@ -60,6 +62,8 @@ class BatchJob:
     """Letters, in print order."""
     duplex: bool = True
     """Pad each letter to an even page count."""
+    home: str = field(default_factory=lambda: str(paths.home()))
+    """Project folder the job was planned in; a worker renders from the same one."""
 
 
 @dataclass(frozen=True)
@@ -188,12 +192,12 @@ def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
     return [*starts, len(doc.pages)]
 
 
-_RENDERERS: dict[tuple[str, str, str], BatchRenderer] = {}
+_RENDERERS: dict[tuple[str, str, str, str], BatchRenderer] = {}
 
 
 def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
-    """One renderer per process, campaign and revision: stylesheets and fonts load once."""
-    key = (campaign, revision, kind)
+    """One renderer per process, project, campaign and revision: stylesheets and fonts load once."""
+    key = (str(paths.home()), campaign, revision, kind)
     if key not in _RENDERERS:
         if kind == "full":
             _RENDERERS[key] = FullRenderer(campaign, revision)
@@ -208,5 +212,7 @@ def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
 
 def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
     """Worker entry point: render ``job`` with the ``kind`` renderer."""
+    # Workers outlive the environment they started in (a fork server): take the job's project.
+    os.environ["LETTERS_HOME"] = job.home
     out = renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
     return replace(out, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
