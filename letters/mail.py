@@ -30,7 +30,7 @@ from letters.campaign import Campaign, load_campaign
 from letters.documents import Renderer, RenderOptions, document_spec
 from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
-from letters.records import Piece, Reconciliation, reconcile
+from letters.records import Piece, Reconciliation, outcome_names, reconcile
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
 from letters.report import REJECTS_HEADER, human_month, resolve_lists
 from letters.write import MANIFEST_COLUMNS, csv_bytes, durable_write, remove_partials, write_json, write_manifest
@@ -111,22 +111,23 @@ def _run_id(phase: int, taken: set[str]) -> str:
             return run_id
 
 
-def _summary(rec: Reconciliation) -> dict[str, Any]:
-    return {"records_read": rec.records_read, "outcomes": dict(sorted(rec.outcomes.items()))}
+def _summary(campaign: Campaign, rec: Reconciliation) -> dict[str, Any]:
+    # Every outcome name, zeros included, as `letters check --json` reports them.
+    return {"records_read": rec.records_read, "outcomes": {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}}
 
 
 def mail(code: str, options: MailOptions, progress: Progress | None = None) -> MailReport:
     """``letters mail``: mail the phases of ``options``; finishes interrupted runs first."""
+    as_of = options.as_of or date.today()
     # The campaign as published on the mailing date: its chart, phases and letter text.
-    campaign = load_campaign(code, as_of=options.as_of or date.today()).campaign
+    campaign = load_campaign(code, as_of=as_of).campaign
     for phase in options.phases:
-        _check_phase(campaign, phase, options.as_of or date.today())
+        _check_phase(campaign, phase, as_of)
     ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
     report = MailReport()
     try:
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
-        as_of = options.as_of or date.today()
         rec = reconcile(campaign, vehicles, owners, as_of)
         out_dir = options.out_dir or paths.output_dir()
         for phase in options.phases:
@@ -203,7 +204,7 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
     run = RunInfo(
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, reason,
         str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size},
-        _summary(rec),
+        _summary(campaign, rec),
     )  # fmt: skip
     _preflight(campaign, {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")})
     first = ledger.next_batch(campaign.code, phase)
@@ -241,6 +242,11 @@ def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport,
     for run in ledger.unfinished_runs(code):
         report.runs.append(_execute(ledger, run, options, progress, resumed=True))
         report.notes.append(f"finished run {run.run_id} (phase {run.phase}), which an earlier call did not finish")
+        if not (Path(run.folder) / "rejects.csv").exists():
+            report.notes.append(
+                f"run {run.run_id} stopped before writing rejects.csv; "
+                f"'letters check {code} --rejects FILE' lists the same records"
+            )
 
 
 def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
