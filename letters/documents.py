@@ -17,6 +17,7 @@ import weasyprint
 
 from letters.campaign import Campaign, LoadedCampaign
 from letters.campaign.model import Campaign as CampaignModel
+from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
 from letters.render import PdfMetadata, layout, make_environment, template_errors
@@ -25,16 +26,8 @@ from letters.render.env import prose_renderer
 from letters.render.pdf import parse
 
 SAMPLE_VIN = "[VIN]"
-GLYPH_COVERAGE = (
-    "".join(
-        [chr(c) for c in range(0x21, 0x7F)]
-        + [chr(c) for c in range(0xA1, 0x100) if c != 0xAD]
-        + [chr(c) for c in range(0x100, 0x180)]
-        + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b7")
-    )
-    + " fi fl ff ffi ffl"
-)
-"""Characters (and ligatures) any owner field may print: ASCII, Latin-1, Latin Extended-A, quotes, dashes."""
+GLYPH_COVERAGE = PRINTABLE.replace(" ", "").replace("\u00a0", "") + " fi fl ff ffi ffl"
+"""Characters (and ligatures) any owner field may print, for the fast renderer's font subsets."""
 
 
 @dataclass(frozen=True)

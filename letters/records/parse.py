@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from letters import vin as vins
 from letters.campaign import Campaign
+from letters.charset import unprintable
 from letters.records.csvio import Row
 from letters.records.model import Owner, Source, Vehicle
 
@@ -266,10 +267,17 @@ class RowParser:
         lessor = lessor_raw.strip().lower() in TRUE if lessor_raw else False
         if lessor_raw and not lessor and lessor_raw.strip().lower() not in FALSE:
             problems.append(f"lessor: {lessor_raw.strip()!r} is not yes or no")
-        if problems:
-            return problems
         urbanization = _clean(get("urbanization", ""))
         apartment = _clean(get("address2", ""))
+        for key, text in (("name", name), ("name2", name2), ("urbanization", urbanization), ("address1", street),
+                          ("address2", apartment), ("city", city)):  # fmt: skip
+            bad = unprintable(text)
+            if bad:
+                codes = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
+                problems.append(f"{key}: {text!r} has characters a letter cannot print ({codes}; USPS addresses use "
+                                "the Latin alphabet)")  # fmt: skip
+        if problems:
+            return problems
         if urbanization or apartment:
             address: tuple[str, ...] = tuple(line for line in (urbanization, street, apartment) if line)
         else:

@@ -147,6 +147,8 @@ def test_puerto_rico_flagged_and_urbanization_kept(tmp_path: Path, loaded: Loade
         (owner(zip_code="ABCDE"), "zip: 'ABCDE'"),
         (owner(state="PR", zip_code="73301"), "not a Puerto Rico ZIP"),
         (owner(name=""), "name: empty"),
+        (owner(name="李小龍"), "name: '李小龍' has characters a letter cannot print (U+674E, U+5C0F, U+9F8D"),
+        (owner(city="\uff34okyo"), "has characters a letter cannot print (U+FF34"),
     ],
 )
 def test_address_problems_name_field_and_value(
