@@ -21,6 +21,7 @@ TRICKY = [
     # apostrophes, hyphens, typographic quotes and dashes
     ("RENÉE O'TOOLE-WÜST", "D'ARCY LÆTITIA ŒUVRE", "\u201cQUOTED\u201d \u2013 DASHED \u2014 LINE"),
     ("FIFI OFFICE AFFLUENT", "fine affluent office", "Fjord Office Waffle"),  # ligatures
+    ("A 211 RA 1111", "11 BOULEVARD 211", "APT 11-A"),  # digit kerning that depends on context
 ]
 
 
