@@ -99,13 +99,14 @@ def cli() -> None:
 @as_of_option
 @click.option("--changes-since", type=DATE, help="Box changes since the revision in effect on this date.")
 @click.option("--draft", is_flag=True, help="Render an unapproved revision, stamped DRAFT on every page.")
+@click.option("--no-boxes", is_flag=True, help="Do not outline changes in red.")
 @json_option
 def notice(campaign: str, output: Path | None, as_of: date | None, revision: str | None,
-           changes_since: date | None, draft: bool, as_json: bool) -> None:  # fmt: skip
+           changes_since: date | None, draft: bool, no_boxes: bool, as_json: bool) -> None:  # fmt: skip
     """Render the dealer notice package (cover, dealer letter, FAQ, form, sample owner letter) as one PDF."""
     from letters.notice import render_notice_file
 
-    options = RenderOptions(as_of=as_of, draft=draft)
+    options = RenderOptions(as_of=as_of, draft=draft, boxes=not no_boxes)
     _report_written(render_notice_file(campaign, output, options, revision, changes_since), as_json)
 
 
@@ -125,14 +126,15 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True,
               help="Language of an owner-facing document (owner letter, disclosure form, FAQ).")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Fail on a missing translation instead of warning.")
+@click.option("--no-boxes", is_flag=True, help="Do not outline changes in red (a copy for a guest).")
 @json_option
 def render(campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None,
            revision: str | None, changes_since: date | None, draft: bool, lang: str, strict: bool,
-           as_json: bool) -> None:  # fmt: skip
+           no_boxes: bool, as_json: bool) -> None:  # fmt: skip
     """Render one DOCUMENT of CAMPAIGN as a PDF (changes since the previous revision boxed in red)."""
     from letters.notice import render_document_file
 
-    options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict)
+    options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict, boxes=not no_boxes)
     _report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
 
 

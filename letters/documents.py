@@ -105,6 +105,8 @@ class RenderOptions:
     """Stamp DRAFT on every page."""
     strict: bool = False
     """A missing translation is an error rather than a warning."""
+    boxes: bool = True
+    """Outline what changed since the previous revision (off for copies handed to guests)."""
     fast_template: bool = False
     """Owner letter as the fast renderer's template: fields hidden, glyph-coverage page added."""
     removed: tuple[str, ...] = ()

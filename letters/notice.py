@@ -126,7 +126,8 @@ def render_document_file(
         prefill, notes = vehicle_prefill(loaded, vin)
         options = replace(options, vehicle=prefill)
     target = target or paths.output_dir() / f"{code}-{name}.pdf"
-    rendered = render_one(loaded, name, target, options, baseline_for(loaded, changes_since))
+    baseline = baseline_for(loaded, changes_since) if options.boxes else None
+    rendered = render_one(loaded, name, target, options, baseline)
     return _written(loaded, target, [rendered], notes)
 
 
@@ -141,7 +142,8 @@ def render_notice_file(code: str, target: Path | None, options: RenderOptions, r
             f"'letters approve {code} {rev.date.isoformat()} --by NAME', or render it with --draft"
         )
     target = target or paths.output_dir() / f"{code}-notice.pdf"
-    parts = render_notice(loaded, target, _options(loaded, options), baseline_for(loaded, changes_since))
+    baseline = baseline_for(loaded, changes_since) if options.boxes else None
+    parts = render_notice(loaded, target, _options(loaded, options), baseline)
     return _written(loaded, target, parts)
 
 

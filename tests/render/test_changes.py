@@ -145,3 +145,15 @@ def test_template_change_in_a_revision_is_boxed(project: Path, tmp_path: Path) -
     target = tmp_path / "n.pdf"
     render_notice(loaded, target, RenderOptions(as_of=loaded.campaign.revision.date), baseline_for(loaded))
     assert list(boxed_text(target).values()) == ["Order one key per covered VIN only."]
+
+
+def test_no_boxes_for_a_guest_copy(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from letters.cli import cli
+
+    boxed, clean = tmp_path / "boxed.pdf", tmp_path / "clean.pdf"
+    assert CliRunner().invoke(cli, ["render", "23LJ01", "faq", "-o", str(boxed)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["render", "23LJ01", "faq", "--no-boxes", "-o", str(clean)]).exit_code == 0
+    assert boxed_text(boxed) and boxed_text(clean) == {}
+    assert page_texts(boxed) == page_texts(clean)
