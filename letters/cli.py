@@ -138,18 +138,23 @@ def render(campaign: str, document: str, output: Path | None, vin: str | None, a
     _report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
 
 
+VEHICLES_OPTION = click.option(
+    "--vehicles",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Vehicle records CSV (default: the bundled list).",
+)
+LEDGER_OPTION = click.option(
+    "--ledger", type=click.Path(dir_okay=False, path_type=Path), help="Mailing ledger (default: output/ledger.sqlite)."
+)
+
+
 def _files_options(f: F) -> F:
     f = click.option(
         "--owners",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Owner records CSV (default: the bundled list).",
     )(f)
-    f = click.option(
-        "--vehicles",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Vehicle records CSV (default: the bundled list).",
-    )(f)
-    return f
+    return VEHICLES_OPTION(f)
 
 
 @cli.command()
@@ -190,11 +195,7 @@ def check(campaign: str, vehicles: Path | None, owners: Path | None, as_of: date
 @cli.command()
 @click.argument("campaign")
 @click.argument("vins", nargs=-1, required=True)
-@click.option(
-    "--vehicles",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Vehicle records CSV (default: the bundled list).",
-)
+@VEHICLES_OPTION
 @as_of_option
 @json_option
 def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: date | None, revision: str | None,
@@ -304,11 +305,7 @@ def _mail_options(f: F) -> F:
     f = click.option(
         "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
     )(f)
-    f = click.option(
-        "--ledger",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Mailing ledger (default: output/ledger.sqlite).",
-    )(f)
+    f = LEDGER_OPTION(f)
     f = click.option("--workers", type=click.IntRange(1), help="Processes rendering batches (default: CPU count).")(f)
     f = click.option(
         "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Letters per batch PDF."
@@ -381,9 +378,7 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 
 @cli.command("status")
 @click.argument("campaign")
-@click.option(
-    "--ledger", type=click.Path(dir_okay=False, path_type=Path), help="Mailing ledger (default: output/ledger.sqlite)."
-)
+@LEDGER_OPTION
 @_files_options
 @as_of_option
 @json_option

@@ -23,8 +23,8 @@ from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
-# Letters laid out per WeasyPrint document: measured as the sweet spot between per-document
-# overhead and layout cost that grows with document size.
+# Letters laid out per WeasyPrint document. Measured on the 23LJ01 letter: 1, 5 and 25 per
+# document all run at about 19 letters/s per core; 25 keeps the number of documents low.
 CHUNK = 25
 
 
