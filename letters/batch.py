@@ -7,28 +7,16 @@ name. Batches: ``size`` letters each, never splitting a letter.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from letters.address import address_block, usps_line
 from letters.records import Owner, Piece
-
-# USPS Publication 28: upper case, no punctuation. Only the ZIP+4 hyphen survives, and it
-# is added back by ``last_line``.
-_PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
-
-
-def usps_line(text: str) -> str:
-    """One address line in USPS form: upper case, punctuation removed, spaces collapsed."""
-    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'\u2019." else " ", unicodedata.normalize("NFC", text))
-    return " ".join(cleaned.upper().split())
 
 
 def envelope_lines(owner: Owner) -> tuple[str, ...]:
     """The address block, top to bottom, in USPS form (the ZIP+4 hyphen kept)."""
-    body = [usps_line(line) for line in (*owner.names, *owner.address)]
-    return (*[line for line in body if line], f"{usps_line(owner.city)} {owner.state} {owner.zip}")
+    return address_block(owner.names, owner.address, owner.city, owner.state, owner.zip)
 
 
 PR_LANGUAGES = {"bilingual": "es+en", "es": "es", "en": "en"}

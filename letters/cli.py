@@ -39,6 +39,20 @@ class _Date(click.ParamType):  # type: ignore[type-arg]
 DATE = _Date()
 
 
+class _Campaign(click.ParamType):  # type: ignore[type-arg]
+    """A campaign code, made canonical at the edge: ``./23LJ01``, ``23lj01/`` and ``23LJ01`` are one campaign."""
+
+    name = "CAMPAIGN"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from letters.campaign import canonical_code
+
+        return canonical_code(str(value))  # a LettersError here is reported like any other
+
+
+CAMPAIGN = _Campaign()
+
+
 def as_of_option(f: F) -> F:
     f = click.option("--revision", help="Use this revision (its date, YYYY-MM-DD) instead of the latest.")(f)
     return click.option(
@@ -80,6 +94,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except LettersError as exc:
             raise _UserError(exc) from None
+        except OSError as exc:
+            # The library names the file in its own errors; this is the net under them.
+            where = exc.filename or "a file"
+            raise _UserError(LettersError(f"cannot use {where}: {exc.strerror or exc} (errno {exc.errno})")) from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +107,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.option(
     "-o",
     "--output",
@@ -111,7 +129,7 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
 
 
 @cli.command()
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.argument("document", type=click.Choice(list(DOCUMENTS)))
 @click.option(
     "-o",
@@ -158,7 +176,7 @@ def _files_options(f: F) -> F:
 
 
 @cli.command()
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @_files_options
 @as_of_option
 @json_option
@@ -193,7 +211,7 @@ def check(campaign: str, vehicles: Path | None, owners: Path | None, as_of: date
 
 
 @cli.command()
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.argument("vins", nargs=-1, required=True)
 @VEHICLES_OPTION
 @as_of_option
@@ -212,7 +230,7 @@ def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: d
 
 
 @cli.command("sample-data")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.option(
     "--vehicles", "count", type=click.IntRange(1), default=3000, show_default=True, help="Vehicle records to make."
 )
@@ -331,7 +349,7 @@ def _report_mail(report: Any, as_json: bool) -> None:
 
 
 @cli.command("mail")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.option("--phase", "phase_list", required=True, help="Phase(s) to mail: N or N,N,...")
 @_files_options
 @_mail_options
@@ -353,7 +371,7 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 
 
 @cli.command("remail")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.argument("vins", nargs=-1, required=True)
 @click.option("--reason", required=True, help="Why the letters are mailed again (recorded in the ledger).")
 @_files_options
@@ -377,10 +395,10 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 
 
 @cli.command("status")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @LEDGER_OPTION
 @_files_options
-@as_of_option
+@click.option("--as-of", type=DATE, help="Count eligible and pending letters as of this date (default: today).")
 @json_option
 def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, owners: Path | None,
                    as_of: date | None, as_json: bool) -> None:  # fmt: skip
@@ -400,7 +418,7 @@ def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, ow
 
 
 @cli.command("revisions")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @json_option
 def revisions_command(campaign: str, as_json: bool) -> None:
     """The revision history: date, topics, documents touched, approval."""
@@ -419,7 +437,7 @@ def revisions_command(campaign: str, as_json: bool) -> None:
 
 
 @cli.command("approve")
-@click.argument("campaign")
+@click.argument("campaign", type=CAMPAIGN)
 @click.argument("revision")
 @click.option("--by", required=True, help="Who approves the revision.")
 @click.option("--at", type=DATE, help="Approval date (default: today).")
@@ -449,7 +467,7 @@ def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, ne
     Text prints a word-level diff per changed block (coloured on a terminal); html and pdf
     write a redline with a summary of changed blocks at the top.
     """
-    from letters.review import diff_documents, diff_pdfs, html_report, pdf_report, text_report
+    from letters.review import diff_documents, diff_pdfs, pdf_report, text_report, write_html_report
 
     if campaign_or_old.lower().endswith(".pdf") and document_or_new.lower().endswith(".pdf"):
         result = diff_pdfs(Path(campaign_or_old), Path(document_or_new))
@@ -465,7 +483,7 @@ def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, ne
     if output is None:
         raise click.UsageError(f"--format {fmt} needs -o FILE")
     if fmt == "html":
-        output.write_text(html_report(result), encoding="utf-8")
+        write_html_report(result, output)
     else:
         pdf_report(result, output)
     click.echo(f"wrote {output} ({len(result.changes)} changed block(s))")

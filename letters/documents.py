@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -22,7 +23,7 @@ from letters.errors import UsageError
 from letters.i18n import load_translations
 from letters.render import PdfMetadata, layout, make_environment, template_errors
 from letters.render.changes import mark_changes
-from letters.render.env import prose_renderer
+from letters.render.env import key_paths, prose_renderer
 from letters.render.pdf import parse
 
 SAMPLE_VIN = "[VIN]"
@@ -142,6 +143,7 @@ class Renderer:
         self.campaign: Campaign = loaded.localized(lang, strict, self.notes)
         self.folders = loaded.template_folders
         self.env = make_environment(self.folders, self.translations, self.notes)
+        self.prose_keys = key_paths(self.campaign.model_dump(by_alias=True, mode="json"))
 
     @property
     def warnings(self) -> list[str]:
@@ -168,7 +170,10 @@ class Renderer:
             fast_template=options.fast_template,
             coverage=GLYPH_COVERAGE,
         )
-        text = prose_renderer(self.env, ctx, f"{self.loaded.folder / 'campaign.toml'}")
+        source = self.loaded.folder / "campaign.toml"
+        if self.lang != "en":
+            source = Path(f"{source} [translations.{self.lang}]")
+        text = prose_renderer(self.env, ctx, str(source), self.prose_keys)
         ctx["text"] = text
         # Prose fields quote each other (the FAQ's A1 is the reason), so render the ones
         # others use first and expose them already rendered.

@@ -61,3 +61,22 @@ class UsageError(LettersError):
     """Options that contradict each other or name something that does not exist."""
 
     exit_code = 2
+
+
+class OutputError(LettersError):
+    """An output file or folder cannot be written (disk full, read-only, no permission)."""
+
+    @classmethod
+    def from_os(cls, path: object, exc: OSError, doing: str = "write") -> OutputError:
+        """The error for ``exc`` raised while writing ``path``, in the user's terms."""
+        return cls(f"cannot {doing} {path}: {exc.strerror or exc} (errno {exc.errno})")
+
+
+class LedgerError(LettersError):
+    """The mailing ledger cannot be read or written."""
+
+
+class LedgerBusy(LettersError):
+    """Another run holds the ledger; try again when it has finished."""
+
+    exit_code = 75  # EX_TEMPFAIL: nothing is wrong, try again later

@@ -8,15 +8,19 @@ so every letter ends up in exactly one finished batch.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import socket
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from letters.errors import InputError
+from letters.errors import InputError, LedgerBusy, LedgerError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -143,33 +147,107 @@ class PieceResult:
     """Sheets of paper (duplex: pages / 2)."""
 
 
-class Ledger:
-    """One SQLite file, opened per command."""
+class RunLock:
+    """One writer per ledger: an exclusive ``flock`` on ``LEDGER.lock``, holding the holder's details.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    The operating system drops the lock when its process dies however it dies (``kill -9``
+    included), so a lock left by a dead run is simply taken over; the details in the file
+    only serve to name the running holder to a second run that is refused.
+    """
+
+    def __init__(self, ledger: Path) -> None:
+        self.path = ledger.with_name(ledger.name + ".lock")
         try:
-            self.db = sqlite3.connect(path, isolation_level=None)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot open the ledger lock {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = self._holder()
+            os.close(self.fd)
+            raise LedgerBusy(
+                f"another letters run is using the ledger {ledger}: {holder}; "
+                "wait for it to finish, then run this again (its runs are finished, never repeated)"
+            ) from None
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": now(), "command": " ".join(sys.argv)}
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, json.dumps(info).encode("utf-8"), 0)
+
+    def _holder(self) -> str:
+        try:
+            info = json.loads(os.pread(self.fd, 4096, 0) or b"{}")
+        except (OSError, ValueError):
+            info = {}
+        if not info:
+            return "a process that has not yet said who it is"
+        return f"pid {info.get('pid')} on {info.get('host')}, started {info.get('started')} ({info.get('command')})"
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            # The file stays: removing it would let a third run lock a new file while a
+            # second still waits on the old one.
+            os.close(self.fd)
+            self.fd = -1
+
+
+class Ledger:
+    """One SQLite file, opened per command; ``lock=True`` for commands that plan or render runs."""
+
+    def __init__(self, path: Path, lock: bool = False) -> None:
+        path = path.resolve()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(f"cannot create the ledger's folder {path.parent}: {exc.strerror}") from None
+        self.lock = RunLock(path) if lock else None
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
+            if self.lock:
+                self.lock.release()
             raise InputError(f"{path}: not a usable ledger database ({exc})") from None
         self.path = path
 
     def close(self) -> None:
         self.db.close()
+        if self.lock:
+            self.lock.release()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: a crash inside leaves the ledger as it was."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """All or nothing: a crash inside leaves the ledger as it was.
+
+        A full disk or a damaged file becomes a ``LedgerError``; nothing of the
+        transaction is kept.
+        """
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
         try:
             yield self.db
+        except sqlite3.Error as exc:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise LedgerError(
+                f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
+            ) from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise LedgerError(
+                f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
+            ) from None
 
     def reserved_vins(self, campaign: str) -> set[str]:
         """VINs with a piece for ``campaign``, planned or done (first mailings only)."""
@@ -258,7 +336,8 @@ class Ledger:
             )
 
     def finish_run(self, run_id: str) -> None:
-        self.db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (now(), run_id))
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (now(), run_id))
 
     def unfinished_runs(self, campaign: str) -> list[RunInfo]:
         """Runs not finished (planned batches left, or files not written), oldest first."""

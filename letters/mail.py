@@ -28,12 +28,21 @@ from letters import vin as vins
 from letters.batch import envelope_lines, language_of, piece_id, select, split
 from letters.campaign import Campaign, load_campaign
 from letters.documents import Renderer, RenderOptions, document_spec
-from letters.errors import LettersError, UsageError
+from letters.errors import LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
 from letters.records import Piece, Reconciliation, outcome_names, reconcile
+from letters.render.pdf import layout
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
 from letters.report import REJECTS_HEADER, human_month, resolve_lists
-from letters.write import MANIFEST_COLUMNS, csv_bytes, durable_write, remove_partials, write_json, write_manifest
+from letters.write import (
+    MANIFEST_COLUMNS,
+    csv_bytes,
+    durable_write,
+    make_folder,
+    remove_partials,
+    write_json,
+    write_manifest,
+)
 
 Progress = Callable[[int, int], None]
 """Called with (letters done, letters in the run) as batches finish."""
@@ -116,14 +125,20 @@ def _summary(campaign: Campaign, rec: Reconciliation) -> dict[str, Any]:
     return {"records_read": rec.records_read, "outcomes": {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}}
 
 
+def _ledger(options: MailOptions) -> Ledger:
+    """The run ledger, locked for this process: a second run at once is refused, naming this one."""
+    return Ledger(options.ledger or paths.output_dir() / "ledger.sqlite", lock=True)
+
+
 def mail(code: str, options: MailOptions, progress: Progress | None = None) -> MailReport:
     """``letters mail``: mail the phases of ``options``; finishes interrupted runs first."""
     as_of = options.as_of or date.today()
     # The campaign as published on the mailing date: its chart, phases and letter text.
     campaign = load_campaign(code, as_of=as_of).campaign
+    code = campaign.code  # canonical from here on: the ledger knows one spelling
     for phase in options.phases:
         _check_phase(campaign, phase, as_of)
-    ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
+    ledger = _ledger(options)
     report = MailReport()
     try:
         _resume(ledger, code, options, report, progress)
@@ -139,7 +154,7 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
                 )
                 continue
             run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "")
-            durable_write(Path(run.folder) / "rejects.csv", _rejects(rec))
+            report.notes.extend(_warnings(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
@@ -152,13 +167,14 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
     if not reason.strip():
         raise UsageError("--reason must say why the letters are mailed again")
     campaign = load_campaign(code, as_of=options.as_of or date.today()).campaign
+    code = campaign.code
     wanted = []
     for raw in raw_vins:
         try:
             wanted.append(vins.parse(raw).value)
         except vins.VinError as exc:
             raise UsageError(str(exc)) from None
-    ledger = Ledger(options.ledger or paths.output_dir() / "ledger.sqlite")
+    ledger = _ledger(options)
     report = MailReport()
     try:
         _resume(ledger, code, options, report, progress)
@@ -179,6 +195,7 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
             by_phase.setdefault(by_vin[v].phase, []).append(by_vin[v])
         for phase, pieces in sorted(by_phase.items()):
             run = _plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail", reason.strip())
+            report.notes.extend(_warnings(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
@@ -199,14 +216,25 @@ def _check_phase(campaign: Campaign, phase: int, as_of: date) -> None:
 
 def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
           options: MailOptions, out_dir: Path, kind: str, reason: str) -> RunInfo:  # fmt: skip
+    """Check the run can be made, then reserve its pieces in the ledger.
+
+    Everything that can refuse a run (a missing translation, a template that fails, an
+    output folder that cannot be written) is tried first, so a refused run reserves
+    nothing and a later run with the problem fixed (or another ``-o``) starts clean.
+    """
     run_id = _run_id(phase, ledger.run_ids(campaign.code))
-    folder = out_dir / campaign.code / f"phase-{phase}" / run_id
+    # Resolved: a run resumed from another working directory finishes in this same folder.
+    folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
+    languages = {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")}
+    warnings = _preflight(campaign, languages)
+    make_folder(folder)
+    durable_write(folder / "rejects.csv", _rejects(rec))
     run = RunInfo(
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, reason,
-        str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size},
+        str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size,
+                      "warnings": warnings},
         _summary(campaign, rec),
     )  # fmt: skip
-    _preflight(campaign, {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")})
     first = ledger.next_batch(campaign.code, phase)
     planned = []
     for offset, chunk in enumerate(split(pieces, options.batch_size)):
@@ -221,15 +249,26 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
     return run
 
 
-def _preflight(campaign: Campaign, langs: set[str]) -> None:
-    """Write a sample letter's text in every language the run needs, strictly, before planning it.
+def _preflight(campaign: Campaign, langs: set[str]) -> list[str]:
+    """Lay out a sample letter in every language the run needs, strictly, before planning it.
 
-    A missing translation then stops the run before anything is reserved in the ledger.
+    A missing translation or a template that fails then stops the run before anything is
+    reserved in the ledger. Returns what the templates were refused (resources outside the
+    campaign), which the letters print without: the run says so rather than stay silent.
     """
     loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
+    refused: dict[str, None] = {}
     for lang in sorted(langs):
         renderer = Renderer(loaded, lang, strict=True)
-        renderer.html(document_spec("owner-letter"), RenderOptions(lang=lang, strict=True, mailing=True))
+        html = renderer.html(document_spec("owner-letter"), RenderOptions(lang=lang, strict=True, mailing=True))
+        _, refused_urls = layout(html, loaded.folder, renderer.folders)
+        refused.update(dict.fromkeys(refused_urls))
+    return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
+            for url in refused]  # fmt: skip
+
+
+def _warnings(run: RunInfo) -> list[str]:
+    return [f"warning: {w}" for w in run.settings.get("warnings", [])]  # type: ignore[attr-defined]
 
 
 def _rejects(rec: Reconciliation) -> bytes:
@@ -240,6 +279,7 @@ def _rejects(rec: Reconciliation) -> bytes:
 
 def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None) -> None:
     for run in ledger.unfinished_runs(code):
+        report.notes.extend(_warnings(run))
         report.runs.append(_execute(ledger, run, options, progress, resumed=True))
         report.notes.append(f"finished run {run.run_id} (phase {run.phase}), which an earlier call did not finish")
         if not (Path(run.folder) / "rejects.csv").exists():
@@ -274,7 +314,20 @@ def _ignore_sigint() -> None:
 def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progress | None,
              resumed: bool = False) -> RunResult:  # fmt: skip
     folder = Path(run.folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        return _execute_in(ledger, run, folder, options, progress, resumed)
+    except (OutputError, LedgerError) as exc:
+        left = sum(1 for batch in ledger.batches(run.run_id) if batch[2] != "done")
+        raise type(exc)(
+            f"{exc.message}\nrun {run.run_id} (phase {run.phase}) stopped with {left} batch file(s) to write; "
+            f"what is done is recorded. Once {folder} can be written, run 'letters mail {run.campaign} --phase "
+            f"{run.phase}' (any phase) to finish it there, exactly once"
+        ) from None
+
+
+def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions, progress: Progress | None,
+                resumed: bool) -> RunResult:  # fmt: skip
+    make_folder(folder)
     remove_partials(folder)
     jobs = _jobs(ledger, run)
     total = len(ledger.pieces(run.run_id))
@@ -381,6 +434,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
             for b in batches
         ],
         "manifest_columns": MANIFEST_COLUMNS,
+        "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
     }
     write_json(folder / "job.json", job)
@@ -399,6 +453,7 @@ def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: P
            as_of: date | None) -> list[dict[str, Any]]:  # fmt: skip
     """``letters status``: per phase, eligible, mailed, pending and remailed letters."""
     campaign = load_campaign(code).campaign
+    code = campaign.code
     when = as_of or date.today()
     vpath, opath = resolve_lists(code, vehicles, owners)
     rec = reconcile(campaign, vpath, opath, when)

@@ -16,6 +16,7 @@ from letters.documents import DOCUMENTS, Renderer, RenderOptions, document_spec
 from letters.errors import InputError, UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
+from letters.write import durable_write
 
 _FOOTER = re.compile(r"Page \d+ of \d+$")
 
@@ -230,3 +231,8 @@ def pdf_report(result: DiffResult, target: Path) -> None:
     document, _ = layout(html_report(result), shared, [shared])
     write(document, PdfMetadata("Redline: " + result.title, result.new_label, result.title.split()[0],
                                 date.today()), target)  # fmt: skip
+
+
+def write_html_report(result: DiffResult, target: Path) -> None:
+    """The redline as an HTML file."""
+    durable_write(target, html_report(result).encode("utf-8"))

@@ -7,8 +7,11 @@ import io
 import json
 import os
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
+
+from letters.errors import OutputError
 
 MANIFEST_COLUMNS = [
     "piece_id", "vin", "batch", "file", "first_page", "last_page", "pages", "sheets", "language", "zip", "phase",
@@ -16,26 +19,47 @@ MANIFEST_COLUMNS = [
 
 
 def durable_write(target: Path, data: bytes) -> None:
-    """Write ``data`` so that ``target`` appears only complete: temp file, fsync, rename, fsync folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` so that ``target`` appears only complete: temp file, fsync, rename, fsync folder.
+
+    A full disk or a read-only folder raises ``OutputError`` naming the file, and leaves
+    neither a partial ``target`` nor the temp file behind.
+    """
     tmp = target.with_name(f".{target.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, target)
-    fd = os.open(target.parent, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        make_folder(target.parent)
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise OutputError.from_os(target, exc) from None
+
+
+def make_folder(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) or raise ``OutputError`` saying why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError.from_os(folder, exc, "create the folder") from None
+    return folder
 
 
 def remove_partials(folder: Path) -> list[Path]:
     """Delete temp files a killed run left behind; returns what was removed."""
     removed = sorted(folder.glob(".*.tmp")) if folder.is_dir() else []
     for path in removed:
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise OutputError.from_os(path, exc, "remove the partial file") from None
     return removed
 
 

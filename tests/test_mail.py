@@ -19,7 +19,8 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from letters.batch import envelope_lines, usps_line
+from letters.address import usps_line
+from letters.batch import envelope_lines
 from letters.campaign import LoadedCampaign
 from letters.mail import MailOptions, mail, remail, status
 from letters.records import Owner, Source

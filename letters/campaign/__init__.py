@@ -1,6 +1,6 @@
 """Campaign stage: load and validate a campaign file into a typed ``Campaign``."""
 
-from letters.campaign.load import LoadedCampaign, campaign_dir, load_campaign
+from letters.campaign.load import LoadedCampaign, campaign_dir, canonical_code, load_campaign
 from letters.campaign.model import Campaign, ChartRow, Kind, ModelEntry, Phase
 
 __all__ = [
@@ -11,5 +11,6 @@ __all__ = [
     "ModelEntry",
     "Phase",
     "campaign_dir",
+    "canonical_code",
     "load_campaign",
 ]

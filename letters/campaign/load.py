@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -59,18 +60,43 @@ class LoadedCampaign:
         return [*self.overrides, self.folder, paths.shared_templates_dir()]
 
 
-def campaign_dir(code: str) -> Path:
-    """The template folder of campaign ``code``; raises if there is none."""
-    folder = paths.templates_dir() / code
-    if code.startswith(("_", ".")) or not (folder / CAMPAIGN_FILE).is_file():
-        known = sorted(
-            p.parent.name for p in paths.templates_dir().glob(f"*/{CAMPAIGN_FILE}") if not p.parent.name.startswith("_")
-        )
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+
+
+def known_codes() -> list[str]:
+    """Codes of every campaign under templates/, sorted."""
+    return sorted(
+        p.parent.name for p in paths.templates_dir().glob(f"*/{CAMPAIGN_FILE}") if not p.parent.name.startswith("_")
+    )
+
+
+def canonical_code(raw: str) -> str:
+    """The campaign code ``raw`` means, spelled as its folder is; raises if there is none.
+
+    Users type codes as paths (``./23LJ01``, ``templates/23LJ01/``) and in any case; the
+    ledger, output folders and piece IDs must see one spelling, or the same owners are
+    mailed twice under two.
+    """
+    name = re.split(r"[/\\]", raw.strip().rstrip("/\\"))[-1]
+    if not _CODE.fullmatch(name):
         raise CampaignError(
-            f"no campaign {code!r}: {folder / CAMPAIGN_FILE} does not exist"
-            f" (campaigns here: {', '.join(known) or 'none'})"
+            f"{raw!r} is not a campaign code: letters, digits, '-' and '_', starting with a letter or digit"
         )
-    return folder
+    known = known_codes()
+    if name in known:
+        return name
+    matches = [code for code in known if code.lower() == name.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    folder = paths.templates_dir() / name
+    raise CampaignError(
+        f"no campaign {raw!r}: {folder / CAMPAIGN_FILE} does not exist (campaigns here: {', '.join(known) or 'none'})"
+    )
+
+
+def campaign_dir(code: str) -> Path:
+    """The template folder of campaign ``code`` (any spelling ``canonical_code`` accepts)."""
+    return paths.templates_dir() / canonical_code(code)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

@@ -52,6 +52,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             except StopIteration:
                 raise InputError(f"{path}: the file is empty; expected a header row") from None
             columns = [aliases.get(header_key(h), header_key(h)) for h in header]
+            _refuse_duplicates(path, header, columns)
             absent = [c for c in required if c not in columns]
             if absent:
                 raise InputError(
@@ -73,6 +74,25 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             raise InputError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from None
         except UnicodeDecodeError:
             raise _decoding_error(path) from None
+
+
+def _refuse_duplicates(path: Path, header: list[str], columns: list[str]) -> None:
+    """Two headers meaning one column (``City`` twice, ``Owner Name`` beside ``name``) are an error.
+
+    Otherwise the last one silently wins, and every letter prints whatever it holds.
+    """
+    seen: dict[str, list[str]] = {}
+    for raw, column in zip(header, columns, strict=True):
+        if column:
+            seen.setdefault(column, []).append(raw.strip())
+    clashes = {column: raws for column, raws in seen.items() if len(raws) > 1}
+    if clashes:
+        detail = "; ".join(
+            f"{', '.join(repr(r) for r in raws)} all mean {column!r} "
+            f"(columns {', '.join(str(i + 1) for i, c in enumerate(columns) if c == column)})"
+            for column, raws in clashes.items()
+        )
+        raise InputError(f"{path}, line 1: duplicate column(s), so it is unclear which to use: {detail}")
 
 
 def _decoding_error(path: Path) -> InputError:

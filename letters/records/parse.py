@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Container
 from datetime import date, datetime
 
 from letters import vin as vins
+from letters.address import window_problems
 from letters.campaign import Campaign
 from letters.charset import unprintable
 from letters.records.csvio import Row
@@ -276,6 +278,11 @@ class RowParser:
                 codes = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
                 problems.append(f"{key}: {text!r} has characters a letter cannot print ({codes}; USPS addresses use "
                                 "the Latin alphabet)")  # fmt: skip
+        if not problems:
+            problems = window_problems(
+                (("name", name), ("name2", name2), ("urbanization", urbanization), ("address1", street),
+                 ("address2", apartment)), city, state, zip_code,
+            )  # fmt: skip
         if problems:
             return problems
         if urbanization or apartment:
@@ -349,7 +356,13 @@ def _shape(row: Row) -> list[str]:
 
 
 def _clean(value: str) -> str:
-    """Surrounding and repeated white space removed."""
+    """Surrounding and repeated white space removed; composed (NFC) Unicode.
+
+    ``Zoe`` followed by a combining acute accent (U+0301) is the name ``Zoé``: composing
+    it lets the letter print it rather than reject a character the font cannot show.
+    """
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
     if not value or (value[0] != " " and value[-1] != " " and "  " not in value and "\t" not in value):
         return value
     return " ".join(value.split())

@@ -33,7 +33,7 @@ def make_environment(
     noted in ``warnings``.
     """
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        loader=ContainedLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=True,
@@ -70,19 +70,65 @@ def make_environment(
     return env
 
 
+class ContainedLoader(jinja2.FileSystemLoader):
+    """Loads templates from ``folders`` only: a file that resolves outside them is refused.
+
+    Jinja's own loader follows symlinks; a symlink in a campaign folder pointing at a
+    system file would otherwise print that file into every letter.
+    """
+
+    def __init__(self, folders: list[Path]) -> None:
+        super().__init__([str(f) for f in folders])
+        self.roots = [f.resolve() for f in folders]
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(root) for root in self.roots):
+            raise TemplateError(
+                f"{filename}: template {template!r} resolves to {real}, outside the campaign and shared "
+                "template folders; refused"
+            )
+        return source, filename, uptodate
+
+
 def render_string(env: jinja2.Environment, source: str, context: Mapping[str, Any], where: str) -> Markup:
     """Render a prose field (itself a small template) to markup."""
     with template_errors(where):
         return Markup(env.from_string(source).render(context))
 
 
-def prose_renderer(env: jinja2.Environment, context: dict[str, Any], where: str) -> Callable[[str], Markup]:
-    """A ``text(source)`` function templates call to render a prose field in context."""
+def prose_renderer(
+    env: jinja2.Environment, context: dict[str, Any], where: str, keys: Mapping[str, str] | None = None
+) -> Callable[[str], Markup]:
+    """A ``text(source)`` function templates call to render a prose field in context.
+
+    ``keys`` maps each prose source to its key path in the campaign file, so an error
+    names the key (``campaign.toml, key faq[2].answer, line 1``), not an anonymous string.
+    """
+    keys = keys or {}
 
     def text(source: str) -> Markup:
-        return render_string(env, source, context, where)
+        key = keys.get(source)
+        return render_string(env, source, context, f"{where}, key {key}" if key else where)
 
     return text
+
+
+def key_paths(data: Any, prefix: str = "") -> dict[str, str]:
+    """Every string in ``data`` (nested dicts and lists) mapped to its first key path."""
+    out: dict[str, str] = {}
+    if isinstance(data, str):
+        out[data] = prefix
+    elif isinstance(data, Mapping):
+        for name, value in data.items():
+            for text, path in key_paths(value, f"{prefix}.{name}" if prefix else str(name)).items():
+                out.setdefault(text, path)
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            for text, path in key_paths(value, f"{prefix}[{index}]").items():
+                out.setdefault(text, path)
+    return out
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int] | None:
@@ -101,6 +147,15 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     return found
 
 
+def _where(frame: tuple[str, int] | None, what: str) -> str:
+    """Where an error happened: the template file and line, or ``what`` for a prose field."""
+    if frame is None:
+        return what
+    name, line = frame
+    # Prose fields are compiled from strings ("<template>"): ``what`` names their key.
+    return f"{what}, line {line}" if name == "<template>" else f"{name}, line {line}"
+
+
 @contextmanager
 def template_errors(what: str) -> Iterator[None]:
     """Turn Jinja's errors into a ``TemplateError`` naming file, line and problem."""
@@ -109,20 +164,25 @@ def template_errors(what: str) -> Iterator[None]:
     except (TemplateError, MissingTranslation):
         raise
     except jinja2.TemplateSyntaxError as exc:
-        where = exc.filename or exc.name or what
+        where = exc.filename if exc.filename and exc.filename != "<template>" else (exc.name or what)
         raise TemplateError(f"{where}, line {exc.lineno}: template syntax error: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"{what}: template {exc.name!r} not found") from None
     except jinja2.UndefinedError as exc:
-        frame = _template_frame(exc)
-        where = f"{frame[0]}, line {frame[1]}" if frame else what
-        raise TemplateError(f"{where}: undefined name: {exc.message}") from None
+        raise TemplateError(f"{_where(_template_frame(exc), what)}: undefined name: {exc.message}") from None
     except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(f"{_where(_template_frame(exc), what)}: not allowed in a template: {exc}") from None
+    except jinja2.TemplateError as exc:
         frame = _template_frame(exc)
-        where = f"{frame[0]}, line {frame[1]}" if frame else what
-        raise TemplateError(f"{where}: not allowed in a template: {exc}") from None
-    except (TypeError, ValueError, AttributeError, KeyError, ZeroDivisionError) as exc:
+        where = _where(frame, what)
+        raise TemplateError(f"{where}: {type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        raise TemplateError(f"{what}: a template includes or calls itself without end") from None
+    except Exception as exc:
+        # A template is untrusted code: whatever it raises at run time ([].pop(), a range
+        # the sandbox refuses, a bad filter argument) is the template's mistake.
         frame = _template_frame(exc)
-        if frame is None:
+        if frame is None and not isinstance(exc, (TypeError, ValueError, AttributeError, KeyError, LookupError,
+                                                  ArithmeticError)):  # fmt: skip
             raise
-        raise TemplateError(f"{frame[0]}, line {frame[1]}: {type(exc).__name__}: {exc}") from None
+        raise TemplateError(f"{_where(frame, what)}: {type(exc).__name__}: {exc}") from None

@@ -19,6 +19,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from letters import paths
 from letters.render.fetch import CampaignFetcher
+from letters.write import durable_write
 
 # WeasyPrint reports refused and missing resources through its logger; the fetcher keeps
 # its own list, so the log lines would only repeat it on the user's terminal.
@@ -98,6 +99,5 @@ def write(document: weasyprint.document.Document, meta: PdfMetadata, target: Pat
     md.custom = {"Campaign": meta.campaign, "Revision": meta.revision.isoformat(), **dict(meta.extra)}
     data: bytes = document.write_pdf(custom_metadata=True)
     if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        durable_write(target, data)
     return data

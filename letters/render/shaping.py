@@ -45,6 +45,21 @@ class Shaped:
     """Glyphs used."""
 
 
+def measure(text: str, bold: bool, size: float) -> float:
+    """Advance width of ``text`` in px at ``size`` px, as Pango lays it out (kerning, ligatures)."""
+    font = _hb_font(bold, int(size * PANGO_SCALE))
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.guess_segment_properties()
+    hb.shape(font, buf, {"kern": True, "liga": True})
+    return float(sum(pos.x_advance for pos in buf.glyph_positions)) / PANGO_SCALE
+
+
+def widest_advance(chars: str, bold: bool, size: float) -> float:
+    """The largest advance (px) of any single character of ``chars``."""
+    return max(measure(ch, bold, size) for ch in chars)
+
+
 def shape(text: str, bold: bool, size: float, widths: dict[int, int]) -> Shaped:
     """Shape ``text`` and write it as WeasyPrint writes Pango's glyphs.
 
