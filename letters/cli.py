@@ -441,11 +441,16 @@ def revisions_command(campaign: str, as_json: bool) -> None:
 @click.argument("revision")
 @click.option("--by", required=True, help="Who approves the revision.")
 @click.option("--at", type=DATE, help="Approval date (default: today).")
-def approve_command(campaign: str, revision: str, by: str, at: date | None) -> None:
+@json_option
+def approve_command(campaign: str, revision: str, by: str, at: date | None, as_json: bool) -> None:
     """Mark REVISION (its date) of CAMPAIGN approved for distribution."""
     from letters.review import approve_revision
 
     path = approve_revision(campaign, revision, by, at)
+    if as_json:
+        when = (at or date.today()).isoformat()
+        click.echo(json.dumps({"campaign": campaign, "revision": revision, "by": by, "at": when, "path": str(path)}))
+        return
     click.echo(f"revision {revision} approved by {by}; recorded in {path}")
 
 
@@ -460,8 +465,9 @@ _STYLES: dict[str, dict[str, Any]] = {"head": {"fg": "cyan"}, "deleted": {"fg": 
 @click.option("--to", "new", help="New version: a date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "pdf"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (html, pdf).")
+@json_option
 def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, new: str | None, fmt: str,
-                 output: Path | None) -> None:  # fmt: skip
+                 output: Path | None, as_json: bool) -> None:  # fmt: skip
     """Show what changed: CAMPAIGN DOCUMENT --from A --to B, or OLD.pdf NEW.pdf.
 
     Text prints a word-level diff per changed block (coloured on a terminal); html and pdf
@@ -475,6 +481,9 @@ def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, ne
         if not old or not new:
             raise click.UsageError("give --from and --to (dates), or two PDF files")
         result = diff_documents(campaign_or_old, document_or_new, old, new)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
     if fmt == "text":
         color = sys.stdout.isatty()
         for line in text_report(result):
@@ -495,9 +504,9 @@ def i18n_group() -> None:
 
 
 def _langs(values: tuple[str, ...]) -> list[str]:
-    from letters.i18n import LANGUAGES
+    from letters.i18n import translated_languages
 
-    return list(values) or [lang for lang in LANGUAGES if lang != "en"]
+    return translated_languages(values)
 
 
 @i18n_group.command("extract")

@@ -29,7 +29,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 from letters import paths
-from letters.errors import LettersError
+from letters.errors import LettersError, UsageError
 
 DOMAIN = "messages"
 LANGUAGES = {"en": "en_US", "es": "es_PR"}
@@ -179,6 +179,15 @@ class CatalogReport:
     """Files written."""
     problems: tuple[str, ...] = ()
     """Untranslated, fuzzy or mismatched messages and prose gaps (``check``)."""
+
+
+def translated_languages(wanted: Iterable[str] = ()) -> list[str]:
+    """The translated languages named in ``wanted`` (all of them when empty); an unknown one is an error."""
+    known = [lang for lang in LANGUAGES if lang != "en"]
+    unknown = [lang for lang in wanted if lang not in known]
+    if unknown:
+        raise UsageError(f"no catalog for {', '.join(map(repr, unknown))}; translated languages: {', '.join(known)}")
+    return list(wanted) or known
 
 
 def extract() -> CatalogReport:

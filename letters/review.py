@@ -97,6 +97,18 @@ class DiffResult:
         """One line per change, naming block kinds and pages when known."""
         return [_describe(c) for c in self.changes]
 
+    def as_json(self) -> dict[str, Any]:
+        """What ``letters diff --json`` prints."""
+
+        def blocks(items: tuple[Block, ...]) -> list[dict[str, Any]]:
+            return [{"kind": b.kind, "text": b.text, **({"page": b.page} if b.page else {})} for b in items]
+
+        return {
+            "title": self.title, "old": self.old_label, "new": self.new_label, "unchanged": self.unchanged,
+            "changes": [{"op": c.op, "summary": _describe(c), "old": blocks(c.old), "new": blocks(c.new)}
+                        for c in self.changes],
+        }  # fmt: skip
+
 
 def _where(block: Block) -> str:
     return f"p.{block.page} " if block.page else ""

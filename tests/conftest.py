@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ import pytest
 from letters import paths
 from letters.campaign import LoadedCampaign, load_campaign
 from letters.documents import RenderOptions
+from letters.mail import MailOptions
 from letters.notice import render_notice
+from letters.sample import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +31,28 @@ def notice_pdf(loaded: LoadedCampaign, tmp_path_factory: pytest.TempPathFactory)
     target = tmp_path_factory.mktemp("notice") / "23LJ01-notice.pdf"
     render_notice(loaded, target, RenderOptions())
     return target
+
+
+AS_OF = date(2024, 2, 5)
+"""A mailing date on which 23LJ01's Phases 1-5 are available."""
+
+
+@pytest.fixture(scope="session")
+def records(loaded: LoadedCampaign, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """260 synthetic 23LJ01 vehicles and their owners (vehicle file, owner file)."""
+    folder = tmp_path_factory.mktemp("records")
+    files = generate(loaded.campaign, folder, 260, seed=8)
+    return files.vehicles, files.owners
+
+
+def options(tmp: Path, records: tuple[Path, Path], **kw: object) -> MailOptions:
+    """Mail options for a small, serial Phase 1 mailing into ``tmp``."""
+    base: dict[str, object] = dict(
+        phases=(1,), vehicles=records[0], owners=records[1], as_of=AS_OF, batch_size=10, workers=1,
+        ledger=tmp / "ledger.sqlite", out_dir=tmp / "out",
+    )  # fmt: skip
+    base.update(kw)
+    return MailOptions(**base)  # type: ignore[arg-type]
 
 
 @pytest.fixture

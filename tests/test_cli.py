@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -171,3 +172,122 @@ def test_notice_command_writes_pdf(tmp_path: Path) -> None:
 def test_unknown_document_is_refused() -> None:
     code, _, err = invoke("render", "23LJ01", "brochure")
     assert code == 2 and "brochure" in err
+
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _readme_invocations() -> list[tuple[str, list[str]]]:
+    """Each ``letters ...`` the README shows (code spans and shell blocks): (command, its options)."""
+    found = []
+    spans = re.findall(r"`(letters [^`]+)`", README)
+    spans += [line.split("letters ", 1)[1] for line in re.findall(r"^.*\bletters [a-z].*$", README, re.M)
+              if line.startswith(("apt-get", "pip", "letters", "python"))]  # fmt: skip
+    for span in spans:
+        words = span.removeprefix("letters ").split("&&")[0].split()
+        command, rest = words[0], words[1:]
+        group = isinstance(cli.commands.get(command), click.Group) and rest
+        options = [o for w in rest[1:] if group for o in re.findall(r"--[a-z][a-z0-9-]*", w)] or [
+            o for w in rest for o in re.findall(r"--[a-z][a-z0-9-]*", w)
+        ]
+        names = [f"{command} {sub}" for sub in rest[0].split("|")] if group else [command]
+        found += [(name, options) for name in names]
+    return found
+
+
+def _command(path: str) -> click.Command | None:
+    group: click.Command = cli
+    for name in path.split():
+        if not isinstance(group, click.Group) or name not in group.commands:
+            return None
+        group = group.commands[name]
+    return group
+
+
+def test_readme_names_only_commands_and_options_that_exist() -> None:
+    invocations = _readme_invocations()
+    assert len(invocations) > 20  # the parser sees the README's commands at all
+    wrong = []
+    for path, options in invocations:
+        command = _command(path)
+        if command is None:
+            wrong.append(f"letters {path}: no such command")
+            continue
+        known = {opt for param in command.params for opt in param.opts}
+        wrong += [f"letters {path} {opt}: no such option" for opt in options if opt not in known]
+    assert wrong == []
+
+
+@pytest.fixture(scope="module")
+def mailed_ledger(records: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A small Phase 1 mailing, so remail and status have something to work on."""
+    tmp = tmp_path_factory.mktemp("cli-mail")
+    paths = {"vehicles": str(records[0]), "owners": str(records[1]), "ledger": str(tmp / "ledger.sqlite"),
+             "out": str(tmp / "out"), "tmp": str(tmp)}  # fmt: skip
+    code, out, err = invoke("mail", "23LJ01", "--phase", "1", "--vehicles", paths["vehicles"], "--owners",
+                            paths["owners"], "--as-of", "2024-02-05", "--ledger", paths["ledger"], "-o", paths["out"],
+                            "--workers", "1", "--quiet", "--json")  # fmt: skip
+    assert code == 0, err
+    paths["vin"] = json.loads(out)["runs"][0]["folder"]
+    with (Path(paths["vin"]) / "manifest.csv").open() as handle:
+        paths["vin"] = handle.read().splitlines()[1].split(",")[1]
+    return paths
+
+
+def _json_and_error_runs(p: dict[str, str], project: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """Per README command: an invocation with --json (or its plain form), and one with a mistake."""
+    files = ["--vehicles", p["vehicles"], "--owners", p["owners"]]
+    mail_opts = [*files, "--as-of", "2024-02-05", "--ledger", p["ledger"], "-o", p["out"], "--workers", "1", "-q"]
+    tmp = p["tmp"]
+    return {
+        "approve": (["approve", "23LJ01", "2024-01-31", "--by", "Test Reviewer", "--json"],
+                    ["approve", "23LJ01", "2031-01-01", "--by", "x"]),
+        "mail": (["mail", "23LJ01", "--phase", "1", *mail_opts, "--json"],
+                 ["mail", "23LJ01", "--phase", "9", *mail_opts]),
+        "remail": (["remail", "23LJ01", p["vin"], "--reason", "returned", *mail_opts, "--json"],
+                   ["remail", "23LJ01", "JTJGKCEZ0PJ10000I", "--reason", "x", *mail_opts]),
+        "status": (["status", "23LJ01", "--ledger", p["ledger"], *files, "--as-of", "2024-02-05", "--json"],
+                   ["status", "23LJ01", "--ledger", p["ledger"], "--vehicles", f"{tmp}/none.csv", "--owners",
+                    p["owners"]]),
+        "notice": (["notice", "23LJ01", "-o", f"{tmp}/n.pdf", "--json"],
+                   ["notice", "23LJ01", "--revision", "1999-01-01"]),
+        "render": (["render", "23LJ01", "faq", "-o", f"{tmp}/f.pdf", "--json"], ["render", "NOPE", "faq"]),
+        "revisions": (["revisions", "23LJ01", "--json"], ["revisions", "23LJ01/../x y"]),
+        "diff": (["diff", "23LJ01", "faq", "--from", "2023-11-21", "--to", "2024-01-31", "--json"],
+                 ["diff", "23LJ01", "faq", "--from", "2023-11-21"]),
+        "check": (["check", "23LJ01", *files, "--json"], ["check", "23LJ01", "--vehicles", f"{tmp}/none.csv"]),
+        "lookup": (["lookup", "23LJ01", p["vin"], "--vehicles", p["vehicles"], "--json"], ["lookup", "23LJ01", "XYZ"]),
+        "sample-data": (["sample-data", "23LJ01", "--vehicles", "20", "-o", f"{tmp}/s", "--json"],
+                        ["sample-data", "23LJ01", "--vehicles", "0"]),
+        "i18n extract": (["i18n", "extract"], ["i18n", "extract", "--bogus"]),
+        "i18n update": (["i18n", "update"], ["i18n", "update", "xx"]),
+        "i18n compile": (["i18n", "compile"], ["i18n", "compile", "xx"]),
+        "i18n check": (["i18n", "check"], ["i18n", "check", "xx"]),
+    }  # fmt: skip
+
+
+def test_every_readme_command_runs_with_json_and_fails_cleanly(mailed_ledger: dict[str, str], project: Path) -> None:
+    """Run in a scratch project: approve and i18n write into templates/ and locales/."""
+    import shutil
+
+    shutil.copytree(ROOT / "locales", project / "locales")
+    approvals = project / "templates" / "23LJ01" / "approvals.toml"
+    text = approvals.read_text(encoding="utf-8")
+    approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")  # 2024-01-31 awaits approval
+    runs = _json_and_error_runs(mailed_ledger, project)
+    assert (
+        {path for path, _ in _readme_invocations()}
+        >= set(runs)
+        >= {path for path, _ in _readme_invocations() if path != "i18n"}
+    )
+    for path, (good, bad) in runs.items():
+        result = CliRunner().invoke(cli, good)
+        assert result.exit_code == 0, (path, result.output)
+        if "--json" in good:
+            json.loads(result.stdout)
+        result = CliRunner().invoke(cli, bad)
+        assert result.exit_code != 0 and isinstance(result.exception, (SystemExit, type(None))), path
+        assert result.stderr.lower().startswith(("error:", "usage:")) and "Traceback" not in result.output, (
+            path,
+            result.output,
+        )

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pdfplumber
@@ -22,28 +21,12 @@ from pypdf import PdfReader
 from letters.address import usps_line
 from letters.batch import envelope_lines
 from letters.campaign import LoadedCampaign
-from letters.mail import MailOptions, mail, remail, status
+from letters.mail import mail, remail, status
 from letters.records import Owner, Source
 from letters.sample import generate
+from tests.conftest import AS_OF, options
 
-AS_OF = date(2024, 2, 5)
 INCH = 72
-
-
-@pytest.fixture(scope="module")
-def records(loaded: LoadedCampaign, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("records")
-    files = generate(loaded.campaign, folder, 260, seed=8)
-    return files.vehicles, files.owners
-
-
-def options(tmp: Path, records: tuple[Path, Path], **kw: object) -> MailOptions:
-    base: dict[str, object] = dict(
-        phases=(1,), vehicles=records[0], owners=records[1], as_of=AS_OF, batch_size=10, workers=1,
-        ledger=tmp / "ledger.sqlite", out_dir=tmp / "out",
-    )  # fmt: skip
-    base.update(kw)
-    return MailOptions(**base)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

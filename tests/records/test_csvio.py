@@ -75,3 +75,32 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_header_key() -> None:
     assert header_key("  Model-Year ") == "model_year"
     assert header_key("ZIP Code") == "zip_code"
+
+
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [
+        (
+            "VIN,Model,Model Year,Production Date,Location,Location",
+            "'Location', 'Location' all mean 'location' (columns 5, 6)",
+        ),
+        ("VIN,Model,Model Year,Build Date,Production Date,Location", "'Build Date', 'Production Date' all mean"),
+        ("vin,MODEL,Model,Model Year,Production Date,Location", "'MODEL', 'Model' all mean 'model' (columns 2, 3)"),
+    ],
+)
+def test_duplicate_columns_are_refused_naming_them(tmp_path: Path, header: str, named: str) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(header + "\n" + ROW.rstrip("\n") + ",x\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        rows(path)
+    assert str(path) in err.value.message and "line 1: duplicate column" in err.value.message
+    assert named in err.value.message
+
+
+def test_duplicate_owner_city_is_refused(tmp_path: Path) -> None:
+    from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED
+
+    path = tmp_path / "o.csv"
+    path.write_text("VIN,Owner Name,Address,City,State,Zip,City\nX,A,1 B St,Austin,TX,73301,Paris\n")
+    with pytest.raises(InputError, match="'City', 'City' all mean 'city' \\(columns 4, 7\\)"):
+        list(read_rows(path, OWNER_COLUMNS, OWNER_REQUIRED))

@@ -149,6 +149,16 @@ def test_puerto_rico_flagged_and_urbanization_kept(tmp_path: Path, loaded: Loade
         (owner(name=""), "name: empty"),
         (owner(name="李小龍"), "name: '李小龍' has characters a letter cannot print (U+674E, U+5C0F, U+9F8D"),
         (owner(city="\uff34okyo"), "has characters a letter cannot print (U+FF34"),
+        # 62 characters: the window would clip it, so the record is refused rather than misprinted.
+        (
+            owner(name="Pacific Northwest Automotive Leasing and Fleet Services Corp."),
+            "name: 'PACIFIC NORTHWEST AUTOMOTIVE LEASING AND FLEET SERVICES CORP' prints 4.52 in wide",
+        ),
+        (owner(street="12345 North Martin Luther King Junior Memorial Boulevard"), "(address_too_long"),
+        (
+            owner(city="San Buenaventura de los Caballeros del Norte"),
+            "city: 'SAN BUENAVENTURA DE LOS CABALLEROS DEL NORTE TX 73301' prints",
+        ),
     ],
 )
 def test_address_problems_name_field_and_value(
@@ -236,3 +246,18 @@ def test_no_record_lost_or_counted_twice(
         assert_accounted(rec, len(vehicles), len(owners))
         assert len(rec.pieces) == sum(v for k, v in rec.outcomes.items() if k.startswith(("mailable", "pending")))
         assert len({p.vehicle.vin for p in rec.pieces}) == len(rec.pieces)
+
+
+def test_decomposed_accents_are_composed_not_rejected(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    rec = run(tmp_path, loaded, [vehicle()], [owner(name="Zoe\u0301 Nu\u0301n\u0303ez", city="Mayagu\u0308ez")])
+    (piece,) = rec.pieces
+    assert piece.owner.names == ("Zo\u00e9 N\u00fa\u00f1ez",) and piece.owner.city == "Mayag\u00fcez"
+
+
+def test_longest_line_that_fits_is_kept(tmp_path: Path, loaded: LoadedCampaign) -> None:
+    from letters.address import WINDOW_WIDTH_IN, width_in
+
+    street = "1234 South Westmoreland Boulevard Apt 12"  # about 3.3 in: fits
+    assert width_in(street.upper()) < WINDOW_WIDTH_IN
+    rec = run(tmp_path, loaded, [vehicle()], [owner(street=street)])
+    assert rec.pieces[0].owner.address == (street,)

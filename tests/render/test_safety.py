@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +111,46 @@ def test_templates_cannot_reach_files_or_network(project: Path, local_server: st
     render_one(load_campaign("23LJ01"), "faq", target, RenderOptions())
     text = _text(target)
     assert "root:" not in text and "TOP-SECRET-VALUE" not in text
+
+
+def test_symlink_out_of_the_campaign_is_not_included(project: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    (project / "templates" / "23LJ01" / "extra.html").symlink_to(secret)
+    edit(project / "templates" / "23LJ01" / "faq.html", "<h1>{{ title }}</h1>", '{% include "extra.html" %}')
+    with pytest.raises(TemplateError) as err:
+        Renderer(load_campaign("23LJ01")).render("faq")
+    assert "outside the campaign and shared template folders; refused" in err.value.message
+    assert str(secret) in err.value.message and "TOP-SECRET" not in err.value.message
+
+
+def test_symlink_within_the_template_folders_is_followed(project: Path) -> None:
+    (project / "templates" / "23LJ01" / "shared-base.html").symlink_to(project / "templates" / "_shared" / "base.html")
+    edit(project / "templates" / "23LJ01" / "faq.html", '{% extends "base.html" %}', '{% extends "shared-base.html" %}')
+    assert Renderer(load_campaign("23LJ01")).render("faq").document.pages
+
+
+@pytest.mark.parametrize(
+    ("expression", "said"),
+    [
+        ("range(10**7)|list", "OverflowError: Range too big"),
+        ("[].pop()", "IndexError"),
+        ("{}['missing']", "undefined name"),
+        ("(1).__add__", "not allowed in a template"),
+        ("1 // 0", "ZeroDivisionError"),
+        ("'%d'|format('x')", "TypeError"),
+    ],
+)
+def test_template_failing_at_run_time_names_file_and_line(project: Path, expression: str, said: str) -> None:
+    edit(project / "templates" / "23LJ01" / "faq.html", "<h1>{{ title }}</h1>", f"<h1>{{{{ {expression} }}}}</h1>")
+    with pytest.raises(TemplateError) as err:
+        Renderer(load_campaign("23LJ01")).render("faq")
+    assert re.search(r"faq\.html, line \d+: ", err.value.message) and said in err.value.message
+
+
+def test_error_in_campaign_prose_names_its_key(project: Path) -> None:
+    edit(project / "templates" / "23LJ01" / "campaign.toml", 'answer = "{{ reason }}"', 'answer = "{{ nope }}"')
+    with pytest.raises(TemplateError) as err:
+        Renderer(load_campaign("23LJ01")).render("faq")
+    assert re.search(r"campaign\.toml, key faq\[\d+\]\.answer, line 1: undefined name: 'nope'", err.value.message)
+    assert "<template>" not in err.value.message
