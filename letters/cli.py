@@ -7,6 +7,7 @@ message and exit code here and nowhere else.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from letters import __version__
-from letters.documents import DOCUMENTS, RenderOptions
+from letters.documents import RenderOptions
 from letters.errors import LettersError
 from letters.notice import Written
 
@@ -94,6 +95,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except LettersError as exc:
             raise _UserError(exc) from None
+        except BrokenPipeError:
+            # Output piped into `head` and cut short: not an error worth a message.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(141) from None
         except OSError as exc:
             # The library names the file in its own errors; this is the net under them.
             where = exc.filename or "a file"
@@ -130,7 +135,7 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
 
 @cli.command()
 @click.argument("campaign", type=CAMPAIGN)
-@click.argument("document", type=click.Choice(list(DOCUMENTS)))
+@click.argument("document")
 @click.option(
     "-o",
     "--output",
@@ -415,6 +420,56 @@ def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, ow
             f"{r['phase']:>5}  {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}{r['mailed']:>10,}"
             f"{r['pending']:>10,}{r['remailed']:>10,}"
         )
+
+
+@cli.command("campaigns")
+@json_option
+def campaigns_command(as_json: bool) -> None:
+    """Every campaign under templates/: kind, title, latest revision, phases and stages."""
+    from letters.campaign.author import campaigns
+
+    rows = campaigns()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        if "error" in row:
+            click.echo(f"{row['code']:<10} cannot be loaded: {row['error'].splitlines()[0]}")
+            continue
+        available = [str(p["phase"]) for p in row["phases"] if p["remedy_available"]]
+        click.echo(f"{row['code']:<10} {row['kind']:<30} {row['title']}")
+        click.echo(f"{'':<10} revision {row['latest_revision']}; {len(row['phases'])} phase(s), remedy available "
+                   f"for {', '.join(available) or 'none'}; stages: {', '.join(row['stages'])}")  # fmt: skip
+
+
+@cli.command("new")
+@click.argument("code")
+@click.option("--kind", required=True, help="safety-recall, emissions-recall, customer-satisfaction-program, "
+              "warranty-extension or service-campaign.")  # fmt: skip
+@click.option("--from", "source", type=CAMPAIGN, help="Copy this campaign's files instead of the blank scaffold.")
+@json_option
+def new_command(code: str, kind: str, source: str | None, as_json: bool) -> None:
+    """Start campaign CODE: a folder under templates/ that renders at once (as a draft)."""
+    from letters.campaign.author import new_campaign
+
+    folder = new_campaign(code, kind, source)
+    if as_json:
+        click.echo(json.dumps({"code": folder.name, "folder": str(folder)}))
+        return
+    click.echo(f"wrote {folder}; fill in its TODOs, then: letters notice {folder.name} --draft")
+
+
+@cli.command("schema")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (default: print).")
+def schema_command(output: Path | None) -> None:
+    """Print the JSON Schema of campaign.toml (for editors such as taplo / Even Better TOML)."""
+    from letters.campaign.author import write_schema
+
+    text = write_schema(output)
+    if output is None:
+        click.echo(text)
+    else:
+        click.echo(f"wrote {output}")
 
 
 @cli.command("revisions")

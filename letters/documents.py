@@ -15,15 +15,17 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import weasyprint
+from markupsafe import Markup
 
 from letters.campaign import Campaign, LoadedCampaign
 from letters.campaign.model import Campaign as CampaignModel
+from letters.campaign.model import Update
 from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
 from letters.render import PdfMetadata, layout, make_environment, template_errors
 from letters.render.changes import mark_changes
-from letters.render.env import key_paths, prose_renderer
+from letters.render.env import key_paths, prose_renderer, render_string
 from letters.render.pdf import parse
 
 SAMPLE_VIN = "[VIN]"
@@ -42,20 +44,23 @@ class DocumentSpec:
     title: str
     """Title used for bookmarks, footers and metadata."""
     audience: str
-    """"dealer" or "owner"; owner-facing documents are translated."""
+    """"dealer", "owner", "envelope" or "internal"; owner-facing documents are translated."""
+    notice: bool = False
+    """Part of the dealer notice package."""
 
 
-DOCUMENTS: dict[str, DocumentSpec] = {
-    spec.name: spec
-    for spec in (
-        DocumentSpec("update-cover", "update-cover.html", "Important Update", "dealer"),
-        DocumentSpec("dealer-letter", "dealer-letter.html", "Dealer Letter", "dealer"),
-        DocumentSpec("faq", "faq.html", "Frequently Asked Questions", "owner"),
-        DocumentSpec("disclosure-form", "disclosure-form.html", "Guest Contact and Vehicle Disclosure Form", "owner"),
-        DocumentSpec("owner-letter", "owner-letter.html", "Owner Letter", "owner"),
-    )
-}
-"""Every document, in the order the notice package prints them."""
+OWNER_LETTER = "owner-letter"
+"""The document mailings print for each owner."""
+UPDATE_COVER = "update-cover"
+"""The IMPORTANT UPDATE cover: in the notice from the first revision after the original on."""
+
+
+def documents_of(campaign: Campaign) -> dict[str, DocumentSpec]:
+    """The documents ``campaign`` declares, in its order."""
+    return {
+        d.name: DocumentSpec(d.name, d.template or f"{d.name}.html", d.title, d.audience, d.notice)
+        for d in campaign.documents
+    }
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,19 @@ class Renderer:
         missing = sorted(self.translations.missing)
         return [*self.notes, *(f"no {self.lang} translation for {m!r}: English used" for m in missing)]
 
+    def topic(self, update: Update) -> Markup:
+        """An IMPORTANT UPDATE topic, rendered with the campaign as its own revision left it.
+
+        A topic quoting a figure ("approx. {{ covered.vehicles|number }} vehicles") must
+        print the figure of its date, not the latest one.
+        """
+        # Topics are dealer text (the cover is English only): the English state is the one.
+        state = self.loaded.state_on(update.date)
+        ctx: dict[str, Any] = {name: getattr(state, name) for name in CampaignModel.model_fields}
+        ctx.update(c=state, title=state.title, lang=self.lang, phase=state.phase)
+        where = f"{self.loaded.folder / 'campaign.toml'}, topic of revision {update.date.isoformat()}"
+        return render_string(self.env, update.topic, ctx, where)
+
     def context(self, spec: DocumentSpec, options: RenderOptions) -> dict[str, Any]:
         """Names a template sees: the campaign's fields at top level, plus the render's own."""
         c = self.campaign
@@ -169,6 +187,8 @@ class Renderer:
             removed=options.removed,
             fast_template=options.fast_template,
             coverage=GLYPH_COVERAGE,
+            topic=self.topic,
+            stop_sale_models=c.stop_sale_models,
         )
         source = self.loaded.folder / "campaign.toml"
         if self.lang != "en":
@@ -189,7 +209,7 @@ class Renderer:
 
     def render(self, name: str, options: RenderOptions | None = None, baseline: Renderer | None = None) -> Rendered:
         """Lay out document ``name``; with a ``baseline``, outline what changed since it in red."""
-        spec = document_spec(name)
+        spec = document_spec(self.campaign, name)
         options = options or RenderOptions()
         if self.lang != "en" and spec.audience != "owner":
             raise UsageError(f"the {spec.name} is for dealers and is written in English only")
@@ -217,9 +237,12 @@ class Renderer:
         )
 
 
-def document_spec(name: str) -> DocumentSpec:
-    """The document called ``name``; a clear error lists the others."""
+def document_spec(campaign: Campaign, name: str) -> DocumentSpec:
+    """The document of ``campaign`` called ``name``; a clear error lists the others."""
+    docs = documents_of(campaign)
     try:
-        return DOCUMENTS[name]
+        return docs[name]
     except KeyError:
-        raise UsageError(f"no document {name!r}; documents: {', '.join(DOCUMENTS)}") from None
+        raise UsageError(
+            f"campaign {campaign.code} has no document {name!r}; its documents: {', '.join(docs)}"
+        ) from None

@@ -1,11 +1,19 @@
-"""Eligibility stage: the campaign's chart decides coverage and phase of a vehicle."""
+"""Eligibility stage: coverage and phase of a vehicle, by the campaign's chart or its VIN list.
+
+A campaign is covered either by rules (the eligibility chart: model, location, model years
+and a production window, with phases by production month) or by the manufacturer's list
+of covered VINs (how most recalls are defined), optionally with a phase per VIN.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+from letters import vin as vins
 from letters.campaign import Campaign, ChartRow
+from letters.errors import CampaignError, Problem, ValidationError
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +40,78 @@ class RemedyStatus:
     """Owner letter mailing month, when scheduled."""
 
 
-class Chart:
-    """Fast lookups over a campaign's chart: (model, location) -> chart row."""
+class Coverage:
+    """Decides coverage and phase; build once per run with ``coverage_of``."""
 
     def __init__(self, campaign: Campaign) -> None:
         self.campaign = campaign
+
+    def assess(self, vin: str, model: str, location: str, model_year: int, built: date) -> Eligibility:
+        """Coverage and phase of one vehicle."""
+        raise NotImplementedError
+
+    def status(self, phase: int, as_of: date) -> RemedyStatus:
+        """Remedy status of ``phase`` on ``as_of``."""
+        p = self.campaign.phase(phase)
+        if p.available(as_of):
+            return RemedyStatus(True, None, p.mailing)
+        return RemedyStatus(False, p.estimate, p.mailing)
+
+
+def coverage_of(campaign: Campaign, folder: Path | None = None) -> Coverage:
+    """The campaign's coverage: its chart, or its VIN list (read from ``folder``, its template folder)."""
+    if campaign.coverage.by == "vin-list":
+        if folder is None:
+            from letters.campaign import campaign_dir
+
+            folder = campaign_dir(campaign.code)
+        return VinList(campaign, folder / campaign.coverage.file)
+    return Chart(campaign)
+
+
+class VinList(Coverage):
+    """Coverage by the manufacturer's list of covered VINs (CSV: VIN, optional phase)."""
+
+    def __init__(self, campaign: Campaign, path: Path) -> None:
+        # The records package builds on this module; its CSV reader is imported late.
+        from letters.records.csvio import read_rows
+
+        super().__init__(campaign)
+        self.path = path
+        self.phases: dict[str, int] = {}
+        problems = []
+        numbers = {p.number for p in campaign.phases}
+        if not path.is_file():
+            raise CampaignError(f"{path}: the covered-VIN list coverage.file names does not exist")
+        for row in read_rows(path, {"vehicle_identification_number": "vin"}, ("vin",)):
+            raw = row.values.get("vin", "")
+            try:
+                vin = vins.validate(raw)
+            except vins.VinError as exc:
+                problems.append(Problem(f"{path}, line {row.line}", f"vin: {exc}"))
+                continue
+            phase_raw = row.values.get("phase", "").strip()
+            phase = int(phase_raw) if phase_raw.isdigit() else campaign.coverage.default_phase
+            if phase_raw and (not phase_raw.isdigit() or phase not in numbers):
+                problems.append(Problem(f"{path}, line {row.line}", f"phase: {phase_raw!r} is not a campaign phase"))
+                continue
+            self.phases[vin] = phase
+        if problems:
+            raise ValidationError(f"covered-VIN list {path} is not valid:", problems)
+
+    def assess(self, vin: str, model: str, location: str, model_year: int, built: date) -> Eligibility:
+        phase = self.phases.get(vin)
+        if phase is None:
+            return Eligibility(False, None, f"VIN is not on the campaign's covered-VIN list ({self.path.name})")
+        return Eligibility(True, phase, "")
+
+
+class Chart(Coverage):
+    """Coverage by the eligibility chart: (model, location) -> chart row, years, production window."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(campaign)
+        assert campaign.chart is not None, "validated: coverage by chart has a chart"
         self.rows: dict[tuple[str, str], ChartRow] = {
             (row.model.upper(), row.location): row for row in campaign.chart.rows
         }
@@ -46,9 +121,10 @@ class Chart:
             self.years[key] = frozenset(row.years) | table
         self.models = frozenset(model for model, _ in self.rows)
         self.last_month = campaign.chart.last_month
+        self.window = campaign.chart.window
         self._memo: dict[tuple[str, str, int, date], Eligibility] = {}
 
-    def assess(self, model: str, location: str, model_year: int, built: date) -> Eligibility:
+    def assess(self, vin: str, model: str, location: str, model_year: int, built: date) -> Eligibility:
         """Coverage and phase of one vehicle."""
         # A campaign's vehicles share few (model, location, year, day) combinations.
         memo = (model, location, model_year, built)
@@ -69,20 +145,13 @@ class Chart:
             return Eligibility(False, None, f"model year {model_year} is not covered for {model} ({years})")
         if built < row.start:
             return Eligibility(
-                False, None, f"built {built.isoformat()}, before one-key production began {row.start.isoformat()}"
+                False, None, f"built {built.isoformat()}, before {self.window} began {row.start.isoformat()}"
             )
         if row.end is not None and built > row.end:
             return Eligibility(
-                False, None, f"built {built.isoformat()}, after one-key production ended {row.end.isoformat()}"
+                False, None, f"built {built.isoformat()}, after {self.window} ended {row.end.isoformat()}"
             )
         phase = row.phase_of(built)
         if phase is None:
             return Eligibility(False, None, f"built {built.isoformat()}, outside the charted production months")
         return Eligibility(True, phase, "")
-
-    def status(self, phase: int, as_of: date) -> RemedyStatus:
-        """Remedy status of ``phase`` on ``as_of``."""
-        p = self.campaign.phase(phase)
-        if p.available(as_of):
-            return RemedyStatus(True, None, p.mailing)
-        return RemedyStatus(False, p.estimate, p.mailing)

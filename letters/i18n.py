@@ -118,14 +118,14 @@ def prose_gaps(data: Mapping[str, Any], lang: str) -> list[str]:
     if lang == "en":
         return []
     overlay = data.get("translations", {}).get(lang, {})
-    gaps = [f"translations.{lang}.{name}" for name in PROSE_FIELDS if not overlay.get(name)]
+    gaps = [f"translations.{lang}.{name}" for name in PROSE_FIELDS if data.get(name) and not overlay.get(name)]
     translated = {item.get("id"): item for item in overlay.get("faq", [])}
     for item in data.get("faq", []):
         mine = translated.get(item["id"], {})
         for key in ("question", "answer", "note"):
             if _has_words(item.get(key, "")) and not mine.get(key):
                 gaps.append(f"translations.{lang}.faq[{item['id']}].{key}")
-    if not overlay.get("chart", {}).get("example"):
+    if (data.get("chart") or {}).get("example") and not overlay.get("chart", {}).get("example"):
         gaps.append(f"translations.{lang}.chart.example")
     for name, contact in data.get("contacts", {}).items():
         if contact.get("hours") and not overlay.get("contacts", {}).get(name, {}).get("hours"):
@@ -141,7 +141,7 @@ def _has_words(text: str) -> bool:
     return bool(re.search(r"[^\W\d_]", _TEMPLATE_PART.sub("", text)))
 
 
-_PERIOD = re.compile(r"^(Early|Mid|Late)[-\s]+(January|February|March|April|May|June|July|August|September|"
+_PERIOD = re.compile(r"^(?:(Early|Mid|Late)[-\s]+)?(January|February|March|April|May|June|July|August|September|"
                      r"October|November|December)\s+(\d{4})$")  # fmt: skip
 _PART = {"es": {"Early": "principios", "Mid": "mediados", "Late": "finales"}}
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -149,7 +149,7 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 
 
 def translate_period(text: str, lang: str) -> str | None:
-    """ "Early November 2022 - Mid-January 2023" in ``lang`` (None when it cannot be parsed).
+    """ "Early November 2022 - Mid-January 2023" (or "August 2022 - May 2023") in ``lang``, None if unparsed.
 
     The seed states production periods as English phrases; rather than typing each one
     again per language, the phrase is parsed and rebuilt with Babel's month names.
@@ -164,7 +164,8 @@ def translate_period(text: str, lang: str) -> str | None:
         if match is None:
             return None
         month = date(int(match[3]), _MONTHS.index(match[2]) + 1, 1)
-        out.append(f"{_PART[lang][match[1]]} de {format_skeleton('yMMMM', month, locale=LANGUAGES[lang])}")
+        name = format_skeleton("yMMMM", month, locale=LANGUAGES[lang])
+        out.append(f"{_PART[lang][match[1]]} de {name}" if match[1] else name)
     return " - ".join(out)
 
 

@@ -27,7 +27,7 @@ from letters import paths
 from letters import vin as vins
 from letters.batch import envelope_lines, language_of, piece_id, select, split
 from letters.campaign import Campaign, load_campaign
-from letters.documents import Renderer, RenderOptions, document_spec
+from letters.documents import OWNER_LETTER, Renderer, RenderOptions, document_spec
 from letters.errors import LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
 from letters.records import Piece, Reconciliation, outcome_names, reconcile
@@ -260,7 +260,8 @@ def _preflight(campaign: Campaign, langs: set[str]) -> list[str]:
     refused: dict[str, None] = {}
     for lang in sorted(langs):
         renderer = Renderer(loaded, lang, strict=True)
-        html = renderer.html(document_spec("owner-letter"), RenderOptions(lang=lang, strict=True, mailing=True))
+        spec = document_spec(renderer.campaign, OWNER_LETTER)
+        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True))
         _, refused_urls = layout(html, loaded.folder, renderer.folders)
         refused.update(dict.fromkeys(refused_urls))
     return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"

@@ -16,14 +16,14 @@ from typing import Any
 
 from letters import paths
 from letters.campaign import Campaign, LoadedCampaign, load_campaign
-from letters.documents import DOCUMENTS, Rendered, Renderer, RenderOptions, VehiclePrefill, document_spec
+from letters.documents import UPDATE_COVER, Rendered, Renderer, RenderOptions, VehiclePrefill, document_spec
 from letters.errors import UsageError
 from letters.render import combine, write
 
 
 def notice_documents(campaign: Campaign) -> list[str]:
-    """Documents of the notice package, in order; no update cover before the first update."""
-    return [name for name in DOCUMENTS if name != "update-cover" or campaign.updates]
+    """Documents of the notice package, in the campaign's order; no update cover before the first update."""
+    return [d.name for d in campaign.documents if d.notice and (d.name != UPDATE_COVER or campaign.updates)]
 
 
 def baseline_for(loaded: LoadedCampaign, changes_since: date | None = None) -> LoadedCampaign | None:
@@ -45,7 +45,7 @@ def render_one(loaded: LoadedCampaign, name: str, target: Path, options: RenderO
                baseline: LoadedCampaign | None = None) -> Rendered:  # fmt: skip
     """Render one document to ``target``."""
     renderer = Renderer(loaded, options.lang, options.strict)
-    base = Renderer(baseline, options.lang) if baseline is not None and name != "update-cover" else None
+    base = Renderer(baseline, options.lang) if baseline is not None and name != UPDATE_COVER else None
     rendered = renderer.render(name, options, base)
     write(rendered.document, renderer.metadata(rendered.spec.title, options), target)
     return rendered
@@ -57,10 +57,10 @@ def render_notice(loaded: LoadedCampaign, target: Path, options: RenderOptions,
     renderer = Renderer(loaded, options.lang)
     base = Renderer(baseline, options.lang) if baseline is not None else None
     names = notice_documents(loaded.campaign)
-    parts = {name: renderer.render(name, options, base) for name in names if name != "update-cover"}
-    if "update-cover" in names:
+    parts = {name: renderer.render(name, options, base) for name in names if name != UPDATE_COVER}
+    if UPDATE_COVER in names:
         removed = tuple(text for part in parts.values() for text in part.removed)
-        parts["update-cover"] = renderer.render("update-cover", replace(options, removed=removed))
+        parts[UPDATE_COVER] = renderer.render(UPDATE_COVER, replace(options, removed=removed))
     ordered = [parts[name] for name in names]
     write(combine([p.document for p in ordered]), renderer.metadata("Dealer Notice Package", options), target)
     return ordered
@@ -117,12 +117,10 @@ def render_document_file(
     ``vin`` prefills the disclosure form from the campaign's vehicle records.
     """
     loaded = load_campaign(code, as_of=options.as_of, revision=revision)
-    document_spec(name)
+    document_spec(loaded.campaign, name)
     options = _options(loaded, options)
     notes: tuple[str, ...] = ()
     if vin is not None:
-        if name != "disclosure-form":
-            raise UsageError("--vin applies to the disclosure-form document only")
         prefill, notes = vehicle_prefill(loaded, vin)
         options = replace(options, vehicle=prefill)
     target = target or paths.output_dir() / f"{code}-{name}.pdf"
@@ -168,7 +166,7 @@ def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefil
     vehicle = found.get(parsed.value)
     if vehicle is not None:
         return VehiclePrefill(parsed.value, campaign.code, vehicle.model, str(vehicle.model_year)), ()
-    years = {y for row in campaign.chart.rows for y in row.years}
+    years = {y for m in campaign.models for y in m.years}
     year = next((y for y in parsed.model_year_candidates() if y in years), None)
     return (
         VehiclePrefill(parsed.value, campaign.code, "", str(year or "")),

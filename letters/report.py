@@ -13,7 +13,7 @@ from babel.dates import format_date
 from letters import paths
 from letters import vin as vins
 from letters.campaign import Campaign, load_campaign
-from letters.eligibility import Chart
+from letters.eligibility import coverage_of
 from letters.errors import InputError, UsageError
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows
@@ -188,7 +188,7 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
         raise InputError("\n".join(bad))
     vpath = vehicles or default_lists(code)[0]
     found = find_vehicles(campaign, vpath, set(parsed))
-    chart = Chart(campaign)
+    chart = coverage_of(campaign)
     when = as_of or campaign.revision.date
     results = []
     for value in parsed:
@@ -198,7 +198,9 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
                 LookupResult(value, False, f"no vehicle record for this VIN in {vpath}", None, None, False, None, None)
             )
             continue
-        verdict = chart.assess(vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date)
+        verdict = chart.assess(
+            vehicle.vin, vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date
+        )
         if not verdict.covered or verdict.phase is None:
             results.append(LookupResult(value, False, verdict.reason, vehicle, None, False, None, None))
             continue

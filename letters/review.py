@@ -12,7 +12,7 @@ from typing import Any
 
 from letters.campaign import load_campaign
 from letters.campaign.history import approve
-from letters.documents import DOCUMENTS, Renderer, RenderOptions, document_spec
+from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
 from letters.errors import InputError, UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
@@ -54,16 +54,17 @@ def revisions(code: str) -> list[RevisionRow]:
         renderer = Renderer(loaded)
         options = RenderOptions(as_of=entry.date)
         current = {
-            name: html_blocks(parse(renderer.html(DOCUMENTS[name], options)))
-            for name in DOCUMENTS
-            if name != "update-cover"
+            name: html_blocks(parse(renderer.html(spec, options)))
+            for name, spec in documents_of(loaded.campaign).items()
+            if name != UPDATE_COVER and spec.audience != "envelope"
         }
         touched = (
             tuple(current)
             if previous is None
             else tuple(name for name in current if diff(previous[name], current[name]))
         )
-        rows.append(RevisionRow(entry.id, entry.topics or ("Original publication",), touched, entry.approved_by,
+        topics = tuple(str(renderer.topic(u)) for u in loaded.campaign.updates if u.date == entry.date)
+        rows.append(RevisionRow(entry.id, topics or ("Original publication",), touched, entry.approved_by,
                                 entry.approved_at))  # fmt: skip
         previous = current
     return rows
@@ -130,7 +131,7 @@ def _document_blocks(code: str, name: str, version: str) -> tuple[str, list[Bloc
     except ValueError:
         raise UsageError(f"{version!r} is not a revision date (YYYY-MM-DD)") from None
     loaded = load_campaign(code, as_of=when)
-    spec = document_spec(name)
+    spec = document_spec(loaded.campaign, name)
     html = Renderer(loaded).html(spec, RenderOptions(as_of=when))
     return f"{code} {name} as of {version} (revision {loaded.campaign.revision.date.isoformat()})", html_blocks(
         parse(html)

@@ -1,8 +1,11 @@
 """Synthetic vehicle and owner files consistent with a campaign, for demos, tests and benchmarks.
 
-People and addresses come from Faker (names with accents and apostrophes, apartment lines);
-vehicles follow the campaign's models, volumes and production windows, with valid VINs.
-``with_errors`` mixes in a known share of every defect the records stage reports.
+People and addresses come from Faker (names with accents and apostrophes, apartment lines,
+ZIPs of the owner's state); vehicles follow the campaign: its chart's rows, volumes and
+production windows (or its covered-VIN list), with VINs begun as its ``vehicles.descriptors``
+say. ``with_errors`` mixes in a known share of every defect the records stage reports. The
+records are checked against the campaign before anything is written: sample data its own
+campaign would reject is an error, not a file.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from faker import Faker
 
 from letters import vin as vins
 from letters.campaign import Campaign, ChartRow
+from letters.campaign.model import Descriptor
+from letters.errors import CampaignError
 
 VEHICLE_HEADER = ["VIN", "Model", "Model Year", "Production Date", "Location"]
 OWNER_HEADER = [
@@ -44,23 +49,6 @@ MULTI_VIN_SHARE = 0.01
 ERROR_SHARE = 0.002
 """Share of records given each defect kind with ``with_errors``."""
 
-# Vehicle descriptor (VIN positions 4-8) and plant code (position 11) per model; made up
-# but fixed, so generated VINs look alike per model.
-_VDS = {
-    "LC": "KPAFH",
-    "LS": "GBALH",
-    "GX": "BMAFH",
-    "IS": "CDBDH",
-    "RC-F": "GHBCH",
-    "UX": "KARJH",
-    "NX": "GKCEZ",
-    "RX": "BAHAZ",
-    "LX": "AAAAL",
-    "RZ": "AAAAB",
-    "ES": "ZACB1",
-}
-_SUVS = {"GX", "UX", "NX", "RX", "LX", "RZ"}
-
 
 @dataclass(frozen=True)
 class SampleFiles:
@@ -78,22 +66,27 @@ class SampleFiles:
     """Defect kind -> records given it."""
 
 
-def _wmi(row: ChartRow) -> str:
-    if row.location == "Japan":
-        return "JTJ" if row.model in _SUVS else "JTH"
-    return "58A" if row.model == "ES" else "2T2"
+def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, str], Descriptor]:
+    """The VIN beginning of every charted (model, location); a missing one is an error naming it."""
+    found = {(d.model.upper(), d.location): d for d in campaign.vehicles.descriptors}
+    missing = sorted({f"{r.model} built in {r.location}" for r in rows if (r.model.upper(), r.location) not in found})
+    if missing:
+        raise CampaignError(
+            f"sample-data for {campaign.code} needs a [[vehicles.descriptors]] entry (model, location, wmi, vds, "
+            f"plant) in campaign.toml for: {', '.join(missing)}"
+        )
+    return found
 
 
-def _make_vin(rng: random.Random, row: ChartRow, year: int, serial: int) -> str:
-    vds = _VDS.get(row.model, "AAAAA")
-    plant = "J" if row.location == "Japan" else "C"
-    body = f"{_wmi(row)}{vds}0{vins.year_code(year)}{plant}{serial:06d}"
+def _make_vin(descriptor: Descriptor, year: int, serial: int) -> str:
+    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{descriptor.plant}{serial:06d}"
     return vins.with_check_digit(body)
 
 
 def _row_weights(campaign: Campaign) -> list[tuple[ChartRow, float]]:
     """Chart rows weighted by the models table volume they correspond to."""
     out = []
+    assert campaign.chart is not None
     for row in campaign.chart.rows:
         volume = row.volume or next(
             (m.volume for m in campaign.models if m.model == row.model and m.location == row.location), 0
@@ -124,7 +117,11 @@ class _People:
         )
         self.streets = [us.street_address() for _ in range(size)]
         self.apartments = [us.secondary_address() for _ in range(max(1, size // 5))]
-        self.places = [(us.city(), us.state_abbr(include_territories=False), us.postcode()) for _ in range(size)]
+        self.places = []
+        for _ in range(size):
+            state = us.state_abbr(include_territories=False)
+            # Faker's ZIPs are drawn from the state's own ZIP range, so addresses look real to a ZIP check.
+            self.places.append((us.city(), state, us.postcode_in_state(state)))
         self.pr_names = [es.name() for _ in range(max(1, size // 20))]
         self.pr_streets = [es.street_address() for _ in range(max(1, size // 20))]
         self.pr_cities = [es.city() for _ in range(max(1, size // 50))]
@@ -137,25 +134,14 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     """Write ``vehicles`` vehicle rows and their owners to ``out_dir``."""
     rng = random.Random(seed)
     people = _People(seed, min(max(vehicles, 50), 20_000))
-    rows = _row_weights(campaign)
-    counted = [p for p in campaign.phases if p.vehicles]
-    last_covered = max(s.to for r in campaign.chart.rows for s in r.phases if s.phase <= counted[-1].number)
-    last_covered = date(last_covered.year + last_covered.month // 12, last_covered.month % 12 + 1, 1) - timedelta(
-        days=1
-    )
-    last_charted = campaign.chart.last_month.replace(day=28)
-    defects: Counter[str] = Counter()
-
-    vehicle_rows: list[list[str]] = []
+    if campaign.coverage.by == "vin-list":
+        vehicle_rows = _listed_vehicles(campaign, rng, vehicles)
+    else:
+        vehicle_rows = _charted_vehicles(campaign, rng, vehicles)
     owner_rows: list[list[str]] = []
-    chosen = rng.choices([r for r, _ in rows], weights=[w for _, w in rows], k=vehicles)
     previous_owner: list[str] | None = None
-    for serial, row in enumerate(chosen, start=100001):
-        built = _built(rng, row, last_covered, last_charted)
-        # A model year starts in the autumn before it: built from September on -> next year.
-        year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
-        vin = _make_vin(rng, row, year, serial)
-        vehicle_rows.append([vin, row.model, str(year), built.isoformat(), row.location])
+    for vehicle in vehicle_rows:
+        vin = vehicle[0]
         if previous_owner is not None and rng.random() < MULTI_VIN_SHARE:
             owner = [vin, *previous_owner[1:]]
         else:
@@ -166,7 +152,9 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
             co = list(owner)
             co[1], co[2] = rng.choice(people.names), ""
             owner_rows.append(co)
+    _check(campaign, vehicle_rows, owner_rows)
 
+    defects: Counter[str] = Counter()
     if with_errors:
         _add_defects(rng, vehicle_rows, owner_rows, defects, people)
 
@@ -175,6 +163,80 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     _write(vpath, VEHICLE_HEADER, vehicle_rows)
     _write(opath, OWNER_HEADER, owner_rows)
     return SampleFiles(vpath, opath, len(vehicle_rows), len(owner_rows), dict(sorted(defects.items())))
+
+
+def _check(campaign: Campaign, vehicle_rows: list[list[str]], owner_rows: list[list[str]]) -> None:
+    """Refuse to write records the campaign's own records stage would reject."""
+    from letters.records.csvio import Row, header_key
+    from letters.records.parse import OWNER_COLUMNS, VEHICLE_COLUMNS, RowParser
+
+    parser = RowParser(campaign)
+    problems = []
+    for header, aliases, rows, check in (
+        (VEHICLE_HEADER, VEHICLE_COLUMNS, vehicle_rows, parser.vehicle),
+        (OWNER_HEADER, OWNER_COLUMNS, owner_rows, parser.owner),
+    ):
+        keys = [aliases.get(header_key(h), header_key(h)) for h in header]
+        for line, values in enumerate(rows, start=2):
+            result = check(Row(line, dict(zip(keys, values, strict=True)), 0, 0), "sample")
+            if isinstance(result, list):
+                problems.append(f"{values[0]}: {'; '.join(result)}")
+    if problems:
+        shown = "\n  ".join(problems[:5])
+        raise CampaignError(
+            f"sample-data would write {len(problems):,} record(s) campaign {campaign.code} rejects, so it wrote "
+            f"nothing; fix the campaign's vehicles (wmis, descriptors, locations) or models:\n  {shown}"
+        )
+
+
+def _listed_vehicles(campaign: Campaign, rng: random.Random, count: int) -> list[list[str]]:
+    """Vehicles drawn from the covered-VIN list, described by the descriptor their VIN begins with."""
+    from letters.eligibility import VinList, coverage_of
+
+    coverage = coverage_of(campaign)
+    assert isinstance(coverage, VinList)
+    listed = sorted(coverage.phases)
+    if not listed:
+        raise CampaignError(f"{coverage.path}: the covered-VIN list is empty")
+    by_prefix = {(d.wmi, d.vds): d for d in campaign.vehicles.descriptors}
+    years = {y for m in campaign.models for y in m.years}
+    rows = []
+    for vin in rng.sample(listed, min(count, len(listed))):
+        descriptor = by_prefix.get((vin[:3], vin[3:8]))
+        if descriptor is None:
+            raise CampaignError(
+                f"sample-data: listed VIN {vin} begins {vin[:8]}, which no [[vehicles.descriptors]] entry "
+                "(wmi + vds) describes; add one so the VIN's model and plant are known"
+            )
+        year = next((y for y in vins.Vin(vin).model_year_candidates() if y in years), None)
+        if year is None:
+            raise CampaignError(f"sample-data: listed VIN {vin}'s model year (position 10) is none of the models'")
+        # A model year runs from the September before it.
+        built = date(year - 1, 9, 1) + timedelta(days=rng.randrange(365))
+        rows.append([vin, descriptor.model, str(year), built.isoformat(), descriptor.location])
+    return rows
+
+
+def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> list[list[str]]:
+    """Vehicles spread over the chart's rows by volume, built inside each row's window."""
+    assert campaign.chart is not None
+    rows = _row_weights(campaign)
+    descriptors = _descriptors(campaign, [r for r, _ in rows])
+    counted = [p for p in campaign.phases if p.vehicles] or campaign.phases[:1]
+    last_covered = max(s.to for r in campaign.chart.rows for s in r.phases if s.phase <= counted[-1].number)
+    last_covered = date(last_covered.year + last_covered.month // 12, last_covered.month % 12 + 1, 1) - timedelta(
+        days=1
+    )
+    last_charted = campaign.chart.last_month.replace(day=28)
+    vehicle_rows: list[list[str]] = []
+    chosen = rng.choices([r for r, _ in rows], weights=[w for _, w in rows], k=vehicles)
+    for serial, row in enumerate(chosen, start=100001):
+        built = _built(rng, row, last_covered, last_charted)
+        # A model year starts in the autumn before it: built from September on -> next year.
+        year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
+        vin = _make_vin(descriptors[(row.model.upper(), row.location)], year, serial)
+        vehicle_rows.append([vin, row.model, str(year), built.isoformat(), row.location])
+    return vehicle_rows
 
 
 def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
@@ -258,7 +320,8 @@ def _add_defects(
     owners[:] = [o for i, o in enumerate(owners) if i not in drop]
     defects["vehicle_without_owner"] += n
     for i in range(n):
-        owners.append([vins.with_check_digit(f"JTJGKCEZ0P9{i:06d}"), *_owner(rng, people, "")[1:]])
+        # A VIN of the campaign's make that no vehicle row has.
+        owners.append([vins.with_check_digit(f"{vehicles[0][0][:8]}0P9{i:06d}"), *_owner(rng, people, "")[1:]])
         defects["owner_without_vehicle"] += 1
     for row in rng.sample(owners, n):
         owners.append(list(row))

@@ -28,7 +28,7 @@ def chart(loaded: LoadedCampaign) -> Chart:
     ],
 )
 def test_covered(chart: Chart, model: str, location: str, year: int, built: date, phase: int) -> None:
-    verdict = chart.assess(model, location, year, built)
+    verdict = chart.assess("", model, location, year, built)
     assert verdict.covered and verdict.phase == phase
 
 
@@ -44,7 +44,7 @@ def test_covered(chart: Chart, model: str, location: str, year: int, built: date
     ],
 )
 def test_not_covered_with_reason(chart: Chart, model: str, location: str, year: int, built: date, reason: str) -> None:
-    verdict = chart.assess(model, location, year, built)
+    verdict = chart.assess("", model, location, year, built)
     assert not verdict.covered and verdict.phase is None
     assert reason in verdict.reason
 

@@ -41,6 +41,12 @@ class LoadedCampaign:
     """Position of this campaign's revision in ``history``."""
     overrides: tuple[Path, ...] = ()
     """Template folders of revisions that replace campaign templates, newest first."""
+    states: tuple[Campaign, ...] = ()
+    """The campaign as each revision left it, oldest first (a topic quotes its own revision's figures)."""
+
+    def state_on(self, day: date) -> Campaign:
+        """The campaign as the revision published on ``day`` left it (this one when there is none)."""
+        return next((s for s in self.states if s.revision.date == day), self.campaign)
 
     def localized(self, lang: str, strict: bool, warnings: list[str]) -> Campaign:
         """The campaign with its ``lang`` prose merged over the English.
@@ -145,7 +151,8 @@ def load_campaign(code: str, as_of: date | None = None, revision: str | None = N
         )
     # The stated figures are checked on the latest revision, the one the package stands by.
     warnings = tuple(consistency_warnings(campaign)) if index == len(entries) - 1 else ()
-    return LoadedCampaign(campaign, folder, warnings, tuple(entries), index, tuple(template_folders(entries, index)))
+    return LoadedCampaign(campaign, folder, warnings, tuple(entries), index, tuple(template_folders(entries, index)),
+                          tuple(revisions))  # fmt: skip
 
 
 def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaign:
@@ -178,7 +185,7 @@ def implied_phase_volumes(campaign: Campaign) -> dict[int, float]:
     covered month when the row is ongoing.
     """
     volumes: dict[int, float] = defaultdict(float)
-    for row in campaign.chart.rows:
+    for row in campaign.chart.rows if campaign.chart else []:
         volume, end = _row_volume(campaign, row)
         if volume is None:
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -39,8 +40,16 @@ class Kind(StrEnum):
     """What sort of campaign this is; it decides wording such as "recall" or "program"."""
 
     SAFETY_RECALL = "safety-recall"
+    EMISSIONS_RECALL = "emissions-recall"
     CUSTOMER_SATISFACTION = "customer-satisfaction-program"
+    WARRANTY_EXTENSION = "warranty-extension"
     SERVICE_CAMPAIGN = "service-campaign"
+
+
+class _Open(BaseModel):
+    """A table whose extra keys are the campaign's own columns (kept, and quoted by templates)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", use_attribute_docstrings=True)
 
 
 class Distributor(_Model):
@@ -82,60 +91,39 @@ class Update(_Model):
     """What changed (a template: it may quote campaign figures)."""
 
 
-class Condition(_Model):
-    """What is wrong with the vehicles, and the figures that describe it."""
-
-    shortage_start: Month
-    """Month single-key deliveries began, as the dealer letter and FAQ state it."""
-    owner_letter_shortage_start: Month
-    """The same month as the owner letter states it."""
-    two_keys_resume: Month
-    """Month all models are expected back to two keys."""
-    pairing_minutes: int = Field(gt=0)
-    """Minutes a dealer needs to pair a new key."""
-    new_key_message_days: int = Field(gt=0)
-    """Days the new-key display message may stay on."""
-    still_single_key: list[str]
-    """Models still being built with one key."""
-    other_brand_models: list[str]
-    """Other-brand models in the same program."""
-    other_brand_years: str
-    """Model years of those other-brand models, as text."""
-
-
 class Covered(_Model):
     """Covered vehicle totals as stated by the campaign."""
 
     vehicles: int = Field(gt=0)
     """Approximate number of covered vehicles."""
-    puerto_rico: int = Field(ge=0)
-    """Approximate number of covered vehicles distributed to Puerto Rico."""
+    puerto_rico: int | None = Field(default=None, ge=0)
+    """Approximate number of covered vehicles distributed to Puerto Rico, when stated."""
 
 
-class ModelEntry(_Model):
-    """One row of the covered-models table."""
+class ModelEntry(_Open):
+    """One row of the covered-models table; extra keys are the campaign's own columns."""
 
     model: str
     """Model name, e.g. "NX"."""
     years: list[int] = Field(min_length=1)
     """Model years covered, ascending."""
-    period: str
+    period: str = ""
     """Production period as the documents word it."""
     volume: int = Field(gt=0)
     """Approximate number of vehicles."""
-    key_type: Literal["15CY", "19CY"]
-    """Smart Key type fitted to the model."""
-    location: str
-    """Production location (a name from vehicles.locations)."""
-    build: Literal["CBU", "NAP"] | None = None
-    """Printed after the model where two rows share it (CBU: built in Japan; NAP: North America)."""
+    location: str = ""
+    """Production location (a name from vehicles.locations); empty when it does not matter."""
+    tag: str = ""
+    """Printed in parentheses after the model where two rows would read alike, e.g. a plant code."""
+    stop_sale: bool = False
+    """Dealers must not sell or deliver these vehicles until repaired (drives the notice's banner)."""
 
     @property
     def label(self) -> str:
         """ "2023 - 2024 NX (CBU)" as the tables print it."""
         years = f"{self.years[0]}" if len(self.years) == 1 else f"{self.years[0]} - {self.years[-1]}"
-        build = f" ({self.build})" if self.build else ""
-        return f"{years} {self.model}{build}"
+        tag = f" ({self.tag})" if self.tag else ""
+        return f"{years} {self.model}{tag}"
 
 
 class Phase(_Model):
@@ -181,7 +169,7 @@ class Part(_Model):
     """Quantity per vehicle."""
 
 
-class Training(_Model):
+class Training(_Open):
     """Training technicians must hold."""
 
     course: str
@@ -195,66 +183,24 @@ class Training(_Model):
 
 
 class Contact(_Model):
-    """A phone contact."""
+    """A named contact: a centre, a person, or a mailbox."""
 
-    name: str
+    name: str = ""
     """Person or centre name."""
-    phone: str
+    phone: str = ""
     """Phone number as printed."""
     hours: str = ""
     """Opening hours, as printed."""
     department: str = ""
     """Department of a person."""
-
-
-class DisclosureContact(_Model):
-    """Where completed disclosure forms go."""
-
-    email: str
-    """Address copies are sent to."""
-    subject: str
-    """Subject line to use."""
-
-
-class Contacts(_Model):
-    """Every contact the documents print."""
-
-    guest_experience: Contact
-    """Centre dealers refer guests to."""
-    brand_engagement: Contact
-    """Centre the FAQ refers guests to."""
-    media: Contact
-    """The only contact for the media."""
-    disclosure: DisclosureContact
-    """Where disclosure forms are sent."""
-
-
-class Links(_Model):
-    """Web addresses printed in the documents."""
-
-    recall: str
-    """Recall information site."""
-    contact: str
-    """Contact options page."""
-    update_info: str
-    """Page where owners update ownership or contact details."""
-    owners: str
-    """Owner portal."""
-
-
-class Procedures(_Model):
-    """Names of dealer systems and bulletins the dealer letter cites."""
-
-    claim_correction_bulletin: str
-    """Warranty procedure bulletin for correcting claims."""
-    parts_order_system: str
-    """System used to request campaign parts."""
-    allocation_control: str
-    """Allocation scheme for scarce parts."""
-    lookup_system: str
-    """System dealers look VINs up in."""
-    portal: str
-    """Dealer portal holding technical instructions and part orders."""
+    email: str = ""
+    """E-mail address."""
+    subject: str = ""
+    """Subject line to use when writing to ``email``."""
+    tty: str = ""
+    """Text telephone number."""
+    url: str = ""
+    """Web address."""
 
 
 class Location(_Model):
@@ -262,10 +208,25 @@ class Location(_Model):
 
     name: str
     """Name used in the chart and models table."""
-    build: Literal["CBU", "NAP"]
-    """CBU (built in Japan) or NAP (North American production)."""
+    tag: str = ""
+    """Short code the documents print for it, e.g. a plant code."""
     aliases: list[str] = []
     """Other spellings and plant names found in vehicle records (case-insensitive)."""
+
+
+class Descriptor(_Model):
+    """How the VINs of one model built at one location begin (sample data is made from these)."""
+
+    model: str
+    """Model name."""
+    location: str
+    """Production location (a name from vehicles.locations)."""
+    wmi: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]{3}$")
+    """World manufacturer identifier, VIN positions 1-3."""
+    vds: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]{5}$")
+    """Vehicle descriptor section, VIN positions 4-8."""
+    plant: str = Field(pattern=r"^[A-HJ-NPR-Z0-9]$")
+    """Plant code, VIN position 11."""
 
 
 class Vehicles(_Model):
@@ -275,6 +236,35 @@ class Vehicles(_Model):
     """World manufacturer identifiers (VIN positions 1-3) of covered vehicles."""
     locations: list[Location] = Field(min_length=1)
     """Production locations."""
+    descriptors: list[Descriptor] = []
+    """VIN beginnings per model and location, for ``letters sample-data``."""
+
+
+class Coverage(_Model):
+    """How a vehicle is known to be covered."""
+
+    by: Literal["chart", "vin-list"] = "chart"
+    """"chart": the eligibility chart's rules (model, location, years, production window);
+    "vin-list": the manufacturer's list of covered VINs."""
+    file: str = "covered-vins.csv"
+    """The VIN list, a CSV in the campaign folder with a VIN column and an optional phase column."""
+    default_phase: int = Field(default=1, gt=0)
+    """Phase of a listed VIN whose row gives none."""
+
+
+class DocumentEntry(_Model):
+    """One document the campaign produces."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    """Command-line name, e.g. "dealer-letter"."""
+    title: str
+    """Title for bookmarks, footers and metadata."""
+    template: str = ""
+    """Template file in the campaign folder (default: NAME.html)."""
+    audience: Literal["dealer", "owner", "envelope", "internal"]
+    """Who reads it: owner-facing documents are translated; dealer ones stay English."""
+    notice: bool = False
+    """Part of the dealer notice package (in the order listed)."""
 
 
 class FaqItem(_Model):
@@ -309,21 +299,22 @@ class PhaseSpan(_Model):
         return self
 
 
-class ChartRow(_Model):
-    """One row of the eligibility chart: a model built at one location with one key type."""
+class ChartRow(_Open):
+    """One row of the eligibility chart: a model built at one location in a production window.
+
+    Extra keys are the campaign's own columns (declared in ``chart.columns``).
+    """
 
     model: str
     """Model name."""
     years: list[int] = Field(min_length=1)
     """Model years, ascending."""
-    key_type: Literal["15CY", "19CY"]
-    """Smart Key type."""
     location: str
     """Production location (a name from vehicles.locations)."""
     start: date
-    """First production date with one Smart Key."""
+    """First covered production date."""
     end: date | None = None
-    """Last production date with one Smart Key; absent means ongoing."""
+    """Last covered production date; absent means ongoing."""
     volume: int | None = Field(default=None, gt=0)
     """Approximate vehicle volume; absent means TBD."""
     phases: list[PhaseSpan]
@@ -344,6 +335,18 @@ class ChartRow(_Model):
         return short[0] if len(self.years) == 1 else f"{short[0]} - {short[1]}"
 
 
+class ChartColumn(_Model):
+    """A descriptive column of the chart, taken from each row's key ``field``."""
+
+    title: str
+    """Column heading (translated through the catalogs)."""
+    field: str
+    """Key of each chart row holding the value."""
+    labels: dict[str, str] | str = {}
+    """How to print each value (values not listed print as they are), or the name of a
+    ``facts`` table holding them (so that ``[translations.LANG.facts]`` can translate them)."""
+
+
 class Chart(_Model):
     """The phase timing and vehicle eligibility chart."""
 
@@ -353,10 +356,19 @@ class Chart(_Model):
     """First production month shown."""
     last_month: Month
     """Last production month shown."""
-    example: str
+    example: str = ""
     """Worked example printed under the chart."""
-    assumptions: list[str]
-    """How the chart was reconstructed (its source colours were lost)."""
+    assumptions: list[str] = []
+    """How the chart was made, where its source left room (e.g. colours lost)."""
+    columns: list[ChartColumn] = []
+    """Descriptive columns after the model, e.g. a part type."""
+    window: str = "covered production"
+    """What the production window is called when a vehicle falls outside it ("built ..., before
+    WINDOW began")."""
+    start_title: str = "Production Start"
+    """Heading of the first-covered-production column."""
+    end_title: str = "Production End"
+    """Heading of the last-covered-production column."""
     rows: list[ChartRow] = Field(min_length=1)
     """Chart rows, in print order."""
 
@@ -368,66 +380,119 @@ class Chart(_Model):
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         return out
 
+    def periods(self, limit: int = 24) -> list[ChartPeriod]:
+        """The chart's columns: months, or quarters or years when months would be more than ``limit``."""
+        months = self.months()
+        step = 1 if len(months) <= limit else 3 if len(months) <= 3 * limit else 12
+        out: list[ChartPeriod] = []
+        for month in months:
+            key = (month.year, (month.month - 1) // step)
+            if out and (out[-1].first.year, (out[-1].first.month - 1) // step) == key:
+                out[-1] = ChartPeriod(out[-1].first, month, step)
+            else:
+                out.append(ChartPeriod(month, month, step))
+        return out
+
+
+@dataclass(frozen=True)
+class ChartPeriod:
+    """One column of production time in the chart: a month, a quarter or a year."""
+
+    first: date
+    """First month."""
+    last: date
+    """Last month."""
+    step: int
+    """1 (month), 3 (quarter) or 12 (year)."""
+
+    @property
+    def year(self) -> int:
+        """Year of the period."""
+        return self.first.year
+
+    @property
+    def month(self) -> int:
+        """First month's number (the chart starts a new year heading at 1)."""
+        return self.first.month
+
+    def months(self) -> list[date]:
+        """Months of the period."""
+        out, month = [], self.first
+        while month <= self.last:
+            out.append(month)
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return out
+
 
 class Campaign(_Model):
-    """A campaign: everything its documents state."""
+    """A campaign: everything its documents state.
+
+    What every campaign has is typed here; what only one campaign says lives in ``facts``,
+    a free table its templates quote.
+    """
 
     code: str = Field(pattern=r"^[0-9A-Z]{4,10}$")
     """Campaign code, e.g. "23LJ01"."""
     brand: str
     """Brand name used in prose."""
+    brands: list[str] = []
+    """Every brand the campaign covers, when more than ``brand``."""
     program: str
     """Program name, e.g. "Second Key Delivery Program"."""
-    subtitle: str
+    subtitle: str = ""
     """Subtitle printed under the title."""
     kind: Kind
-    """Safety recall, customer-satisfaction program or service campaign."""
+    """Safety recall, emissions recall, customer-satisfaction program, warranty extension..."""
     published: date
     """Original publication date of the dealer letter."""
-    faq_published: date
-    """Publication date printed on the FAQ."""
-    audience: str
+    faq_published: date | None = None
+    """Publication date printed on the FAQ, when it has one of its own."""
+    audience: str = ""
     """Who the dealer letter is addressed to."""
     distributor: Distributor
     """Issuing company."""
+    nhtsa_number: str = ""
+    """NHTSA recall number (safety and emissions recalls), e.g. "24V-117"."""
     revision: Revision
     """The revision being rendered (computed from the history)."""
     updates: list[Update] = []
     """Dated topics of the IMPORTANT UPDATE cover, oldest first (computed from the history)."""
-    condition: Condition
-    """The condition and its figures."""
+    facts: dict[str, Any] = {}
+    """What only this campaign states (dates, figures, names): quoted by its templates as facts.NAME."""
     reason: str
     """Why the campaign exists (a template)."""
     remedy: str
     """What dealers do about it (a template)."""
-    remedy_supply: str
+    remedy_supply: str = ""
     """Part supply statement (a template)."""
-    key_types: dict[Literal["15CY", "19CY"], str]
-    """How the documents name each Smart Key type."""
     covered: Covered
     """Covered totals."""
+    coverage: Coverage = Coverage()
+    """How coverage is decided: the chart's rules, or a covered-VIN list."""
     models: list[ModelEntry] = Field(min_length=1)
     """Covered models table."""
     phases: list[Phase] = Field(min_length=1)
     """Phases in order."""
-    op_codes: list[OpCode] = Field(min_length=1)
-    """Op codes."""
-    parts: list[Part] = Field(min_length=1)
-    """Parts."""
-    training: Training
-    """Technician training."""
-    contacts: Contacts
-    """Contacts."""
-    links: Links
-    """Web addresses."""
-    procedures: Procedures
-    """Dealer systems and bulletins."""
+    op_codes: list[OpCode] = []
+    """Labour operation codes, where the kind has them."""
+    parts: list[Part] = []
+    """Parts, where the remedy uses them."""
+    training: Training | None = None
+    """Technician training, when required."""
+    contacts: dict[str, Contact] = {}
+    """Contacts by name, e.g. contacts.guest_experience.phone."""
+    links: dict[str, str] = {}
+    """Web addresses by name."""
+    procedures: dict[str, str] = {}
+    """Dealer systems and bulletins the dealer letter cites, by name."""
     vehicles: Vehicles
     """VIN and location identification."""
-    faq: list[FaqItem] = Field(min_length=1)
+    documents: list[DocumentEntry] = Field(min_length=1)
+    """The campaign's documents; those with notice = true make the dealer notice, in order."""
+    faq: list[FaqItem] = []
     """FAQ questions in order."""
-    chart: Chart
-    """Eligibility chart."""
+    chart: Chart | None = None
+    """Eligibility chart (required when coverage is by chart)."""
     translations: dict[str, dict[str, Any]] = {}
     """Owner-facing prose per language code, merged over the English values when rendering in it."""
 
@@ -436,17 +501,39 @@ class Campaign(_Model):
         numbers = [p.number for p in self.phases]
         if numbers != list(range(1, len(numbers) + 1)):
             raise ValueError(f"phases must be numbered 1, 2, 3... in order, got {numbers}")
+        if self.coverage.by == "chart" and self.chart is None:
+            raise ValueError("coverage.by is 'chart' but there is no [chart]; add one, or set coverage.by = 'vin-list'")
+        if self.coverage.default_phase not in numbers:
+            raise ValueError(f"coverage.default_phase {self.coverage.default_phase} is not a defined phase")
         names = {loc.name for loc in self.vehicles.locations}
-        located = [("models", i, m.location) for i, m in enumerate(self.models)]
-        located += [("chart.rows", i, r.location) for i, r in enumerate(self.chart.rows)]
+        rows = self.chart.rows if self.chart else []
+        located = [("models", i, m.location) for i, m in enumerate(self.models) if m.location]
+        located += [("chart.rows", i, r.location) for i, r in enumerate(rows)]
+        located += [("vehicles.descriptors", i, d.location) for i, d in enumerate(self.vehicles.descriptors)]
         for where, i, location in located:
             if location not in names:
                 raise ValueError(f"{where}[{i}].location {location!r} is not one of vehicles.locations {sorted(names)}")
-        for i, row in enumerate(self.chart.rows):
+        for i, row in enumerate(rows):
             for span in row.phases:
                 if span.phase not in numbers:
                     raise ValueError(f"chart.rows[{i}] names phase {span.phase}, which is not defined")
+            for column in self.chart.columns if self.chart else []:
+                if column.field not in (row.model_extra or {}):
+                    raise ValueError(f"chart.rows[{i}] has no {column.field!r}, which chart.columns declares")
+        documents = [d.name for d in self.documents]
+        doubled = sorted({n for n in documents if documents.count(n) > 1})
+        if doubled:
+            raise ValueError(f"documents named twice: {', '.join(doubled)}")
         return self
+
+    def document(self, name: str) -> DocumentEntry | None:
+        """The document called ``name``, if the campaign has one."""
+        return next((d for d in self.documents if d.name == name), None)
+
+    @property
+    def stop_sale_models(self) -> list[ModelEntry]:
+        """Models dealers must not sell or deliver until repaired."""
+        return [m for m in self.models if m.stop_sale]
 
     def phase(self, number: int) -> Phase:
         """The phase numbered ``number``."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from letters.campaign import Campaign
-from letters.eligibility import Chart
+from letters.eligibility import coverage_of
 from letters.records.csvio import read_rows
 from letters.records.model import Owner, Rejection, Source, Vehicle
 from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED, VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
@@ -132,7 +132,7 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> 
 
 def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> Reconciliation:
     parser = RowParser(campaign)
-    chart = Chart(campaign)
+    chart = coverage_of(campaign)
     rec = Reconciliation(as_of, (str(vehicles), str(owners)))
 
     vname, oname = str(vehicles), str(owners)
@@ -183,7 +183,9 @@ def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) ->
             rec.report(_owner_rejection(src, row.values.get("vin", "").strip(), "rejected_owner", "; ".join(parsed)))
 
     for vin, vehicle in kept.items():
-        verdict = chart.assess(vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date)
+        verdict = chart.assess(
+            vehicle.vin, vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date
+        )
         group = owners_by_vin.pop(vin, [])
         if not verdict.covered or verdict.phase is None:
             rec.not_covered_reasons[verdict.reason] += 1

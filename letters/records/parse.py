@@ -166,7 +166,8 @@ class RowParser:
         for loc in campaign.vehicles.locations:
             for alias in (loc.name, *loc.aliases):
                 self.locations[alias.upper()] = loc.name
-        names = [row.model for row in campaign.chart.rows] + [m.model for m in campaign.models]
+        rows = campaign.chart.rows if campaign.chart else []
+        names = [row.model for row in rows] + [m.model for m in campaign.models]
         self.models = {_model_key(name): name.upper() for name in names}
         # Columns such as model, location, state or country take few distinct values in
         # a file of 200,000 rows: validate each distinct value once.

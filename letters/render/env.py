@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def make_environment(
 
     env.filters.update(
         date=lambda d, fmt="long": format_date(d, fmt, locale=locale),
-        month=lambda d: format_skeleton("yMMMM", d, locale=locale),
+        month=lambda d: format_skeleton("yMMMM", as_month(d), locale=locale),
         short_month=lambda d: format_date(d, "MMM", locale=locale),
         short_date=lambda d: format_skeleton("yMd", d, locale=locale),
         # The chart heading prints the seed's zero-padded month/day/year in every locale.
@@ -90,6 +91,16 @@ class ContainedLoader(jinja2.FileSystemLoader):
                 "template folders; refused"
             )
         return source, filename, uptodate
+
+
+def as_month(value: Any) -> Any:
+    """A date, or a "YYYY-MM" string from a campaign's free ``facts`` table, as a date."""
+    if isinstance(value, str) and len(value) == 7 and value[4] == "-":
+        try:
+            return date(int(value[:4]), int(value[5:]), 1)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a month as YYYY-MM") from None
+    return value
 
 
 def render_string(env: jinja2.Environment, source: str, context: Mapping[str, Any], where: str) -> Markup:

@@ -30,7 +30,7 @@ import pikepdf
 import weasyprint
 
 from letters.campaign import load_campaign
-from letters.documents import Letter, Renderer, RenderOptions, document_spec
+from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
@@ -120,7 +120,7 @@ class FastRenderer:
         renderer = Renderer(self.loaded, lang, strict=True)
         placeholder = Letter("W" * 17, tuple("W" for _ in range(ADDRESS_LINES)), letter_date, "W")
         options = RenderOptions(letters=(placeholder,), mailing=True, lang=lang, strict=True, fast_template=True)
-        html = renderer.html(document_spec("owner-letter"), options)
+        html = renderer.html(document_spec(renderer.campaign, OWNER_LETTER), options)
         doc, _ = layout(html, self.loaded.folder, renderer.folders)
         letter_pages = _letter_page_count(doc)
         slots: dict[str, Slot] = {}

@@ -19,7 +19,7 @@ import weasyprint
 
 from letters import paths
 from letters.campaign import load_campaign
-from letters.documents import Letter, Renderer, RenderOptions, document_spec
+from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
@@ -114,7 +114,7 @@ class FullRenderer:
     def __init__(self, campaign: str, revision: str) -> None:
         self.loaded = load_campaign(campaign, revision=revision)
         self.renderers: dict[str, Renderer] = {}
-        self.spec = document_spec("owner-letter")
+        self.spec = document_spec(self.loaded.campaign, OWNER_LETTER)
         english = self.renderer("en")
         blank, _ = layout(self._wrap('<div style="page: owner-letter"></div>'), self.loaded.folder, english.folders)
         self.blank = blank.pages[0]
