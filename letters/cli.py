@@ -121,7 +121,7 @@ def cli() -> None:
 )
 @as_of_option
 @click.option("--changes-since", type=DATE, help="Box changes since the revision in effect on this date.")
-@click.option("--draft", is_flag=True, help="Render an unapproved revision, stamped DRAFT on every page.")
+@click.option("--draft", is_flag=True, help="Render a revision not yet approved, stamped DRAFT on every page.")
 @click.option("--no-boxes", is_flag=True, help="Do not outline changes in red.")
 @json_option
 def notice(campaign: str, output: Path | None, as_of: date | None, revision: str | None,

@@ -2,7 +2,7 @@
 
 A revision after the original gets an IMPORTANT UPDATE cover listing every dated topic,
 and every block of its documents that is new or changed since the previous revision (or
-since ``changes_since``) is outlined in red. An unapproved revision renders only as a
+since ``changes_since``) is outlined in red. A revision not yet approved renders only as a
 draft, stamped DRAFT on every page.
 """
 

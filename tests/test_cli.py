@@ -259,10 +259,14 @@ def _json_and_error_runs(p: dict[str, str], project: Path) -> dict[str, tuple[li
         "lookup": (["lookup", "23LJ01", p["vin"], "--vehicles", p["vehicles"], "--json"], ["lookup", "23LJ01", "XYZ"]),
         "sample-data": (["sample-data", "23LJ01", "--vehicles", "20", "-o", f"{tmp}/s", "--json"],
                         ["sample-data", "23LJ01", "--vehicles", "0"]),
+        "campaigns": (["campaigns", "--json"], ["campaigns", "--bogus"]),
+        "schema": (["schema", "-o", f"{tmp}/schema.json"], ["schema", "-o", "/proc/no-such/schema.json"]),
         "i18n extract": (["i18n", "extract"], ["i18n", "extract", "--bogus"]),
         "i18n update": (["i18n", "update"], ["i18n", "update", "xx"]),
         "i18n compile": (["i18n", "compile"], ["i18n", "compile", "xx"]),
         "i18n check": (["i18n", "check"], ["i18n", "check", "xx"]),
+        # Last: a new campaign has no Spanish prose yet, which `i18n check` rightly reports.
+        "new": (["new", "25T001", "--kind", "safety-recall", "--json"], ["new", "25T002", "--kind", "nope"]),
     }  # fmt: skip
 
 

@@ -207,8 +207,8 @@ def test_lock_is_not_left_by_a_finished_run(records: tuple[Path, Path], tmp_path
 
 def test_refused_template_resource_is_reported_by_mail(project: Path, records: tuple[Path, Path],
                                                        tmp_path: Path) -> None:  # fmt: skip
-    edit(project / "templates" / "23LJ01" / "owner-letter.html", '<div class="letter-body">',
-         '<div class="letter-body"><img src="file:///etc/hostname">')  # fmt: skip
+    edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}",
+         '{% block letter %}<img src="file:///etc/hostname">')  # fmt: skip
     args = ["mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]), "--owners", str(records[1]),
             "--as-of", AS_OF.isoformat(), "--workers", "1", "--json"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
@@ -222,8 +222,8 @@ def test_refused_template_resource_is_reported_by_mail(project: Path, records: t
 
 def test_template_failing_at_run_time_reserves_nothing(project: Path, records: tuple[Path, Path],
                                                        tmp_path: Path) -> None:  # fmt: skip
-    edit(project / "templates" / "23LJ01" / "owner-letter.html", '<div class="letter-body">',
-         '<div class="letter-body">{{ [].pop() }}')  # fmt: skip
+    edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}",
+         "{% block letter %}{{ [].pop() }}")  # fmt: skip
     result = CliRunner().invoke(cli, ["mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]), "--owners",
                                       str(records[1]), "--as-of", AS_OF.isoformat(), "--workers", "1"])  # fmt: skip
     assert result.exit_code == 1 and re.search(r"error: .*owner-letter\.html, line \d+: IndexError", result.stderr)

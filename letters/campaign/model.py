@@ -120,7 +120,7 @@ class ModelEntry(_Open):
 
     @property
     def label(self) -> str:
-        """ "2023 - 2024 NX (CBU)" as the tables print it."""
+        """ "2023 - 2024 NX (JP)" as the tables print it."""
         years = f"{self.years[0]}" if len(self.years) == 1 else f"{self.years[0]} - {self.years[-1]}"
         tag = f" ({self.tag})" if self.tag else ""
         return f"{years} {self.model}{tag}"
