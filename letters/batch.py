@@ -7,7 +7,7 @@ name. Batches: ``size`` letters each, never splitting a letter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from letters.address import address_block, usps_line
@@ -53,9 +53,12 @@ class Selection:
     """Eligible VINs in the records for the phase."""
 
 
-def select(pieces: Iterable[Piece], phase: int, reserved: set[str]) -> Selection:
-    """Available pieces of ``phase`` not yet in the ledger, presorted."""
-    eligible = [p for p in pieces if p.phase == phase and p.available]
+def select(pieces: Iterable[Piece], phase: int, reserved: set[str], available: bool = True,
+           due: Callable[[str], bool] | None = None) -> Selection:  # fmt: skip
+    """Pieces of ``phase`` whose remedy is ``available`` (or not: interim notices) and, when
+    ``due`` is given, whose VIN it accepts (follow-ups), minus VINs ``reserved``; presorted."""
+    eligible = [p for p in pieces if p.phase == phase and p.available == available
+                and (due is None or due(p.vehicle.vin))]  # fmt: skip
     fresh = [p for p in eligible if p.vehicle.vin not in reserved]
     fresh.sort(key=presort_key)
     return Selection(phase, tuple(fresh), len(eligible) - len(fresh), len(eligible))

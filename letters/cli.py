@@ -150,14 +150,15 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
               help="Language of an owner-facing document (owner letter, disclosure form, FAQ).")  # fmt: skip
 @click.option("--strict", is_flag=True, help="Fail on a missing translation instead of warning.")
 @click.option("--no-boxes", is_flag=True, help="Do not outline changes in red (a copy for a guest).")
+@click.option("--stage", help="Owner letter: the stage to print, e.g. interim, remedy, follow-up.")
 @json_option
 def render(campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None,
            revision: str | None, changes_since: date | None, draft: bool, lang: str, strict: bool,
-           no_boxes: bool, as_json: bool) -> None:  # fmt: skip
+           no_boxes: bool, stage: str | None, as_json: bool) -> None:  # fmt: skip
     """Render one DOCUMENT of CAMPAIGN as a PDF (changes since the previous revision boxed in red)."""
     from letters.notice import render_document_file
 
-    options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict, boxes=not no_boxes)
+    options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict, boxes=not no_boxes, stage=stage or "")
     _report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
 
 
@@ -313,8 +314,19 @@ class _Progress:
             self.bar = None
 
 
+COMPLETED_OPTION = click.option(
+    "--completed", type=click.Path(dir_okay=False, path_type=Path),
+    help="Completed repairs CSV (VIN, repair date): repaired VINs get no remedy or follow-up letter.",
+)  # fmt: skip
+
+
 def _mail_options(f: F) -> F:
     f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+    f = COMPLETED_OPTION(f)
+    f = click.option(
+        "--stage", help="Owner-letter stage to mail (interim, remedy, follow-up...; default: the stage each phase "
+        "is in on the mailing date).",
+    )(f)  # fmt: skip
     f = click.option(
         "--renderer", type=click.Choice(["fast", "full"]), default="fast", show_default=True,
         help="fast: lay the letter out once and stamp each owner's fields (verified against full renders); "
@@ -348,8 +360,8 @@ def _report_mail(report: Any, as_json: bool) -> None:
     for r in report.runs:
         job = r.job
         click.echo(
-            f"phase {job['phase']}: {job['letters']:,} letters, {job['pages']:,} pages, {job['sheets']:,} sheets "
-            f"in {len(job['files'])} batch file(s) -> {r.folder}"
+            f"phase {job['phase']} ({job['stage']}): {job['letters']:,} letters, {job['pages']:,} pages, "
+            f"{job['sheets']:,} sheets in {len(job['files'])} batch file(s) -> {r.folder}"
         )
 
 
@@ -361,12 +373,14 @@ def _report_mail(report: Any, as_json: bool) -> None:
 @json_option
 def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
                  batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
-                 pr_language: str, renderer: str, quiet: bool, as_json: bool) -> None:  # fmt: skip
+                 pr_language: str, renderer: str, stage: str | None, completed: Path | None, quiet: bool,
+                 as_json: bool) -> None:  # fmt: skip
     """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
     from letters.mail import MailOptions, mail
 
     options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
-                          not simplex, renderer=renderer, pr_language=pr_language)  # fmt: skip
+                          not simplex, renderer=renderer, pr_language=pr_language, stage=stage,
+                          completed=completed)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = mail(campaign, options, progress)
@@ -384,13 +398,13 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 @json_option
 def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
                    as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
-                   output: Path | None, simplex: bool, pr_language: str, renderer: str, quiet: bool,
-                   as_json: bool) -> None:  # fmt: skip
+                   output: Path | None, simplex: bool, pr_language: str, renderer: str, stage: str | None,
+                   completed: Path | None, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
     from letters.mail import MailOptions, remail
 
     options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
-                          renderer=renderer, pr_language=pr_language)  # fmt: skip
+                          renderer=renderer, pr_language=pr_language, stage=stage, completed=completed)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)
@@ -404,21 +418,22 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 @LEDGER_OPTION
 @_files_options
 @click.option("--as-of", type=DATE, help="Count eligible and pending letters as of this date (default: today).")
+@COMPLETED_OPTION
 @json_option
 def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, owners: Path | None,
-                   as_of: date | None, as_json: bool) -> None:  # fmt: skip
-    """Per phase: letters eligible, mailed, pending and remailed."""
+                   as_of: date | None, completed: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Per phase and stage: letters eligible, mailed, pending and remailed."""
     from letters.mail import status
 
-    rows = status(campaign, ledger, vehicles, owners, as_of)
+    rows = status(campaign, ledger, vehicles, owners, as_of, completed)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo("phase  available  eligible    mailed   pending  remailed")
+    click.echo("phase  stage        available  eligible    mailed   pending  remailed")
     for r in rows:
         click.echo(
-            f"{r['phase']:>5}  {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}{r['mailed']:>10,}"
-            f"{r['pending']:>10,}{r['remailed']:>10,}"
+            f"{r['phase']:>5}  {r['stage']:<12} {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}"
+            f"{r['mailed']:>10,}{r['pending']:>10,}{r['remailed']:>10,}"
         )
 
 

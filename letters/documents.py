@@ -23,6 +23,7 @@ from letters.campaign.model import Update
 from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
+from letters.kinds import check_letter
 from letters.render import PdfMetadata, layout, make_environment, template_errors
 from letters.render.changes import mark_changes
 from letters.render.env import key_paths, prose_renderer, render_string
@@ -75,6 +76,57 @@ class Letter:
     """Mailing date printed on the letter; none on the notice's sample."""
     piece_id: str = ""
     """Reconciliation ID printed in small type; none on the sample."""
+    stage: str = ""
+    """Owner-letter stage ("interim", "remedy", ...); empty: the campaign's remedy stage."""
+    phase: int | None = None
+    """The vehicle's phase; none on the notice's sample (its first phase is shown)."""
+    model: str = ""
+    """The vehicle's model (a per-owner field: mark it data-field="model" in the template)."""
+    model_year: str = ""
+    """The vehicle's model year (a per-owner field: data-field="model-year").
+
+    Each field is its own single-line box: two fields on one line would move each other,
+    which the fast renderer's verification refuses. Use ``vehicle`` for both together."""
+
+    @property
+    def vehicle(self) -> str:
+        """ "2023 MERIDIAN": model year and model, one field (data-field="vehicle")."""
+        return f"{self.model_year} {self.model}".strip()
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """The remedy status a letter speaks of: its phase's, on its date."""
+
+    phase: int
+    """Phase number."""
+    available: bool
+    """The remedy is available on the letter's date."""
+    announced: date | None
+    """When it became available."""
+    estimate: date | None
+    """Estimated month while it is not available."""
+
+
+def stage_on(campaign: Campaign, phase: int, when: date) -> str | None:
+    """The stage a phase is in on ``when``: remedy once available, else interim if the campaign has one."""
+    wanted = "remedy-available" if campaign.phase(phase).available(when) else "remedy-unavailable"
+    return next((s.name for s in campaign.stages if s.when == wanted), None)
+
+
+def default_stage(campaign: Campaign, when: date | None = None) -> str:
+    """The stage a letter without one represents: its first phase's stage on ``when``, else the remedy letter."""
+    found = stage_on(campaign, campaign.phases[0].number, when) if when else None
+    return found or next((s.name for s in campaign.stages if s.when == "remedy-available"), campaign.stages[0].name)
+
+
+def marked_blocks(html: str) -> dict[str, str]:
+    """Text of each data-require item in ``html`` (an item marked twice keeps both texts)."""
+    found: dict[str, str] = {}
+    for element in parse(html).iter():
+        for item in (element.get("data-require") or "").split():
+            found[item] = f"{found.get(item, '')} {' '.join(''.join(element.itertext()).split())}".strip()
+    return found
 
 
 @dataclass(frozen=True)
@@ -117,6 +169,8 @@ class RenderOptions:
     """Owner letter as the fast renderer's template: fields hidden, glyph-coverage page added."""
     removed: tuple[str, ...] = ()
     """Update cover: text the latest revision removed from the documents."""
+    stage: str = ""
+    """Owner letters: the stage to print (default: the stage the first phase is in as of the date)."""
 
 
 @dataclass
@@ -180,7 +234,9 @@ class Renderer:
             doc=spec,
             as_of=options.as_of or c.revision.date,
             phase=c.phase,
-            letters=options.letters or (options.letter,),
+            letters=self._letters(options),
+            remedy_status=self.remedy_status,
+            stages=c.stages,
             mailing=options.mailing,
             vehicle=options.vehicle,
             draft=options.draft,
@@ -201,6 +257,28 @@ class Renderer:
             ctx[name] = text(getattr(c, name))
         return ctx
 
+    def _letters(self, options: RenderOptions) -> tuple[Letter, ...]:
+        stage = options.stage or default_stage(self.campaign, options.as_of or self.campaign.revision.date)
+        return tuple(
+            letter if letter.stage else replace(letter, stage=stage) for letter in options.letters or (options.letter,)
+        )
+
+    def remedy_status(self, letter: Letter) -> Remedy:
+        """``remedy_status(letter)`` in templates: its phase's remedy status on its date (or the revision's)."""
+        c = self.campaign
+        phase = c.phase(letter.phase or c.phases[0].number)
+        when = letter.date or c.revision.date
+        available = phase.available(when)
+        return Remedy(phase.number, available, phase.announced if available else None,
+                      None if available else phase.estimate)  # fmt: skip
+
+    def check_required(self, spec: DocumentSpec, html: str, stage: str = "") -> None:
+        """Refuse an owner letter lacking content its campaign's kind requires (``letters.kinds``)."""
+        if spec.name not in {s.document for s in self.campaign.stages}:
+            return
+        check_letter(str(self.campaign.kind), stage or default_stage(self.campaign), marked_blocks(html),
+                     self.loaded.folder / spec.template)  # fmt: skip
+
     def html(self, spec: DocumentSpec, options: RenderOptions) -> str:
         """The document's HTML."""
         with template_errors(str(self.loaded.folder / spec.template)):
@@ -214,6 +292,7 @@ class Renderer:
         if self.lang != "en" and spec.audience != "owner":
             raise UsageError(f"the {spec.name} is for dealers and is written in English only")
         html = self.html(spec, options)
+        self.check_required(spec, html, self._letters(options)[0].stage)
         counts: list[tuple[int, list[str]]] = []
 
         def box_changes(root: Element) -> None:

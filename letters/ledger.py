@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS runs (
     revision   TEXT NOT NULL,
     as_of      TEXT NOT NULL,
     kind       TEXT NOT NULL,          -- 'mail' or 'remail'
+    stage      TEXT NOT NULL DEFAULT 'remedy',  -- owner-letter stage mailed
     reason     TEXT NOT NULL DEFAULT '',
     folder     TEXT NOT NULL,
     settings   TEXT NOT NULL,          -- JSON: letter date, duplex, renderer, batch size
@@ -57,11 +58,13 @@ CREATE TABLE IF NOT EXISTS pieces (
     phase      INTEGER NOT NULL,
     revision   TEXT NOT NULL,
     run_id     TEXT NOT NULL REFERENCES runs(run_id),
+    stage      TEXT NOT NULL DEFAULT 'remedy',  -- owner-letter stage: one piece per (campaign, stage, VIN)
     batch      INTEGER NOT NULL,
     seq        INTEGER NOT NULL,
     language   TEXT NOT NULL,
     zip        TEXT NOT NULL,
     address    TEXT NOT NULL,          -- envelope lines, newline-separated, as printed
+    fields     TEXT NOT NULL DEFAULT '{}',  -- JSON: other per-owner fields printed (model, model year)
     remail     TEXT NOT NULL DEFAULT '',  -- reason, for remailed pieces
     first_page INTEGER,
     last_page  INTEGER,
@@ -73,6 +76,16 @@ CREATE TABLE IF NOT EXISTS pieces (
 CREATE INDEX IF NOT EXISTS pieces_vin ON pieces (campaign, vin);
 CREATE INDEX IF NOT EXISTS pieces_batch ON pieces (campaign, phase, batch);
 """
+
+# Columns added after the first ledgers were written. A ledger that lacks one gets it with
+# its default, so its pieces keep their meaning: they were the campaign's single stage,
+# "remedy", and printed no fields beyond address, VIN and piece ID.
+MIGRATIONS = (
+    ("runs", "stage", "TEXT NOT NULL DEFAULT 'remedy'"),
+    ("pieces", "stage", "TEXT NOT NULL DEFAULT 'remedy'"),
+    ("pieces", "fields", "TEXT NOT NULL DEFAULT '{}'"),
+)
+INDEXES = "CREATE INDEX IF NOT EXISTS pieces_stage ON pieces (campaign, stage, vin);"
 
 
 def now() -> str:
@@ -96,6 +109,8 @@ class RunInfo:
     """Date the run was judged as of, ISO (also the letter date)."""
     kind: str
     """"mail" or "remail"."""
+    stage: str
+    """Owner-letter stage mailed."""
     reason: str
     """Why pieces were remailed; empty for first mailings."""
     folder: str
@@ -108,8 +123,8 @@ class RunInfo:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RunInfo:
         return cls(
-            row["run_id"], row["campaign"], row["phase"], row["revision"], row["as_of"], row["kind"], row["reason"],
-            row["folder"], json.loads(row["settings"]), json.loads(row["summary"]),
+            row["run_id"], row["campaign"], row["phase"], row["revision"], row["as_of"], row["kind"], row["stage"],
+            row["reason"], row["folder"], json.loads(row["settings"]), json.loads(row["summary"]),
         )  # fmt: skip
 
 
@@ -131,6 +146,8 @@ class PlannedPiece:
     """Envelope lines as printed."""
     zip: str
     """ZIP of the address (presort key)."""
+    fields: dict[str, str] | None = None
+    """Other per-owner fields printed (model, model year)."""
 
 
 @dataclass(frozen=True)
@@ -206,11 +223,19 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.executescript(SCHEMA)
+            self._migrate()
         except sqlite3.DatabaseError as exc:
             if self.lock:
                 self.lock.release()
             raise InputError(f"{path}: not a usable ledger database ({exc})") from None
         self.path = path
+
+    def _migrate(self) -> None:
+        for table, column, decl in MIGRATIONS:
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        self.db.executescript(INDEXES)
 
     def close(self) -> None:
         self.db.close()
@@ -249,10 +274,25 @@ class Ledger:
                 f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
             ) from None
 
-    def reserved_vins(self, campaign: str) -> set[str]:
-        """VINs with a piece for ``campaign``, planned or done (first mailings only)."""
-        rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND remail = ''", (campaign,))
+    def reserved_vins(self, campaign: str, stage: str | None = None) -> set[str]:
+        """VINs with a piece for ``campaign`` (of ``stage``, or of any), planned or done (first mailings only)."""
+        if stage is None:
+            rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND remail = ''", (campaign,))
+        else:
+            rows = self.db.execute(
+                "SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND stage = ? AND remail = ''", (campaign, stage)
+            )
         return {vin for (vin,) in rows}
+
+    def mailed_on(self, campaign: str, stage: str) -> dict[str, str]:
+        """VIN -> date (ISO) of its first finished ``stage`` letter, the run's mailing date."""
+        rows = self.db.execute(
+            "SELECT p.vin, MIN(r.as_of) FROM pieces p JOIN runs r ON p.run_id = r.run_id"
+            " JOIN batches b ON (p.campaign, p.phase, p.batch) = (b.campaign, b.phase, b.batch)"
+            " WHERE p.campaign = ? AND p.stage = ? AND p.remail = '' AND b.status = 'done' GROUP BY p.vin",
+            (campaign, stage),
+        )
+        return {vin: when for vin, when in rows}
 
     def next_batch(self, campaign: str, phase: int) -> int:
         (last,) = self.db.execute(
@@ -270,8 +310,8 @@ class Ledger:
         campaign, phase, revision, run_id, remail = run.campaign, run.phase, run.revision, run.run_id, run.reason
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO runs (run_id, campaign, phase, revision, as_of, kind, reason, folder, settings, summary,"
-                " started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (run_id, campaign, phase, revision, as_of, kind, stage, reason, folder, settings,"
+                " summary, started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     campaign,
@@ -279,6 +319,7 @@ class Ledger:
                     revision,
                     run.as_of,
                     run.kind,
+                    run.stage,
                     run.reason,
                     run.folder,
                     json.dumps(run.settings),
@@ -293,8 +334,8 @@ class Ledger:
                     (campaign, phase, batch, run_id, file),
                 )
                 db.executemany(
-                    "INSERT INTO pieces (piece_id, vin, campaign, phase, revision, run_id, batch, seq, language,"
-                    " zip, address, remail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO pieces (piece_id, vin, campaign, phase, revision, run_id, stage, batch, seq, language,"
+                    " zip, address, fields, remail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             p.piece_id,
@@ -303,11 +344,13 @@ class Ledger:
                             phase,
                             revision,
                             run_id,
+                            run.stage,
                             batch,
                             p.seq,
                             p.language,
                             p.zip,
                             "\n".join(p.address),
+                            json.dumps(p.fields or {}, sort_keys=True),
                             remail,
                             stamp,
                         )
@@ -376,17 +419,21 @@ class Ledger:
         """Finished batches of a run with checksum and pages."""
         return self._rows("SELECT * FROM batches WHERE run_id = ? ORDER BY batch", (run_id,))
 
-    def status(self, campaign: str) -> dict[int, dict[str, int]]:
-        """Per phase: distinct VINs mailed (done), planned, and remailed pieces."""
-        out: dict[int, dict[str, int]] = {}
+    def status(self, campaign: str) -> dict[tuple[int, str], dict[str, int]]:
+        """Per (phase, stage): distinct VINs mailed (done), planned, and remailed pieces."""
+        out: dict[tuple[int, str], dict[str, int]] = {}
         rows = self.db.execute(
-            "SELECT p.phase, COUNT(DISTINCT CASE WHEN b.status = 'done' AND p.remail = '' THEN p.vin END),"
+            "SELECT p.phase, p.stage, COUNT(DISTINCT CASE WHEN b.status = 'done' AND p.remail = '' THEN p.vin END),"
             " COUNT(DISTINCT CASE WHEN b.status = 'planned' AND p.remail = '' THEN p.vin END),"
             " SUM(CASE WHEN p.remail != '' AND b.status = 'done' THEN 1 ELSE 0 END)"
             " FROM pieces p JOIN batches b ON (p.campaign, p.phase, p.batch) = (b.campaign, b.phase, b.batch)"
-            " WHERE p.campaign = ? GROUP BY p.phase",
+            " WHERE p.campaign = ? GROUP BY p.phase, p.stage",
             (campaign,),
         )
-        for phase, mailed, planned, remailed in rows:
-            out[int(phase)] = {"mailed": int(mailed), "planned": int(planned), "remailed": int(remailed or 0)}
+        for phase, stage, mailed, planned, remailed in rows:
+            out[(int(phase), str(stage))] = {
+                "mailed": int(mailed),
+                "planned": int(planned),
+                "remailed": int(remailed or 0),
+            }
         return out

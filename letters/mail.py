@@ -18,19 +18,22 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from letters import paths
 from letters import vin as vins
-from letters.batch import envelope_lines, language_of, piece_id, select, split
+from letters.batch import Selection, envelope_lines, language_of, piece_id, select, split
 from letters.campaign import Campaign, load_campaign
-from letters.documents import OWNER_LETTER, Renderer, RenderOptions, document_spec
+from letters.campaign.model import Stage
+from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.envelope import write_envelopes
 from letters.errors import LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
 from letters.records import Piece, Reconciliation, outcome_names, reconcile
+from letters.records.repairs import read_completed
 from letters.render.pdf import layout
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
 from letters.report import REJECTS_HEADER, human_month, resolve_lists
@@ -80,6 +83,10 @@ class MailOptions:
     """Letter renderer: "fast" (stamped fields, verified) or "full" (WeasyPrint per letter)."""
     pr_language: str = "bilingual"
     """Language of Puerto Rico letters without an explicit language: bilingual, es or en."""
+    stage: str | None = None
+    """Owner-letter stage to mail (default: the stage each phase is in on the mailing date)."""
+    completed: Path | None = None
+    """Dealers' completed repairs (CSV: VIN, repair date): repaired VINs are not mailed."""
 
 
 @dataclass
@@ -112,10 +119,10 @@ class MailReport:
         }
 
 
-def _run_id(phase: int, taken: set[str]) -> str:
+def _run_id(phase: int, stage: str, taken: set[str]) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     while True:
-        run_id = f"{stamp}-p{phase}-{secrets.token_hex(2)}"
+        run_id = f"{stamp}-p{phase}-{stage}-{secrets.token_hex(2)}"
         if run_id not in taken:
             return run_id
 
@@ -136,24 +143,24 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     # The campaign as published on the mailing date: its chart, phases and letter text.
     campaign = load_campaign(code, as_of=as_of).campaign
     code = campaign.code  # canonical from here on: the ledger knows one spelling
-    for phase in options.phases:
-        _check_phase(campaign, phase, as_of)
+    stages = {phase: stage_for(campaign, phase, as_of, options.stage) for phase in options.phases}
+    repaired = read_completed(options.completed) if options.completed else {}
     ledger = _ledger(options)
     report = MailReport()
     try:
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
-        rec = reconcile(campaign, vehicles, owners, as_of)
+        rec = reconcile(campaign, vehicles, owners, as_of, repaired)
         out_dir = options.out_dir or paths.output_dir()
-        for phase in options.phases:
-            selection = select(rec.pieces, phase, ledger.reserved_vins(code))
+        for phase, stage in stages.items():
+            selection = _select(ledger, campaign, rec, phase, stage, as_of)
             if not selection.pieces:
                 report.notes.append(
-                    f"phase {phase}: nothing new to mail: {selection.eligible:,} eligible, "
+                    f"phase {phase} ({stage.name}): nothing new to mail: {selection.eligible:,} eligible, "
                     f"{selection.already_mailed:,} already in the ledger"
                 )
                 continue
-            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "")
+            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage)
             report.notes.extend(_warnings(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
@@ -184,17 +191,20 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
             raise UsageError(f"never mailed for {code}, so not remailed (use 'letters mail'): {', '.join(never)}")
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
         as_of = options.as_of or date.today()
-        rec = reconcile(campaign, vehicles, owners, as_of)
+        repaired = read_completed(options.completed) if options.completed else {}
+        rec = reconcile(campaign, vehicles, owners, as_of, repaired)
         by_vin = {p.vehicle.vin: p for p in rec.pieces}
         missing = [v for v in wanted if v not in by_vin]
         if missing:
-            raise UsageError(f"no current owner record for: {', '.join(missing)}")
+            raise UsageError(f"no current owner record, or already repaired: {', '.join(missing)}")
         out_dir = options.out_dir or paths.output_dir()
         by_phase: dict[int, list[Piece]] = {}
         for v in dict.fromkeys(wanted):
             by_phase.setdefault(by_vin[v].phase, []).append(by_vin[v])
         for phase, pieces in sorted(by_phase.items()):
-            run = _plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail", reason.strip())
+            stage = stage_for(campaign, phase, as_of, options.stage)
+            run = _plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail",
+                        reason.strip(), stage)  # fmt: skip
             report.notes.extend(_warnings(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
@@ -202,37 +212,70 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
     return report
 
 
-def _check_phase(campaign: Campaign, phase: int, as_of: date) -> None:
+def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None = None) -> Stage:
+    """The stage to mail for ``phase`` on ``as_of``: ``requested``, checked, or the one the phase is in.
+
+    Without a request: the remedy letter once the remedy is available, else the interim
+    notice when the campaign has one, else a refusal with the estimated month.
+    """
     numbers = [p.number for p in campaign.phases]
     if phase not in numbers:
         raise UsageError(f"campaign {campaign.code} has no phase {phase} (phases {numbers[0]}-{numbers[-1]})")
     p = campaign.phase(phase)
-    if not p.available(as_of):
+    available = p.available(as_of)
+    names = [s.name for s in campaign.stages]
+    if requested is not None:
+        if requested not in names:
+            raise UsageError(f"campaign {campaign.code} has no stage {requested!r}; stages: {', '.join(names)}")
+        stage = campaign.stage(requested)
+        if stage.when == "remedy-unavailable" and available:
+            raise UsageError(f"the {stage.name} stage is for phases whose remedy is not yet available; phase {phase}'s "
+                             f"was available on {p.announced.isoformat() if p.announced else '?'}")  # fmt: skip
+        if stage.when != "remedy-unavailable" and not available:
+            raise UsageError(
+                f"phase {phase}'s remedy is not available as of {as_of.isoformat()} (announcement estimated "
+                f"{human_month(p.estimate)}), so its {stage.name} letters cannot be mailed yet"
+            )
+        return stage
+    found = stage_on(campaign, phase, as_of)
+    if found is None:
         raise UsageError(
             f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
             f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
         )
+    return campaign.stage(found)
+
+
+def _select(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase: int, stage: Stage,
+            as_of: date) -> Selection:  # fmt: skip
+    """The letters ``stage`` sends for ``phase``: one per VIN per stage, repaired VINs excluded."""
+    reserved = ledger.reserved_vins(campaign.code, stage.name)
+    if stage.when == "after":
+        cutoff = (as_of - timedelta(days=stage.days)).isoformat()
+        earlier = ledger.mailed_on(campaign.code, stage.after)
+        return select(rec.pieces, phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
+    return select(rec.pieces, phase, reserved, stage.when == "remedy-available")
 
 
 def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
-          options: MailOptions, out_dir: Path, kind: str, reason: str) -> RunInfo:  # fmt: skip
+          options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage) -> RunInfo:  # fmt: skip
     """Check the run can be made, then reserve its pieces in the ledger.
 
     Everything that can refuse a run (a missing translation, a template that fails, an
     output folder that cannot be written) is tried first, so a refused run reserves
     nothing and a later run with the problem fixed (or another ``-o``) starts clean.
     """
-    run_id = _run_id(phase, ledger.run_ids(campaign.code))
+    run_id = _run_id(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
     folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
     languages = {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")}
-    warnings = _preflight(campaign, languages)
+    warnings = _preflight(campaign, languages, stage, phase, as_of)
     make_folder(folder)
     durable_write(folder / "rejects.csv", _rejects(rec))
     run = RunInfo(
-        run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, reason,
-        str(folder), {"duplex": options.duplex, "renderer": options.renderer, "batch_size": options.batch_size,
-                      "warnings": warnings},
+        run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
+        reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
+                              "batch_size": options.batch_size, "warnings": warnings, "document": stage.document},
         _summary(campaign, rec),
     )  # fmt: skip
     first = ledger.next_batch(campaign.code, phase)
@@ -242,26 +285,30 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
         planned.append((batch, f"batch-{batch:04d}.pdf", [
             PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq,
                          language_of(p.owner, options.pr_language),
-                         envelope_lines(p.owner), p.owner.zip)
+                         envelope_lines(p.owner), p.owner.zip,
+                         PieceInput.vehicle_fields(p.vehicle.model, str(p.vehicle.model_year)))
             for seq, p in enumerate(chunk, start=1)
         ]))  # fmt: skip
     ledger.plan(run, planned)
     return run
 
 
-def _preflight(campaign: Campaign, langs: set[str]) -> list[str]:
-    """Lay out a sample letter in every language the run needs, strictly, before planning it.
+def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date) -> list[str]:
+    """Lay out a sample letter of the stage in every language the run needs, strictly, before planning it.
 
-    A missing translation or a template that fails then stops the run before anything is
-    reserved in the ledger. Returns what the templates were refused (resources outside the
-    campaign), which the letters print without: the run says so rather than stay silent.
+    A missing translation, a template that fails, or a letter lacking content its kind
+    requires then stops the run before anything is reserved in the ledger. Returns what
+    the templates were refused (resources outside the campaign), which the letters print
+    without: the run says so rather than stay silent.
     """
     loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
     refused: dict[str, None] = {}
+    sample = Letter(date=as_of, stage=stage.name, phase=phase)
     for lang in sorted(langs):
         renderer = Renderer(loaded, lang, strict=True)
-        spec = document_spec(renderer.campaign, OWNER_LETTER)
-        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True))
+        spec = document_spec(renderer.campaign, stage.document)
+        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True, letter=sample))
+        renderer.check_required(spec, html, stage.name)
         _, refused_urls = layout(html, loaded.folder, renderer.folders)
         refused.update(dict.fromkeys(refused_urls))
     return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
@@ -297,12 +344,14 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
         if status == "done":
             continue
         pieces = tuple(
-            PieceInput(row["piece_id"], row["vin"], tuple(row["address"].split("\n")), row["language"])
+            PieceInput(row["piece_id"], row["vin"], tuple(row["address"].split("\n")), row["language"],
+                       tuple(sorted(json.loads(row["fields"]).items())))
             for row in ledger.pieces(run.run_id, batch)
-        )
+        )  # fmt: skip
         jobs.append(BatchJob(
             run.campaign, run.phase, batch, date.fromisoformat(run.revision), date.fromisoformat(run.as_of),
-            folder / file, pieces, bool(run.settings.get("duplex", True)),
+            folder / file, pieces, bool(run.settings.get("duplex", True)), run.stage,
+            str(run.settings.get("document", OWNER_LETTER)),
         ))  # fmt: skip
     return jobs
 
@@ -408,14 +457,16 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
     rows = [
         {"piece_id": p["piece_id"], "vin": p["vin"], "batch": p["batch"], "file": f"batch-{p['batch']:04d}.pdf",
          "first_page": p["first_page"], "last_page": p["last_page"], "pages": p["pages"], "sheets": p["sheets"],
-         "language": p["language"], "zip": p["zip"], "phase": p["phase"]}
+         "language": p["language"], "zip": p["zip"], "phase": p["phase"], "stage": p["stage"]}
         for p in pieces
     ]  # fmt: skip
     write_manifest(folder / "manifest.csv", rows)
     per_batch = Counter(p["batch"] for p in pieces)
+    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces})
     job = {
         "campaign": run.campaign,
         "phase": run.phase,
+        "stage": run.stage,
         "revision": run.revision,
         "as_of": run.as_of,
         "run_id": run.run_id,
@@ -435,6 +486,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
             for b in batches
         ],
         "manifest_columns": MANIFEST_COLUMNS,
+        "envelopes": envelopes,
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
     }
@@ -451,30 +503,27 @@ def _fallbacks(batches: Sequence[Any]) -> dict[str, int]:
 
 
 def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: Path | None,
-           as_of: date | None) -> list[dict[str, Any]]:  # fmt: skip
-    """``letters status``: per phase, eligible, mailed, pending and remailed letters."""
-    campaign = load_campaign(code).campaign
-    code = campaign.code
+           as_of: date | None, completed: Path | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """``letters status``: per phase and stage, eligible, mailed, pending and remailed letters."""
     when = as_of or date.today()
+    campaign = load_campaign(code, as_of=when).campaign
+    code = campaign.code
     vpath, opath = resolve_lists(code, vehicles, owners)
-    rec = reconcile(campaign, vpath, opath, when)
-    eligible = Counter(p.phase for p in rec.pieces if p.available)
+    repaired = read_completed(completed) if completed else {}
+    rec = reconcile(campaign, vpath, opath, when, repaired)
     ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite")
+    out = []
     try:
         counts = ledger.status(code)
-        mailed_vins = ledger.reserved_vins(code)
+        for p in campaign.phases:
+            for stage in campaign.stages:
+                c = counts.get((p.number, stage.name), {"mailed": 0, "planned": 0, "remailed": 0})
+                selection = _select(ledger, campaign, rec, p.number, stage, when)
+                out.append({
+                    "phase": p.number, "stage": stage.name, "available": p.available(when),
+                    "eligible": selection.eligible, "mailed": c["mailed"], "in_progress": c["planned"],
+                    "pending": len(selection.pieces), "remailed": c["remailed"],
+                })  # fmt: skip
     finally:
         ledger.close()
-    out = []
-    for p in campaign.phases:
-        c = counts.get(p.number, {"mailed": 0, "planned": 0, "remailed": 0})
-        pending = sum(
-            1
-            for piece in rec.pieces
-            if piece.phase == p.number and piece.available and piece.vehicle.vin not in mailed_vins
-        )
-        out.append({
-            "phase": p.number, "available": p.available(when), "eligible": eligible.get(p.number, 0),
-            "mailed": c["mailed"], "in_progress": c["planned"], "pending": pending, "remailed": c["remailed"],
-        })  # fmt: skip
     return out

@@ -118,6 +118,9 @@ def render_document_file(
     """
     loaded = load_campaign(code, as_of=options.as_of, revision=revision)
     document_spec(loaded.campaign, name)
+    stages = [s.name for s in loaded.campaign.stages]
+    if options.stage and options.stage not in stages:
+        raise UsageError(f"campaign {loaded.campaign.code} has no stage {options.stage!r}; stages: {', '.join(stages)}")
     options = _options(loaded, options)
     notes: tuple[str, ...] = ()
     if vin is not None:

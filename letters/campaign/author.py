@@ -48,7 +48,7 @@ def campaigns() -> list[dict[str, Any]]:
 
 def stages_of(campaign: Campaign) -> list[str]:
     """The owner-letter stages the campaign mails."""
-    return ["remedy"]
+    return [s.name for s in campaign.stages]
 
 
 def new_campaign(code: str, kind: str, source: str | None = None, today: date | None = None) -> Path:
@@ -75,8 +75,17 @@ def new_campaign(code: str, kind: str, source: str | None = None, today: date | 
         scaffold = paths.templates_dir() / SCAFFOLD
         if not (scaffold / CAMPAIGN_FILE).is_file():
             raise CampaignError(f"{scaffold / CAMPAIGN_FILE} is missing: the scaffold letters new copies")
-        shutil.copytree(scaffold, folder)
+        # The scaffold's own files, then its kind's (a folder named after the kind): templates
+        # replace the generic ones, campaign-extra.toml adds to campaign.toml (e.g. stages).
+        shutil.copytree(scaffold, folder, ignore=lambda _, names: [n for n in names if (scaffold / n).is_dir()])
         text = (folder / CAMPAIGN_FILE).read_text(encoding="utf-8")
+        extra = scaffold / kind
+        if extra.is_dir():
+            for item in sorted(extra.iterdir()):
+                if item.name == "campaign-extra.toml":
+                    text += item.read_text(encoding="utf-8")
+                elif item.is_file():
+                    shutil.copy2(item, folder / item.name)
         for key, value in {"@@CODE@@": code, "@@KIND@@": kind, "@@TODAY@@": today.isoformat(),
                            "@@MONTH@@": today.strftime("%Y-%m")}.items():  # fmt: skip
             text = text.replace(key, value)

@@ -252,6 +252,31 @@ class Coverage(_Model):
     """Phase of a listed VIN whose row gives none."""
 
 
+class Stage(_Model):
+    """One owner-letter stage: which letter goes to a VIN, and when.
+
+    A safety recall mails an interim notice while its remedy is not available, the remedy
+    notice once it is, and follow-ups to owners who have not had the repair. One piece goes
+    to each VIN per stage.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    """Stage name, e.g. "interim", "remedy", "follow-up" (``letters mail --stage``)."""
+    document: str = "owner-letter"
+    """Document printed for each owner (a name from ``documents``)."""
+    when: Literal["remedy-unavailable", "remedy-available", "after"]
+    """remedy-unavailable: while the phase's remedy is not available; remedy-available: once it
+    is; after: ``days`` after a letter of stage ``after`` to a VIN that is still not repaired."""
+    after: str = ""
+    """The earlier stage a follow-up counts from (``when = "after"``)."""
+    days: int = Field(default=0, ge=0)
+    """Days after the earlier letter (``when = "after"``)."""
+
+
+DEFAULT_STAGES = (Stage(name="remedy", when="remedy-available"),)
+"""A campaign that declares no stages mails one letter per VIN once its phase's remedy is available."""
+
+
 class DocumentEntry(_Model):
     """One document the campaign produces."""
 
@@ -489,6 +514,8 @@ class Campaign(_Model):
     """VIN and location identification."""
     documents: list[DocumentEntry] = Field(min_length=1)
     """The campaign's documents; those with notice = true make the dealer notice, in order."""
+    stages: list[Stage] = list(DEFAULT_STAGES)
+    """Owner-letter stages, in mailing order (default: one remedy letter per VIN)."""
     faq: list[FaqItem] = []
     """FAQ questions in order."""
     chart: Chart | None = None
@@ -524,7 +551,23 @@ class Campaign(_Model):
         doubled = sorted({n for n in documents if documents.count(n) > 1})
         if doubled:
             raise ValueError(f"documents named twice: {', '.join(doubled)}")
+        stage_names = [s.name for s in self.stages]
+        if len(set(stage_names)) != len(stage_names) or not stage_names:
+            raise ValueError(f"stages must be named once each, got {stage_names}")
+        for i, stage in enumerate(self.stages):
+            if stage.document not in documents:
+                raise ValueError(f"stages[{i}].document {stage.document!r} is not one of documents {documents}")
+            if stage.when == "after" and (stage.after not in stage_names[:i] or stage.days < 1):
+                raise ValueError(f"stages[{i}] ({stage.name}) follows an earlier stage: give after = one of "
+                                 f"{stage_names[:i]} and days >= 1")  # fmt: skip
         return self
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``."""
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(name)
 
     def document(self, name: str) -> DocumentEntry | None:
         """The document called ``name``, if the campaign has one."""

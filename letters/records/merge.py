@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +41,7 @@ def outcome_names(campaign: Campaign) -> list[str]:
     return [
         *(f"mailable_phase_{n}" for n in phases),
         *(f"pending_phase_{n}" for n in phases),
+        "repaired",
         "not_covered",
         "no_owner",
         "rejected_vehicle",
@@ -124,13 +125,19 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> Reconciliation:
-    """Read, validate, merge and phase both files; every row ends in one outcome."""
+def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
+              repaired: Mapping[str, date] | None = None) -> Reconciliation:  # fmt: skip
+    """Read, validate, merge and phase both files; every row ends in one outcome.
+
+    ``repaired`` (VIN -> repair date, from dealers' completed repairs) takes covered
+    vehicles repaired on or before ``as_of`` out of the mailing as ``repaired``.
+    """
     with _no_cyclic_gc():
-        return _reconcile(campaign, vehicles, owners, as_of)
+        return _reconcile(campaign, vehicles, owners, as_of, repaired or {})
 
 
-def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) -> Reconciliation:
+def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
+               repaired: Mapping[str, date]) -> Reconciliation:  # fmt: skip
     parser = RowParser(campaign)
     chart = coverage_of(campaign)
     rec = Reconciliation(as_of, (str(vehicles), str(owners)))
@@ -193,6 +200,11 @@ def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date) ->
             _report_owners(rec, group, "owner_not_mailed", "vehicle is not covered: " + verdict.reason)
             continue
         rec.covered[verdict.phase] += 1
+        fixed = repaired.get(vin)
+        if fixed is not None and fixed <= as_of:
+            rec.report(_vehicle_rejection(vehicle.source, vin, "repaired", f"remedy completed {fixed.isoformat()}"))
+            _report_owners(rec, group, "owner_not_mailed", f"the vehicle was repaired {fixed.isoformat()}")
+            continue
         chosen = _choose_addressee(rec, group)
         if chosen is None:
             rec.report(

@@ -30,7 +30,7 @@ import pikepdf
 import weasyprint
 
 from letters.campaign import load_campaign
-from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
+from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
@@ -106,21 +106,23 @@ class FastRenderer:
     def __init__(self, campaign: str, revision: str) -> None:
         self.loaded = load_campaign(campaign, revision=revision)
         self.full = FullRenderer(campaign, revision)
-        self.templates: dict[tuple[str, date], Template] = {}
+        self.templates: dict[tuple[str, date, str, int], Template] = {}
 
     # -- templates -----------------------------------------------------------------
 
-    def template(self, lang: str, letter_date: date) -> Template:
-        key = (lang, letter_date)
+    def template(self, lang: str, job: BatchJob) -> Template:
+        # Stage and phase are the same for every letter of a run: part of the template, not fields.
+        key = (lang, job.letter_date, job.stage, job.phase)
         if key not in self.templates:
-            self.templates[key] = self._build(lang, letter_date)
+            self.templates[key] = self._build(lang, job)
         return self.templates[key]
 
-    def _build(self, lang: str, letter_date: date) -> Template:
+    def _build(self, lang: str, job: BatchJob) -> Template:
         renderer = Renderer(self.loaded, lang, strict=True)
-        placeholder = Letter("W" * 17, tuple("W" for _ in range(ADDRESS_LINES)), letter_date, "W")
+        placeholder = Letter("W" * 17, tuple("W" for _ in range(ADDRESS_LINES)), job.letter_date, "W", job.stage,
+                             job.phase, "W", "W")  # fmt: skip
         options = RenderOptions(letters=(placeholder,), mailing=True, lang=lang, strict=True, fast_template=True)
-        html = renderer.html(document_spec(renderer.campaign, OWNER_LETTER), options)
+        html = renderer.html(document_spec(renderer.campaign, job.document), options)
         doc, _ = layout(html, self.loaded.folder, renderer.folders)
         letter_pages = _letter_page_count(doc)
         slots: dict[str, Slot] = {}
@@ -168,7 +170,7 @@ class FastRenderer:
             pages: list[pikepdf.Object] = []
             reason = None
             for lang in versions:
-                tpl = self.template(lang, job.letter_date)
+                tpl = self.template(lang, job)
                 stamped, reason = self._stamp(out, tpl, piece, resources, fonts, media)
                 if reason:
                     break
@@ -239,6 +241,8 @@ class FastRenderer:
                resources: dict[tuple[str, int], pikepdf.Object], fonts: dict[tuple[str, bool], pikepdf.Object],
                media: pikepdf.Array) -> tuple[list[pikepdf.Object], str | None]:  # fmt: skip
         values = {"piece": f"{piece.piece_id} · {piece.vin}", "vin": piece.vin}
+        # Declared per-owner fields the template marks (data-field="model", ...): stamped like the rest.
+        values.update((name, text) for name, text in piece.fields if name in tpl.slots)
         for i, line in enumerate(piece.address[:ADDRESS_LINES], start=1):
             values[f"addr-{i}"] = line
         if len(piece.address) > ADDRESS_LINES:

@@ -40,6 +40,20 @@ class PieceInput:
     """Envelope lines, already in USPS form."""
     language: str
     """Language of the letter."""
+    fields: tuple[tuple[str, str], ...] = ()
+    """Other per-owner fields, (data-field name, text): the vehicle's model, model year, both."""
+
+    def letter(self, job: BatchJob) -> Letter:
+        """The letter this piece prints, in ``job``'s stage, phase and date."""
+        extra = dict(self.fields)
+        return Letter(self.vin, self.address, job.letter_date, self.piece_id, job.stage, job.phase,
+                      extra.get("model", ""), extra.get("model-year", ""))  # fmt: skip
+
+    @staticmethod
+    def vehicle_fields(model: str, model_year: str) -> dict[str, str]:
+        """The per-owner fields a vehicle gives, by data-field name (as ``Letter`` prints them)."""
+        letter = Letter(model=model, model_year=model_year)
+        return {"model": letter.model, "model-year": letter.model_year, "vehicle": letter.vehicle}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,10 @@ class BatchJob:
     """Letters, in print order."""
     duplex: bool = True
     """Pad each letter to an even page count."""
+    stage: str = "remedy"
+    """Owner-letter stage the batch prints."""
+    document: str = OWNER_LETTER
+    """Document the stage prints."""
     home: str = field(default_factory=lambda: str(paths.home()))
     """Project folder the job was planned in; a worker renders from the same one."""
 
@@ -114,7 +132,7 @@ class FullRenderer:
     def __init__(self, campaign: str, revision: str) -> None:
         self.loaded = load_campaign(campaign, revision=revision)
         self.renderers: dict[str, Renderer] = {}
-        self.spec = document_spec(self.loaded.campaign, OWNER_LETTER)
+        self.specs = {s.name: document_spec(self.loaded.campaign, s.document) for s in self.loaded.campaign.stages}
         english = self.renderer("en")
         blank, _ = layout(self._wrap('<div style="page: owner-letter"></div>'), self.loaded.folder, english.folders)
         self.blank = blank.pages[0]
@@ -150,12 +168,10 @@ class FullRenderer:
             while end < len(versions) and end - start < CHUNK and versions[end][1] == lang:
                 end += 1
             chunk = versions[start:end]
-            letters = tuple(
-                Letter(job.pieces[i].vin, job.pieces[i].address, job.letter_date, job.pieces[i].piece_id)
-                for i, _ in chunk
-            )
+            letters = tuple(job.pieces[i].letter(job) for i, _ in chunk)
             renderer = self.renderer(lang)
-            html = renderer.html(self.spec, RenderOptions(letters=letters, mailing=True, lang=lang, strict=True))
+            html = renderer.html(self.specs[job.stage], RenderOptions(letters=letters, mailing=True, lang=lang,
+                                                                      strict=True))  # fmt: skip
             doc, _ = layout(html, self.loaded.folder, renderer.folders)
             first_doc = first_doc or doc
             starts = _letter_starts(doc, len(chunk))

@@ -74,7 +74,7 @@ def test_unstampable_letters_fall_back_to_full_render(tmp_path: Path, name: str,
 def test_verification_fails_loudly_naming_the_piece(tmp_path: Path) -> None:
     renderer = renderer_for("23LJ01", REVISION.isoformat(), "fast")
     assert isinstance(renderer, fast.FastRenderer)
-    template = renderer.template("en", date(2024, 2, 5))
+    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
     good = template.slots["vin"]
     template.slots["vin"] = dataclasses.replace(good, baseline=good.baseline + 1.5)
     try:

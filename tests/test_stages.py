@@ -1,0 +1,242 @@
+"""Letter stages of a safety recall: interim, remedy and follow-up notices, repairs, required content, envelopes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+
+from letters.campaign import load_campaign
+from letters.cli import cli
+from letters.envelope import LABEL, WINDOWS_IN
+from letters.errors import UsageError, ValidationError
+from letters.kinds import ContentError, rules_of
+from letters.ledger import Ledger
+from letters.mail import MailOptions, mail, status
+from letters.sample import generate
+
+INTERIM, REMEDY_1, REMEDY_2, FOLLOW = date(2024, 3, 1), date(2024, 3, 20), date(2024, 5, 21), date(2024, 6, 20)
+"""24A07: before Phase 1's pumps (2024-03-18); after; after Phase 2's (2024-05-20); 92 days after REMEDY_1."""
+
+
+@pytest.fixture(scope="module")
+def recall_records(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("recall")
+    files = generate(load_campaign("24A07", as_of=REMEDY_1).campaign, folder, 120, seed=11)
+    return files.vehicles, files.owners
+
+
+def opts(
+    tmp: Path, records: tuple[Path, Path], as_of: date, phases: tuple[int, ...] = (1,), **kw: object
+) -> MailOptions:
+    base: dict[str, object] = dict(
+        phases=phases, vehicles=records[0], owners=records[1], as_of=as_of, batch_size=25, workers=1,
+        ledger=tmp / "ledger.sqlite", out_dir=tmp / "out",
+    )  # fmt: skip
+    base.update(kw)
+    return MailOptions(**base)  # type: ignore[arg-type]
+
+
+def pieces(ledger: Path) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(ledger) as db:
+        return list(db.execute("SELECT stage, vin, phase FROM pieces WHERE remail = ''"))
+
+
+def test_interim_then_remedy_then_follow_up_one_piece_per_stage_and_vin(
+    recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    first = mail("24A07", opts(tmp_path, recall_records, INTERIM))  # no --stage: the phase's stage that day
+    (run,) = first.runs
+    assert run.job["stage"] == "interim" and run.run.run_id.endswith(run.run.run_id[-4:])
+    interim_vins = {v for s, v, _ in pieces(tmp_path / "ledger.sqlite") if s == "interim"}
+    assert interim_vins and len(interim_vins) == run.job["letters"]
+    assert mail("24A07", opts(tmp_path, recall_records, INTERIM)).runs == []  # re-running mails nothing new
+
+    remedy = mail("24A07", opts(tmp_path, recall_records, REMEDY_1))
+    assert [r.job["stage"] for r in remedy.runs] == ["remedy"]
+    remedy_vins = {v for s, v, _ in pieces(tmp_path / "ledger.sqlite") if s == "remedy"}
+    assert remedy_vins == interim_vins  # the remedy notice goes to the VINs that had the interim one
+
+    too_soon = mail("24A07", opts(tmp_path, recall_records, date(2024, 6, 1), stage="follow-up"))
+    assert too_soon.runs == [] and "0 eligible" in too_soon.notes[0]
+    follow = mail("24A07", opts(tmp_path, recall_records, FOLLOW, stage="follow-up"))
+    assert [r.job["stage"] for r in follow.runs] == ["follow-up"]
+
+    counts = Counter((s, v) for s, v, _ in pieces(tmp_path / "ledger.sqlite"))
+    assert set(counts.values()) == {1}
+    assert Counter(s for s, _ in counts) == {"interim": len(interim_vins), "remedy": len(interim_vins),
+                                             "follow-up": len(interim_vins)}  # fmt: skip
+    ids = [row[0] for row in sqlite3.connect(tmp_path / "ledger.sqlite").execute("SELECT piece_id FROM pieces")]
+    assert len(ids) == len(set(ids))  # batch numbers run on across a phase's stages
+    manifest = list(csv.DictReader((follow.runs[0].folder / "manifest.csv").open()))
+    assert {row["stage"] for row in manifest} == {"follow-up"}
+    job = json.loads((follow.runs[0].folder / "job.json").read_text())
+    assert job["stage"] == "follow-up" and "stage" in job["manifest_columns"]
+
+
+def test_repaired_vins_get_no_remedy_or_follow_up(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    mail("24A07", opts(tmp_path, recall_records, REMEDY_1))
+    mailed = sorted({v for s, v, _ in pieces(tmp_path / "ledger.sqlite") if s == "remedy"})
+    completed = tmp_path / "completed.csv"
+    completed.write_text("VIN,Repair Date\n" + "".join(f"{v},2024-04-0{i % 9 + 1}\n" for i, v in enumerate(mailed[:7])))
+    result = mail("24A07", opts(tmp_path, recall_records, FOLLOW, stage="follow-up", completed=completed))
+    (run,) = result.runs
+    assert run.job["outcomes"]["repaired"] == 7
+    followed = {v for s, v, _ in pieces(tmp_path / "ledger.sqlite") if s == "follow-up"}
+    assert followed == set(mailed[7:])
+    rejects = (run.folder / "rejects.csv").read_text()
+    assert rejects.count(",repaired,remedy completed 2024-04-0") == 7
+    rows = status("24A07", tmp_path / "ledger.sqlite", *recall_records, FOLLOW, completed)
+    follow_row = next(r for r in rows if r["phase"] == 1 and r["stage"] == "follow-up")
+    assert follow_row["mailed"] == len(mailed) - 7 and follow_row["pending"] == 0
+
+
+def test_bad_completed_file_lists_every_problem(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    completed = tmp_path / "completed.csv"
+    completed.write_text("VIN,Repair Date\nNOTAVIN,2024-04-01\n5AUMS4B23PV201702,someday\n")
+    with pytest.raises(ValidationError) as err:
+        mail("24A07", opts(tmp_path, recall_records, REMEDY_1, completed=completed))
+    assert f"{completed}, line 2: vin:" in err.value.message
+    assert f"{completed}, line 3: date: 'someday' is not a date" in err.value.message
+    assert not (tmp_path / "ledger.sqlite").exists() or pieces(tmp_path / "ledger.sqlite") == []
+
+
+@pytest.mark.parametrize(
+    ("stage", "as_of", "said"),
+    [
+        ("interim", REMEDY_1, "the interim stage is for phases whose remedy is not yet available"),
+        ("remedy", INTERIM, "so its remedy letters cannot be mailed yet"),
+        ("recall", REMEDY_1, "has no stage 'recall'; stages: interim, remedy, follow-up"),
+    ],
+)
+def test_wrong_stage_is_refused(recall_records: tuple[Path, Path], tmp_path: Path, stage: str, as_of: date,
+                                said: str) -> None:  # fmt: skip
+    with pytest.raises(UsageError, match=said):
+        mail("24A07", opts(tmp_path, recall_records, as_of, stage=stage))
+
+
+def test_campaign_without_interim_refuses_an_unavailable_phase(records: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"phase 7's remedy is not available .* nothing can be mailed yet"):
+        mail("23LJ01", opts(tmp_path, records, date(2024, 2, 5), phases=(7,)))
+
+
+REQUIRED = [r.item for r in rules_of("safety-recall").require]
+
+
+@pytest.mark.parametrize("item", REQUIRED)
+def test_letter_missing_a_required_item_is_refused(project: Path, recall_records: tuple[Path, Path],
+                                                   tmp_path: Path, item: str) -> None:  # fmt: skip
+    template = project / "templates" / "24A07" / "owner-letter.html"
+    text = template.read_text(encoding="utf-8")
+
+    # Unmark the item wherever it is marked (alone, or beside another item in one block).
+    def unmark(match: re.Match[str]) -> str:
+        return f'data-require="{" ".join(t for t in match[1].split() if t != item)}"'
+
+    text = re.sub(r'data-require="([^"]*)"', unmark, text)
+    template.write_text(text, encoding="utf-8")
+    stage = "interim" if item == "when" else "remedy"
+    as_of = INTERIM if stage == "interim" else REMEDY_1
+    runner = CliRunner()
+    args = ["mail", "24A07", "--phase", "1", "--as-of", as_of.isoformat(), "--vehicles", str(recall_records[0]),
+            "--owners", str(recall_records[1]), "--workers", "1"]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert f"lacks required content:\n  - {item} (49 CFR" in result.stderr or f"  - {item} (" in result.stderr
+    assert not (project / "output" / "ledger.sqlite").exists() or pieces(project / "output" / "ledger.sqlite") == []
+    result = runner.invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage, "-o", str(tmp_path / "l.pdf")])
+    assert result.exit_code == 1 and f"  - {item} (" in result.stderr
+
+
+def test_every_item_is_in_the_bundled_letter_for_every_stage(tmp_path: Path) -> None:
+    for stage in ("interim", "remedy", "follow-up"):
+        result = CliRunner().invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage,
+                                          "-o", str(tmp_path / f"{stage}.pdf")])  # fmt: skip
+        assert result.exit_code == 0, result.output
+
+
+def test_envelope_label_size_colours_text_and_place(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    (run,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1)).runs
+    assert run.job["envelopes"]["en"] == "envelope-en.pdf"
+    languages = run.job["languages"]
+    assert ("es" in run.job["envelopes"]) == any("es" in code for code in languages)
+    for lang, heading, line in (("en", "IMPORTANT SAFETY RECALL INFORMATION", "Issued in Accordance With Federal Law"),
+                                ("es", "INFORMACIÓN IMPORTANTE", "Emitida de acuerdo con la ley federal")):  # fmt: skip
+        if lang not in run.job["envelopes"]:
+            continue
+        with pdfplumber.open(run.folder / run.job["envelopes"][lang]) as pdf:
+            (page,) = pdf.pages
+            assert (round(float(page.width)), round(float(page.height))) == (684, 297)
+            text = page.extract_text()
+            assert heading in text and line in text
+            label = next(r for r in page.rects if abs(r["width"] - 216) < 1 and abs(r["height"] - 72) < 1)
+            band = max((r for r in page.rects if r["non_stroking_color"] and r["top"] >= label["top"] - 1
+                        and r["width"] > 200 and r["height"] < 40), key=lambda r: r["width"])  # fmt: skip
+            assert tuple(round(c, 2) for c in band["non_stroking_color"])[:3] == (0.82, 0.0, 0.0)
+            heading_chars = [c for c in page.chars if band["top"] <= c["top"] <= band["bottom"]]
+            assert heading_chars and all(c["size"] >= 10 for c in heading_chars)
+            assert {tuple(round(x, 2) for x in c["non_stroking_color"]) for c in heading_chars} == {(1.0, 1.0, 1.0)}
+            line_chars = [c for c in page.chars if c["top"] > band["bottom"] and c["size"] >= 9.9 and c["text"].strip()]
+            assert line_chars and {tuple(c["non_stroking_color"][:3]) for c in line_chars} == {(0, 0, 0)}
+            # Clear of both windows (inches -> points).
+            for left, top, width, height in WINDOWS_IN.values():
+                assert label["x0"] >= (left + width) * 72 or label["top"] >= (top + height) * 72
+            assert (label["x0"], label["top"]) == pytest.approx((LABEL.left * 72, LABEL.top * 72), abs=1)
+            assert "PLACEHOLDER" in text  # no logo files configured: marked placeholders
+
+
+def test_customer_program_gets_no_envelope(records: tuple[Path, Path], tmp_path: Path) -> None:
+    (run,) = mail("23LJ01", opts(tmp_path, records, date(2024, 2, 5))).runs
+    assert run.job["envelopes"] == {} and not list(run.folder.glob("envelope-*.pdf"))
+
+
+def test_an_old_ledger_opens_and_its_pieces_are_the_single_stage(records: tuple[Path, Path], tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    mail("23LJ01", opts(tmp_path, records, date(2024, 2, 5)))
+    with sqlite3.connect(ledger) as db:  # make it look like a ledger from before stages
+        db.execute("DROP INDEX IF EXISTS pieces_stage")
+        for table in ("pieces", "runs"):
+            db.execute(f"ALTER TABLE {table} DROP COLUMN stage")
+        db.execute("ALTER TABLE pieces DROP COLUMN fields")
+    Ledger(ledger).close()
+    assert {s for s, _, _ in pieces(ledger)} == {"remedy"}
+    again = mail("23LJ01", opts(tmp_path, records, date(2024, 2, 5)))
+    assert again.runs == [] and "nothing new to mail" in again.notes[0]
+
+
+def test_status_reports_phase_and_stage(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    mail("24A07", opts(tmp_path, recall_records, INTERIM))
+    result = CliRunner().invoke(cli, ["status", "24A07", "--ledger", str(tmp_path / "ledger.sqlite"), "--vehicles",
+                                      str(recall_records[0]), "--owners", str(recall_records[1]), "--as-of",
+                                      INTERIM.isoformat(), "--json"])  # fmt: skip
+    rows = json.loads(result.stdout)
+    assert [(r["phase"], r["stage"]) for r in rows] == [(p, s) for p in (1, 2) for s in ("interim", "remedy",
+                                                                                          "follow-up")]  # fmt: skip
+    interim = next(r for r in rows if (r["phase"], r["stage"]) == (1, "interim"))
+    assert interim["mailed"] == interim["eligible"] > 0 and interim["pending"] == 0 and not interim["available"]
+
+
+def test_letter_context_and_vehicle_field(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    (run,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1)).runs
+    vehicles = {row["VIN"]: row for row in csv.DictReader(recall_records[0].open(encoding="utf-8"))}
+    row = next(r for r in csv.DictReader((run.folder / "manifest.csv").open()) if r["language"] == "en")
+    with pdfplumber.open(run.folder / row["file"]) as pdf:
+        text = pdf.pages[int(row["first_page"]) - 1].extract_text()
+    vehicle = vehicles[row["vin"]]
+    assert f"Your vehicle: {vehicle['Model Year']} {vehicle['Model'].upper()}" in text
+    assert run.job["fallbacks"] == {}  # stamped by the fast renderer, verified against full renders
+
+
+def test_required_content_error_names_stage_and_rule() -> None:
+    with pytest.raises(ContentError, match="interim letter of this safety-recall lacks"):
+        from letters.kinds import check_letter
+
+        check_letter("safety-recall", "interim", {}, "x.html")
