@@ -93,13 +93,14 @@ def typst_letters_per_s(work: Path, run_folder: Path, count: int) -> float:
 
     import typst
 
-    from letters.documents import DOCUMENTS, Letter, Renderer, RenderOptions
+    from letters.documents import Letter, Renderer, RenderOptions, document_spec
     from letters.render.changes import html_blocks
     from letters.render.pdf import parse
 
     loaded = load_campaign("23LJ01", as_of=date(2024, 2, 5))
     c = loaded.campaign
-    html = Renderer(loaded).html(DOCUMENTS["owner-letter"], RenderOptions(letter=Letter(date=date(2024, 2, 5))))
+    spec = document_spec(loaded.campaign, "owner-letter")
+    html = Renderer(loaded).html(spec, RenderOptions(letter=Letter(date=date(2024, 2, 5))))
     body = []
     for block in html_blocks(parse(html)):
         if block.text.startswith("VIN:"):

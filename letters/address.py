@@ -1,10 +1,15 @@
 """Address lines as the envelope window prints them, and whether they fit in it.
 
-USPS Publication 28 form: upper case, no punctuation but the ZIP+4 hyphen. The recipient
-block of the owner letter is 3.75 in wide in 9 pt Liberation Sans (``.recipient`` in
+USPS Publication 28 form: upper case, no punctuation but the ZIP+4 hyphen, diacritics
+folded to ASCII (the letter's salutation keeps the owner's real name), standard street
+suffixes, directionals and secondary unit designators (usaddress-scourgify), the
+secondary unit on the delivery line or, when that would not fit, the line above it.
+
+The recipient block of the owner letter is 3.75 in wide in 9 pt Liberation Sans and holds
+five address lines above the Intelligent Mail barcode (``.recipient`` in
 ``templates/_shared/owner-letter.css``; a test keeps the two in step). A line wider than
 that would be clipped at the window's edge, so the records stage rejects such a record
-with its reason instead of printing part of an address.
+(``address_too_long``) instead of printing part of an address.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ WINDOW_WIDTH_IN = 3.75
 """Width of the recipient block (in): the 4 in window less 1/8 in clearance each side."""
 WINDOW_FONT_PT = 9.0
 """Font size of the recipient block (pt)."""
-WINDOW_LINES = 6
-"""Lines the recipient block holds (0.875 in at 10 pt leading)."""
+WINDOW_LINES = 5
+"""Address lines the recipient block holds above the barcode (50 pt at 10 pt leading)."""
 
 _PX_PER_PT = 4 / 3  # CSS: 96 px to the inch, 72 pt
 _WIDTH_PX = WINDOW_WIDTH_IN * 96
@@ -32,9 +37,25 @@ _SIZE_PX = WINDOW_FONT_PT * _PX_PER_PT
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
 
 
+# Letters NFKD does not split into a base letter and a mark.
+_FOLD = str.maketrans({
+    "ß": "SS", "ẞ": "SS", "Æ": "AE", "æ": "AE", "Ø": "O", "ø": "O", "Œ": "OE", "œ": "OE", "Ł": "L", "ł": "L",
+    "Đ": "D", "đ": "D", "Ð": "D", "ð": "D", "Þ": "TH", "þ": "TH", "Ħ": "H", "ħ": "H", "\u0131": "I",
+    "Ŀ": "L", "ŀ": "L", "Ŋ": "N", "ŋ": "N", "ĸ": "K", "\u017f": "S", "Ĳ": "IJ", "ĳ": "IJ", "ŉ": "N",
+})  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """``text`` in ASCII letters: "MARÍA MONTAÑA" -> "MARIA MONTANA" (USPS address lines are ASCII)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+
+
 def usps_line(text: str) -> str:
-    """One address line in USPS form: upper case, punctuation removed, spaces collapsed."""
-    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'\u2019." else " ", unicodedata.normalize("NFC", text))
+    """One address line in USPS form: ASCII capitals, punctuation removed, spaces collapsed."""
+    cleaned = _PUNCTUATION.sub(lambda m: "" if m.group() in "'\u2019." else " ", fold(text))
     return " ".join(cleaned.upper().split())
 
 
@@ -43,11 +64,52 @@ def last_line(city: str, state: str, zip_code: str) -> str:
     return f"{usps_line(city)} {state} {zip_code}"
 
 
-def address_block(
-    names: Sequence[str], delivery: Sequence[str], city: str, state: str, zip_code: str
-) -> tuple[str, ...]:
-    """The address block, top to bottom, in USPS form; empty lines dropped."""
-    body = [usps_line(line) for line in (*names, *delivery)]
+@cache
+def standard_delivery(street: str, unit: str) -> tuple[str, str]:
+    """(delivery line, secondary unit) standardised by Pub 28 rules (usaddress-scourgify).
+
+    Suffixes and directionals abbreviated (STREET -> ST, NORTH -> N), the unit designator
+    standard (SUITE -> STE; a bare "#" becomes UNIT, so no punctuation remains). A line the
+    parser cannot read (rural routes, many Puerto Rico addresses) is kept as written, in
+    USPS form.
+    """
+    from scourgify import normalize_address_record
+
+    try:
+        # City, state and ZIP do not change the delivery line: fixed values keep the cache small.
+        record = normalize_address_record(
+            {"address_line_1": fold(street), "address_line_2": fold(unit) or None, "city": "AUSTIN",
+             "state": "TX", "postal_code": "73301"}
+        )  # fmt: skip
+    except Exception:
+        return usps_line(street), usps_line(unit)
+    line = usps_line(record.get("address_line_1") or "")
+    second = record.get("address_line_2") or ""
+    return line, usps_line(second.replace("#", "UNIT "))
+
+
+def delivery_lines(street: str, unit: str, standardise: bool = True) -> tuple[str, ...]:
+    """The delivery line(s): the unit on the delivery line, or on the line above when that is too wide."""
+    line, second = standard_delivery(street, unit) if standardise else (usps_line(street), usps_line(unit))
+    if not second:
+        return (line,)
+    together = f"{line} {second}"
+    return (together,) if overflow(together) is None else (second, line)
+
+
+SPANISH_STREETS = frozenset({"PR", "VI"})
+"""Where street names follow Spanish usage ("CALLE 3", "URB ..."), which the US parser misreads:
+kept as written, in USPS form."""
+
+
+def address_block(names: Sequence[str], delivery: Sequence[str], city: str, state: str,
+                  zip_code: str) -> tuple[str, ...]:  # fmt: skip
+    """The address block, top to bottom, in USPS form; ``delivery`` is (urbanization, street, unit)."""
+    urbanization, street, unit = (*delivery, "", "", "")[:3] if len(delivery) != 3 else delivery
+    body = [usps_line(name) for name in names]
+    if urbanization:
+        body.append(usps_line(urbanization))
+    body.extend(delivery_lines(street, unit, state not in SPANISH_STREETS))
     return (*[line for line in body if line], last_line(city, state, zip_code))
 
 
@@ -75,18 +137,55 @@ def overflow(line: str) -> float | None:
     return width if width > WINDOW_WIDTH_IN + 1e-6 else None
 
 
-def window_problems(fields: Sequence[tuple[str, str]], city: str, state: str, zip_code: str) -> list[str]:
-    """A problem per address field whose printed line would not fit the window (``address_too_long``).
+def window_problems(names: Sequence[tuple[str, str]], urbanization: str, street: str, unit: str, city: str,
+                    state: str, zip_code: str) -> list[str]:  # fmt: skip
+    """Problems of an address that would not fit the window (``address_too_long``), naming the field.
 
-    ``fields`` are (field name, raw text) pairs in print order; the last line is checked
-    under ``city``.
+    Lines are checked as they will print: the delivery line standardised only when its
+    plain USPS form does not fit (standard abbreviations only shorten it), so most records
+    never pay for the parser.
     """
     problems = []
-    for key, line in (*((k, usps_line(t)) for k, t in fields), ("city", last_line(city, state, zip_code))):
+    lines = [(key, usps_line(text)) for key, text in names if text]
+    if urbanization:
+        lines.append(("urbanization", usps_line(urbanization)))
+    delivery = delivery_lines(street, unit, standardise=False)
+    if state not in SPANISH_STREETS and (len(delivery) > 1 or any(overflow(line) for line in delivery)):
+        delivery = delivery_lines(street, unit)
+    keys = ["address2", "address1"] if len(delivery) == 2 else ["address1" if not unit else "address1/address2"]
+    lines += list(zip(keys, delivery, strict=True))
+    lines.append(("city", last_line(city, state, zip_code)))
+    for key, line in lines:
         width = overflow(line)
         if width is not None:
             problems.append(
                 f"{key}: {line!r} prints {width:.2f} in wide, and the envelope window holds "
                 f"{WINDOW_WIDTH_IN:.2f} in (address_too_long; shorten it, e.g. with USPS abbreviations)"
             )
+    if not problems and len(lines) > WINDOW_LINES:
+        problems.append(
+            f"address: {len(lines)} lines ({' / '.join(line for _, line in lines)}), and the envelope window holds "
+            f"{WINDOW_LINES} above the barcode (address_too_long)"
+        )
     return problems
+
+
+@cache
+def zip_prefix_states() -> dict[str, frozenset[str]]:
+    """ZIP prefix (3 digits) -> the states and territories it serves, from the ``zipcodes`` data (offline)."""
+    import zipcodes
+
+    found: dict[str, set[str]] = {}
+    for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        found.setdefault(entry["zip_code"][:3], set()).add(entry["state"])
+    return {prefix: frozenset(states) for prefix, states in found.items()}
+
+
+def zip_state_problem(zip_code: str, state: str) -> str:
+    """Why ``zip_code`` cannot be an address in ``state`` ("" when it can)."""
+    states = zip_prefix_states().get(zip_code[:3])
+    if states is None:
+        return f"zip: {zip_code!r} is not a ZIP in use (no ZIP begins {zip_code[:3]})"
+    if state not in states:
+        return f"zip: {zip_code!r} belongs to {'/'.join(sorted(states))}, not {state} (ZIP prefix {zip_code[:3]})"
+    return ""

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from letters.address import address_block, usps_line
+from letters.address import usps_line
 from letters.records import Owner, Piece
 
 
 def envelope_lines(owner: Owner) -> tuple[str, ...]:
     """The address block, top to bottom, in USPS form (the ZIP+4 hyphen kept)."""
-    return address_block(owner.names, owner.address, owner.city, owner.state, owner.zip)
+    return owner.envelope_lines()
 
 
 PR_LANGUAGES = {"bilingual": "es+en", "es": "es", "en": "en"}

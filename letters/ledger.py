@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from letters.errors import InputError, LedgerBusy, LedgerError
@@ -84,7 +84,18 @@ MIGRATIONS = (
     ("runs", "stage", "TEXT NOT NULL DEFAULT 'remedy'"),
     ("pieces", "stage", "TEXT NOT NULL DEFAULT 'remedy'"),
     ("pieces", "fields", "TEXT NOT NULL DEFAULT '{}'"),
+    ("pieces", "imb_tracking", "TEXT NOT NULL DEFAULT ''"),
+    ("pieces", "imb_routing", "TEXT NOT NULL DEFAULT ''"),
+    ("pieces", "imb", "TEXT NOT NULL DEFAULT ''"),
 )
+SERIALS = """
+CREATE TABLE IF NOT EXISTS imb_serials (
+    mailer_id  TEXT PRIMARY KEY,
+    next       INTEGER NOT NULL           -- next serial number to hand out (before wrapping)
+);
+"""
+SERIAL_DAYS = 45
+"""USPS: an IMb's serial number must stay unique for at least 45 days."""
 INDEXES = "CREATE INDEX IF NOT EXISTS pieces_stage ON pieces (campaign, stage, vin);"
 
 
@@ -148,6 +159,8 @@ class PlannedPiece:
     """ZIP of the address (presort key)."""
     fields: dict[str, str] | None = None
     """Other per-owner fields printed (model, model year)."""
+    imb: tuple[str, str, str] = ("", "", "")
+    """The piece's Intelligent Mail barcode: (tracking, routing, bars)."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +248,7 @@ class Ledger:
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        self.db.executescript(INDEXES)
+        self.db.executescript(INDEXES + SERIALS)
 
     def close(self) -> None:
         self.db.close()
@@ -294,6 +307,34 @@ class Ledger:
         )
         return {vin: when for vin, when in rows}
 
+    def allocate_serials(self, mailer_id: str, count: int, digits: int) -> int:
+        """Reserve ``count`` consecutive IMb serial numbers for ``mailer_id``; returns the first.
+
+        Serials wrap within ``digits`` digits; a run that would reuse a serial handed out in
+        the last 45 days is refused (the Mailer ID needs more serial space or a pause).
+        """
+        capacity = 10**digits
+        since = (datetime.now(UTC) - timedelta(days=SERIAL_DAYS)).isoformat(timespec="seconds")
+        with self.transaction() as db:
+            (recent,) = db.execute(
+                "SELECT COUNT(*) FROM pieces WHERE imb_tracking != '' AND substr(imb_tracking, 6, ?) = ?"
+                " AND created >= ?",
+                (len(mailer_id), mailer_id, since),
+            ).fetchone()
+            if recent + count > capacity:
+                raise LedgerError(
+                    f"Mailer ID {mailer_id} has {recent:,} pieces in the last {SERIAL_DAYS} days; {count:,} more would "
+                    f"reuse IMb serial numbers ({capacity:,} of {digits} digits) within {SERIAL_DAYS} days"
+                )
+            row = db.execute("SELECT next FROM imb_serials WHERE mailer_id = ?", (mailer_id,)).fetchone()
+            first = int(row[0]) if row else 0
+            db.execute(
+                "INSERT INTO imb_serials (mailer_id, next) VALUES (?, ?)"
+                " ON CONFLICT (mailer_id) DO UPDATE SET next = excluded.next",
+                (mailer_id, first + count),
+            )
+        return int(first % capacity)
+
     def next_batch(self, campaign: str, phase: int) -> int:
         (last,) = self.db.execute(
             "SELECT COALESCE(MAX(batch), 0) FROM batches WHERE campaign = ? AND phase = ?", (campaign, phase)
@@ -335,7 +376,8 @@ class Ledger:
                 )
                 db.executemany(
                     "INSERT INTO pieces (piece_id, vin, campaign, phase, revision, run_id, stage, batch, seq, language,"
-                    " zip, address, fields, remail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " zip, address, fields, remail, created, imb_tracking, imb_routing, imb)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             p.piece_id,
@@ -353,6 +395,7 @@ class Ledger:
                             json.dumps(p.fields or {}, sort_keys=True),
                             remail,
                             stamp,
+                            *p.imb,
                         )
                         for p in pieces
                     ],

@@ -32,6 +32,9 @@ from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, doc
 from letters.envelope import write_envelopes
 from letters.errors import LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
+from letters.press.imb import encode as encode_imb
+from letters.press.imb import serial_digits
+from letters.press.marks import describe as describe_marks
 from letters.records import Piece, Reconciliation, outcome_names, reconcile
 from letters.records.repairs import read_completed
 from letters.render.pdf import layout
@@ -279,6 +282,7 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
         _summary(campaign, rec),
     )  # fmt: skip
     first = ledger.next_batch(campaign.code, phase)
+    barcode = _barcodes(ledger, campaign, len(pieces))
     planned = []
     for offset, chunk in enumerate(split(pieces, options.batch_size)):
         batch = first + offset
@@ -286,11 +290,33 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
             PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq,
                          language_of(p.owner, options.pr_language),
                          envelope_lines(p.owner), p.owner.zip,
-                         PieceInput.vehicle_fields(p.vehicle.model, str(p.vehicle.model_year)))
+                         PieceInput.vehicle_fields(p.vehicle.model, str(p.vehicle.model_year)),
+                         barcode(p.owner.zip))
             for seq, p in enumerate(chunk, start=1)
         ]))  # fmt: skip
     ledger.plan(run, planned)
     return run
+
+
+def _barcodes(ledger: Ledger, campaign: Campaign, count: int) -> Callable[[str], tuple[str, str, str]]:
+    """A function giving each next piece its IMb (tracking, routing, bars), serials from the ledger."""
+    settings = campaign.mailing
+    if settings is None:
+        raise UsageError(
+            f"campaign {campaign.code} has no [mailing] settings: each piece's Intelligent Mail barcode needs a "
+            'mailer_id (and service_type); add e.g. [mailing] mailer_id = "123456" to campaign.toml'
+        )
+    digits = serial_digits(settings.mailer_id)
+    serial = ledger.allocate_serials(settings.mailer_id, count, digits)
+    capacity = 10**digits
+
+    def next_barcode(zip_code: str) -> tuple[str, str, str]:
+        nonlocal serial
+        imb = encode_imb(settings.barcode_id, settings.service_type, settings.mailer_id, serial, zip_code)
+        serial = (serial + 1) % capacity
+        return imb.tracking, imb.routing, imb.bars
+
+    return next_barcode
 
 
 def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date) -> list[str]:
@@ -345,7 +371,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
             continue
         pieces = tuple(
             PieceInput(row["piece_id"], row["vin"], tuple(row["address"].split("\n")), row["language"],
-                       tuple(sorted(json.loads(row["fields"]).items())))
+                       tuple(sorted(json.loads(row["fields"]).items())), row["imb"])
             for row in ledger.pieces(run.run_id, batch)
         )  # fmt: skip
         jobs.append(BatchJob(
@@ -457,7 +483,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
     rows = [
         {"piece_id": p["piece_id"], "vin": p["vin"], "batch": p["batch"], "file": f"batch-{p['batch']:04d}.pdf",
          "first_page": p["first_page"], "last_page": p["last_page"], "pages": p["pages"], "sheets": p["sheets"],
-         "language": p["language"], "zip": p["zip"], "phase": p["phase"], "stage": p["stage"]}
+         "language": p["language"], "zip": p["zip"], "phase": p["phase"], "stage": p["stage"],
+         "imb_tracking": p["imb_tracking"], "imb_routing": p["imb_routing"], "imb": p["imb"]}
         for p in pieces
     ]  # fmt: skip
     write_manifest(folder / "manifest.csv", rows)
@@ -487,12 +514,19 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
         ],
         "manifest_columns": MANIFEST_COLUMNS,
         "envelopes": envelopes,
+        "marks": describe_marks(),
+        "imb": _imb_settings(run),
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
     }
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)
     return job
+
+
+def _imb_settings(run: RunInfo) -> dict[str, Any]:
+    settings = load_campaign(run.campaign, revision=run.revision).campaign.mailing
+    return settings.model_dump() if settings else {}
 
 
 def _fallbacks(batches: Sequence[Any]) -> dict[str, int]:

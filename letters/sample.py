@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 from faker import Faker
@@ -101,6 +102,20 @@ def _built(rng: random.Random, row: ChartRow, last_covered: date, last_charted: 
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+_TERRITORIES = frozenset({"PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AA", "AE", "AP"})
+
+
+@cache
+def _zips_by_state() -> dict[str, list[tuple[str, str]]]:
+    import zipcodes
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        if entry["zip_code_type"] == "STANDARD" and entry["active"]:
+            out.setdefault(entry["state"], []).append((entry["city"], entry["zip_code"]))
+    return out
+
+
 class _People:
     """Pools of Faker people and places, drawn once and sampled (Faker is slow per call)."""
 
@@ -117,11 +132,17 @@ class _People:
         )
         self.streets = [us.street_address() for _ in range(size)]
         self.apartments = [us.secondary_address() for _ in range(max(1, size // 5))]
+        # Real ZIPs with their own city and state (the zipcodes package's data), so that the
+        # records stage's ZIP/state check and a vendor's CASS pass see plausible addresses.
+        by_state = _zips_by_state()
+        rng = random.Random(seed)
         self.places = []
+        states = sorted(s for s in by_state if s not in _TERRITORIES)
         for _ in range(size):
-            state = us.state_abbr(include_territories=False)
-            # Faker's ZIPs are drawn from the state's own ZIP range, so addresses look real to a ZIP check.
-            self.places.append((us.city(), state, us.postcode_in_state(state)))
+            state = rng.choice(states)
+            city, zip_code = rng.choice(by_state[state])
+            self.places.append((city, state, zip_code))
+        self.pr_places = by_state["PR"]
         self.pr_names = [es.name() for _ in range(max(1, size // 20))]
         self.pr_streets = [es.street_address() for _ in range(max(1, size // 20))]
         self.pr_cities = [es.city() for _ in range(max(1, size // 50))]
@@ -241,7 +262,7 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
 
 def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
     if rng.random() < PR_SHARE:
-        zip_code = f"00{rng.choice('679')}{rng.randrange(100):02d}"
+        city, zip_code = rng.choice(people.pr_places)
         return [
             vin,
             rng.choice(people.pr_names),
@@ -249,7 +270,7 @@ def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
             rng.choice(people.urbanizations),
             rng.choice(people.pr_streets),
             "",
-            rng.choice(people.pr_cities),
+            city,
             "PR",
             zip_code,
             "US",

@@ -252,6 +252,19 @@ class Coverage(_Model):
     """Phase of a listed VIN whose row gives none."""
 
 
+class Mailing(_Model):
+    """The sender's mailing settings: what the Intelligent Mail barcode on each piece encodes."""
+
+    mailer_id: str = Field(pattern=r"^([0-8]\d{5}|9\d{8})$")
+    """USPS Mailer ID: 6 digits (0-8...) or 9 digits (9...)."""
+    service_type: str = Field(default="300", pattern=r"^\d{3}$")
+    """Service Type ID from the USPS STID table (class of mail, address correction, tracking)."""
+    barcode_id: str = Field(default="00", pattern=r"^\d[0-4]$")
+    """Barcode ID ("00" for letters without an optional endorsement line)."""
+    test: bool = False
+    """The Mailer ID is a test one: job.json says so, so nobody mails it for real by accident."""
+
+
 class Stage(_Model):
     """One owner-letter stage: which letter goes to a VIN, and when.
 
@@ -514,6 +527,8 @@ class Campaign(_Model):
     """VIN and location identification."""
     documents: list[DocumentEntry] = Field(min_length=1)
     """The campaign's documents; those with notice = true make the dealer notice, in order."""
+    mailing: Mailing | None = None
+    """Mailer ID and service type for the Intelligent Mail barcode (required to mail)."""
     stages: list[Stage] = list(DEFAULT_STAGES)
     """Owner-letter stages, in mailing order (default: one remedy letter per VIN)."""
     faq: list[FaqItem] = []

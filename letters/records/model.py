@@ -52,8 +52,8 @@ class Owner(NamedTuple):
     """VIN the owner is registered for."""
     names: tuple[str, ...]
     """Owner name lines (one or two)."""
-    address: tuple[str, ...]
-    """Delivery lines above the last line: urbanization, street, apartment."""
+    address: tuple[str, str, str]
+    """Delivery fields as given: (urbanization, street, secondary unit), "" when absent."""
     city: str
     """City."""
     state: str
@@ -84,8 +84,10 @@ class Owner(NamedTuple):
         return f"{self.city} {self.state} {self.zip}"
 
     def envelope_lines(self) -> tuple[str, ...]:
-        """Every line of the address block, top to bottom."""
-        return (*self.names, *self.address, self.last_line)
+        """Every line of the address block, top to bottom, as the envelope window prints it (USPS form)."""
+        from letters.address import address_block
+
+        return address_block(self.names, self.address, self.city, self.state, self.zip)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Container
 from datetime import date, datetime
 
 from letters import vin as vins
-from letters.address import window_problems
+from letters.address import window_problems, zip_prefix_states, zip_state_problem
 from letters.campaign import Campaign
 from letters.charset import unprintable
 from letters.records.csvio import Row
@@ -175,6 +175,7 @@ class RowParser:
         self._location_of: dict[str, str | None] = {}
         self._state_of: dict[str, tuple[str, str]] = {}
         self._checked: dict[tuple[str, str], str] = {}
+        self.zip_states = zip_prefix_states()
 
     def _model(self, raw: str) -> str:
         model = self._model_of.get(raw)
@@ -257,6 +258,9 @@ class RowParser:
         if problem:
             problems.append(problem)
         zip_code, problem = _zip(get("zip", ""), state)
+        if not problem and state in STATES and zip_code:
+            served = self.zip_states.get(zip_code[:3])
+            problem = "" if served is not None and state in served else zip_state_problem(zip_code, state)
         if problem:
             problems.append(problem)
         problem = self._simple("country", get("country", ""), _country_problem)
@@ -280,20 +284,14 @@ class RowParser:
                 problems.append(f"{key}: {text!r} has characters a letter cannot print ({codes}; USPS addresses use "
                                 "the Latin alphabet)")  # fmt: skip
         if not problems:
-            problems = window_problems(
-                (("name", name), ("name2", name2), ("urbanization", urbanization), ("address1", street),
-                 ("address2", apartment)), city, state, zip_code,
-            )  # fmt: skip
+            problems = window_problems((("name", name), ("name2", name2)), urbanization, street, apartment, city,
+                                       state, zip_code)  # fmt: skip
         if problems:
             return problems
-        if urbanization or apartment:
-            address: tuple[str, ...] = tuple(line for line in (urbanization, street, apartment) if line)
-        else:
-            address = (street,)
         return Owner(
             norm_vin,
             (name, name2) if name2 else (name,),
-            address,
+            (urbanization, street, apartment),
             city,
             state,
             zip_code,

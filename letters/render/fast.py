@@ -32,8 +32,9 @@ import weasyprint
 from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
+from letters.press.finish import gray_pages
 from letters.render.pdf import PdfMetadata, layout, write
-from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
+from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages, press
 from letters.render.shaping import ADDRESS_LINES, PANGO_SCALE, shape, widths_of
 from letters.write import durable_write
 
@@ -146,6 +147,7 @@ class FastRenderer:
                 )
         data = write(doc, PdfMetadata("template", "", self.loaded.campaign.code, self.loaded.campaign.revision.date))
         pdf = pikepdf.open(io.BytesIO(data))
+        gray_pages(pdf)  # the shared template pages carry black as DeviceGray, as the full renderer's do
         fonts, allowed = _fonts(pdf)
         widths = {bold: widths_of(font) for bold, font in fonts.items()}
         return Template(lang, pdf, letter_pages, slots, fonts, allowed, widths)
@@ -208,6 +210,7 @@ class FastRenderer:
             Keywords=f"{job.campaign}, revision {job.revision.isoformat()}",
             Campaign=job.campaign, Revision=job.revision.isoformat(), Phase=str(job.phase), Batch=f"{job.batch:04d}",
         ))  # fmt: skip
+        press(out, job, placed)
         buffer = io.BytesIO()
         out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  deterministic_id=True)  # fmt: skip
@@ -261,9 +264,10 @@ class FastRenderer:
             x = slot.x - shaped.width if slot.align == "right" else slot.x
             font = b"/FB" if slot.bold else b"/FR"
             r, g, b = slot.color
+            colour = b"%s g" % _num(r) if r == g == b else b"%s rg" % _num(r, g, b)
             ops.setdefault(slot.page, []).append(
-                b"%s rg\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n%s TJ\nET\n"
-                % (_num(r, g, b), _f(x), _f(slot.baseline), font, _f(slot.size), shaped.tj)
+                b"%s\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n%s TJ\nET\n"
+                % (colour, _f(x), _f(slot.baseline), font, _f(slot.size), shaped.tj)
             )
         pages: list[pikepdf.Object] = []
         for index in range(tpl.pages):
@@ -290,7 +294,7 @@ class FastRenderer:
         if not indexes:
             return {}
         sub = dataclasses.replace(job, pieces=tuple(job.pieces[i] for i in indexes), duplex=False)
-        data, _, placed = self.full.render_pdf(sub)
+        data, _, placed = self.full.render_pdf(sub, marks=False)  # marked with the rest of the file
         src = pikepdf.open(io.BytesIO(data))
         return {
             i: [out.copy_foreign(src.pages[n].obj) for n in range(p.first_page - 1, p.last_page)]

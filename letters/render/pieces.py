@@ -8,18 +8,23 @@ slot in behind the same ``BatchRenderer`` protocol.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import resource
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
+import pikepdf
 import weasyprint
 
 from letters import paths
 from letters.campaign import load_campaign
 from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
+from letters.press.finish import finish, gray_pages
+from letters.press.marks import PieceMarks, apply_marks
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
@@ -42,6 +47,8 @@ class PieceInput:
     """Language of the letter."""
     fields: tuple[tuple[str, str], ...] = ()
     """Other per-owner fields, (data-field name, text): the vehicle's model, model year, both."""
+    bars: str = ""
+    """The piece's Intelligent Mail barcode (65 letters F/A/D/T); empty: none."""
 
     def letter(self, job: BatchJob) -> Letter:
         """The letter this piece prints, in ``job``'s stage, phase and date."""
@@ -154,8 +161,22 @@ class FullRenderer:
         durable_write(job.target, data)
         return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed)
 
-    def render_pdf(self, job: BatchJob) -> tuple[bytes, int, tuple[PiecePages, ...]]:
-        """The batch as PDF bytes (not written anywhere), its page count and page ranges."""
+    def render_pdf(self, job: BatchJob, marks: bool = True) -> tuple[bytes, int, tuple[PiecePages, ...]]:
+        """The batch as PDF bytes (not written anywhere), its page count and page ranges.
+
+        Black is DeviceGray; with ``marks`` the file is finished for the press (marks, output
+        intent, XMP, document parts), as the fast renderer finishes its own.
+        """
+        data, pages, placed = self._weasyprint_pdf(job)
+        pdf = pikepdf.open(io.BytesIO(data))
+        gray_pages(pdf)
+        if marks:
+            press(pdf, job, placed)
+        buffer = io.BytesIO()
+        pdf.save(buffer, compress_streams=True, deterministic_id=True)
+        return buffer.getvalue(), pages, placed
+
+    def _weasyprint_pdf(self, job: BatchJob) -> tuple[bytes, int, tuple[PiecePages, ...]]:
         # Each piece is one letter per language of its language code ("es+en": Spanish,
         # then English). Consecutive versions in one language are laid out together.
         versions = [(i, lang) for i, piece in enumerate(job.pieces) for lang in piece.language.split("+")]
@@ -195,6 +216,17 @@ class FullRenderer:
             extra=(("Phase", str(job.phase)), ("Batch", f"{job.batch:04d}")),
         )
         return write(first_doc.copy(pages), meta), len(pages), tuple(placed)
+
+
+def press(pdf: pikepdf.Pdf, job: BatchJob, placed: Sequence[PiecePages]) -> None:
+    """Marks and finishing for the press, the same for both renderers."""
+    pieces = [
+        PieceMarks(p.piece_id, piece.vin, p.first_page, p.last_page, piece.bars)
+        for p, piece in zip(placed, job.pieces, strict=True)
+    ]
+    apply_marks(pdf, job.batch, pieces, job.duplex)
+    finish(pdf, f"{job.campaign} phase {job.phase} batch {job.batch:04d}", job.campaign, job.phase, job.batch,
+           job.revision, pieces)  # fmt: skip
 
 
 def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:

@@ -16,7 +16,7 @@ import uharfbuzz as hb
 
 from letters import paths
 
-ADDRESS_LINES = 6
+ADDRESS_LINES = 5
 """Address lines the envelope window holds."""
 PANGO_SCALE = 1024
 """Pango units per px."""

@@ -1,0 +1,87 @@
+"""The Intelligent Mail barcode (USPS-B-3200), encoded with zint (zint-bindings' USPS_IMAIL).
+
+A piece's 20-digit tracking code is barcode ID (2) + service type ID (3) + Mailer ID (6 or
+9) + serial number (9 or 6), the serial unique per Mailer ID for at least 45 days (the
+ledger allocates it); its routing code is the ZIP, ZIP+4 or ZIP+4+delivery point (0, 5, 9
+or 11 digits). The 65 bars are written as a string of F (full), A (ascender), D
+(descender) and T (tracker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from letters.errors import LettersError
+
+BAR_WIDTH_IN = 0.020
+"""USPS-B-3200: 0.015-0.025 in."""
+BAR_PITCH_IN = 1 / 22
+"""USPS-B-3200: 20-24 bars per inch."""
+FULL_IN = 0.145
+"""Full bar height: 0.125-0.165 in."""
+TRACKER_IN = 0.048
+"""Tracker height: 0.039-0.057 in."""
+
+
+@dataclass(frozen=True)
+class Imb:
+    """One piece's barcode."""
+
+    tracking: str
+    """20 digits: barcode ID, service type ID, Mailer ID, serial number."""
+    routing: str
+    """0, 5, 9 or 11 digits."""
+    bars: str
+    """65 letters F, A, D, T, left to right."""
+
+
+def serial_digits(mailer_id: str) -> int:
+    """Digits of the serial number: 9 for a 6-digit Mailer ID, 6 for a 9-digit one."""
+    return 15 - len(mailer_id)
+
+
+def encode(barcode_id: str, service_type: str, mailer_id: str, serial: int, zip_code: str) -> Imb:
+    """The barcode of one piece."""
+    import zint
+
+    digits = serial_digits(mailer_id)
+    if not 0 <= serial < 10**digits:
+        raise LettersError(f"IMb serial {serial} does not fit {digits} digits (Mailer ID {mailer_id})")
+    tracking = f"{barcode_id}{service_type}{mailer_id}{serial:0{digits}d}"
+    routing = zip_code.replace("-", "")
+    if (
+        len(tracking) != 20
+        or not tracking.isdigit()
+        or len(routing) not in (0, 5, 9, 11)
+        or (not routing.isdigit() and routing)
+    ):
+        raise LettersError(f"cannot encode an IMb for tracking {tracking!r} and routing {routing!r}")
+    symbol = zint.Symbol()
+    symbol.symbology = zint.Symbology.USPS_IMAIL
+    symbol.encode(f"{tracking}-{routing}" if routing else tracking)
+    symbol.buffer_vector()
+    height = symbol.vector.height
+    bars = []
+    for rect in sorted(symbol.vector.rectangles, key=lambda r: r.x):
+        up, down = rect.y < 0.5, rect.y + rect.height > height - 0.5
+        bars.append("F" if up and down else "A" if up else "D" if down else "T")
+    if len(bars) != 65:
+        raise LettersError(f"zint gave {len(bars)} bars for IMb {tracking}-{routing}; expected 65")
+    return Imb(tracking, routing, "".join(bars))
+
+
+def bar_ops(bars: str, left_pt: float, top_pt: float) -> bytes:
+    """PDF content drawing ``bars`` as vector rectangles, K-only black; (left, top) in points from the
+    page's top-left corner (y down, as the page's field coordinates are)."""
+    # In a frame one bar pitch wide per unit, each bar is "i y w h re" with four possible
+    # (y, h): short, repetitive operators that compress to a few hundred bytes per piece.
+    pitch = BAR_PITCH_IN * 72
+    w = BAR_WIDTH_IN / BAR_PITCH_IN
+    full, tracker = FULL_IN * 72, TRACKER_IN * 72
+    mid = (full - tracker) / 2
+    spans = {"F": b"0 %.2f" % full, "A": b"0 %.2f" % (mid + tracker), "D": b"%.2f %.2f" % (mid, full - mid),
+             "T": b"%.2f %.2f" % (mid, tracker)}  # fmt: skip
+    head = b"q 0 g %.4f 0 0 1 %.2f %.2f cm\n" % (pitch, left_pt, top_pt)
+    body = b"\n".join(b"%d %s %.2f %s re" % (i, spans[bar].split()[0], w, spans[bar].split()[1])
+                      for i, bar in enumerate(bars))  # fmt: skip
+    return head + body + b"\nf Q\n"

@@ -1,0 +1,125 @@
+"""Marks a vendor's machines read: the inserter's DataMatrix on every page, the IMb in the window.
+
+Every printed page, blank duplex backs included, carries a DataMatrix (ECC 200) at one
+fixed spot encoding ``PIECE|S/N|BATCH``: the piece ID, the sheet's number among the piece's
+sheets, and the batch. An inserter that reads it can prove every sheet of a piece went into
+one envelope. The first page of each piece carries the piece's Intelligent Mail barcode,
+below the address block inside the recipient window.
+
+Marks are added to the finished pages of either renderer the same way, so the fast
+renderer's verification compares marked pages with marked pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pikepdf
+
+from letters.press.imb import bar_ops
+
+MARK_LEFT_IN, MARK_TOP_IN, MARK_SIZE_IN = 0.30, 10.30, 0.36
+"""The DataMatrix: 0.30 in from the left edge, 10.30 in from the top (in the bottom margin), 0.36 in square."""
+IMB_LEFT_IN, IMB_TOP_IN = 1.0, 2.85
+"""The IMb's top-left corner on a letter's first page: below five address lines, inside the window's
+1/8 in clearance (the window is 0.875-4.875 in across and 2.0-3.125 in down)."""
+PAYLOAD = "{piece}|{sheet}/{sheets}|{batch:04d}"
+"""What each DataMatrix says."""
+
+
+@dataclass(frozen=True)
+class PieceMarks:
+    """What to mark on one piece's pages."""
+
+    piece_id: str
+    """The piece."""
+    vin: str
+    """Its VIN (the record's identification in the file's document parts)."""
+    first_page: int
+    """Its first page in the file, from 1."""
+    last_page: int
+    """Its last page, padding included."""
+    bars: str = ""
+    """Its IMb (65 letters F/A/D/T); empty: none."""
+
+
+def describe() -> dict[str, object]:
+    """The marks, as job.json tells the vendor."""
+    return {
+        "datamatrix": {
+            "symbology": "DataMatrix ECC 200", "pages": "every page, blank backs included",
+            "left_in": MARK_LEFT_IN, "top_in": MARK_TOP_IN, "size_in": MARK_SIZE_IN,
+            "payload": PAYLOAD.replace(":04d", ""), "payload_example": PAYLOAD.format(
+                piece="23LJ01-5-0001-000042", sheet=1, sheets=2, batch=1),
+        },
+        "imb": {
+            "symbology": "USPS Intelligent Mail barcode (USPS-B-3200)", "pages": "first page of each piece",
+            "left_in": IMB_LEFT_IN, "top_in": IMB_TOP_IN, "height_in": 0.145, "bar_width_in": 0.020,
+            "bars_per_in": 22,
+        },
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=4096)
+def datamatrix_ops(payload: str) -> bytes:
+    """Content drawing ``payload`` as a DataMatrix: an inline 1-bit image mask, K-only black."""
+    import zint
+
+    symbol = zint.Symbol()
+    symbol.symbology = zint.Symbology.DATAMATRIX
+    symbol.encode(payload)
+    symbol.buffer_vector()
+    scale = symbol.vector.width / symbol.width  # vector units per module
+    size = symbol.width
+    rows = [[0] * size for _ in range(symbol.rows)]
+    for rect in symbol.vector.rectangles:
+        for y in range(int(rect.y / scale), int((rect.y + rect.height) / scale)):
+            for x in range(int(rect.x / scale), int((rect.x + rect.width) / scale)):
+                rows[y][x] = 1
+    data = bytearray()
+    for row in rows:
+        for start in range(0, size, 8):
+            byte = 0
+            for bit, value in enumerate(row[start : start + 8]):
+                byte |= value << (7 - bit)
+            data.append(byte)
+    side = MARK_SIZE_IN * 72
+    height = side * symbol.rows / size
+    # Image space runs bottom-up; in the page's y-down frame the matrix is drawn flipped back.
+    return (
+        b"q 0 g %.2f 0 0 %.2f %.2f %.2f cm BI /W %d /H %d /IM true /BPC 1 /D [1 0] ID\n"
+        % (side, -height, MARK_LEFT_IN * 72, MARK_TOP_IN * 72 + height, size, symbol.rows)
+        + bytes(data)
+        + b"\nEI Q\n"
+    )
+
+
+def page_marks(batch: int, pieces: Sequence[PieceMarks], duplex: bool) -> list[bytes]:
+    """The marks content of every page of a batch file, in page order."""
+    out: list[bytes] = []
+    for piece in pieces:
+        pages = piece.last_page - piece.first_page + 1
+        sheets = -(-pages // 2) if duplex else pages
+        for k in range(pages):
+            sheet = k // 2 + 1 if duplex else k + 1
+            ops = datamatrix_ops(PAYLOAD.format(piece=piece.piece_id, sheet=sheet, sheets=sheets, batch=batch))
+            if k == 0 and piece.bars:
+                ops += bar_ops(piece.bars, IMB_LEFT_IN * 72, IMB_TOP_IN * 72)
+            out.append(b"q 1 0 0 -1 0 792 cm\n" + ops + b"Q\n")
+    return out
+
+
+def apply_marks(pdf: pikepdf.Pdf, batch: int, pieces: Sequence[PieceMarks], duplex: bool) -> None:
+    """Add the marks to every page of ``pdf`` (the batch file, pieces in page order)."""
+    contents = page_marks(batch, pieces, duplex)
+    if len(contents) != len(pdf.pages):
+        raise ValueError(f"marks for {len(contents)} pages, file has {len(pdf.pages)}")
+    for page, ops in zip(pdf.pages, contents, strict=True):
+        # The page's own content may leave its coordinate system changed (WeasyPrint's does):
+        # it is wrapped in q/Q so the marks start from the page's default space. One stream
+        # per page: a separate stream object for the marks would cost more than the marks.
+        page.contents_coalesce()
+        own = page.obj.Contents.read_bytes()
+        page.obj.Contents = pdf.make_stream(b"q\n" + own + b"\nQ\n" + ops)
