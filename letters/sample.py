@@ -22,6 +22,7 @@ from pathlib import Path
 from faker import Faker
 
 from letters import vin as vins
+from letters.address import overflow, usps_line
 from letters.campaign import Campaign, ChartRow
 from letters.campaign.model import Descriptor
 from letters.errors import CampaignError
@@ -102,6 +103,11 @@ def _built(rng: random.Random, row: ChartRow, last_covered: date, last_charted: 
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
 
+def fits(street: str) -> bool:
+    """The street prints inside the envelope window as written."""
+    return overflow(usps_line(street)) is None
+
+
 _TERRITORIES = frozenset({"PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AA", "AE", "AP"})
 
 
@@ -144,7 +150,9 @@ class _People:
             self.places.append((city, state, zip_code))
         self.pr_places = by_state["PR"]
         self.pr_names = [es.name() for _ in range(max(1, size // 20))]
-        self.pr_streets = [es.street_address() for _ in range(max(1, size // 20))]
+        # es_MX street names run long ("PRIVADA REPUBLICA FEDERAL DEMOCRATICA DE NEPAL 844"):
+        # only those the envelope window can print, or the sample would be rejected.
+        self.pr_streets = [s for s in (es.street_address() for _ in range(max(2, size // 10))) if fits(s)]
         self.pr_cities = [es.city() for _ in range(max(1, size // 50))]
         self.urbanizations = [f"URB {es.last_name().upper()}" for _ in range(max(1, size // 50))]
         self.companies = [us.company() for _ in range(max(1, size // 20))]

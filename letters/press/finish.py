@@ -77,14 +77,15 @@ def finish(pdf: pikepdf.Pdf, title: str, campaign: str, phase: int, batch: int, 
 def _document_parts(pdf: pikepdf.Pdf, pieces: Sequence[PieceMarks]) -> None:
     root_node = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.DPart))
     leaves = []
+    pages = [page.obj for page in pdf.pages]  # indexing pdf.pages walks the page tree each time
     for piece in pieces:
-        first, last = pdf.pages[piece.first_page - 1].obj, pdf.pages[piece.last_page - 1].obj
+        first, last = pages[piece.first_page - 1], pages[piece.last_page - 1]
         leaf = pdf.make_indirect(pikepdf.Dictionary(
             Type=pikepdf.Name.DPart, Parent=root_node, Start=first, End=last,
             DPM=pikepdf.Dictionary(PieceID=piece.piece_id, VIN=piece.vin),
         ))  # fmt: skip
         for number in range(piece.first_page, piece.last_page + 1):
-            pdf.pages[number - 1].obj.DPart = leaf
+            pages[number - 1].DPart = leaf
         leaves.append(leaf)
     root_node.DParts = pikepdf.Array([pikepdf.Array(leaves)])
     pdf.Root.DPartRoot = pikepdf.Dictionary(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from letters.errors import LettersError
 
+ZINT_ROWS = 200
+"""Rows of zint's module buffer (``encoded_data``; ZINT_MAX_ROWS in zint.h): each 144 bytes wide."""
 BAR_WIDTH_IN = 0.020
 """USPS-B-3200: 0.015-0.025 in."""
 BAR_PITCH_IN = 1 / 22
@@ -59,14 +61,17 @@ def encode(barcode_id: str, service_type: str, mailer_id: str, serial: int, zip_
     symbol = zint.Symbol()
     symbol.symbology = zint.Symbology.USPS_IMAIL
     symbol.encode(f"{tracking}-{routing}" if routing else tracking)
-    symbol.buffer_vector()
-    height = symbol.vector.height
+    # zint's module rows: 0 holds the ascenders, 2 the descenders; bar i sits in column 2i,
+    # each row's modules least significant bit first.
+    if (symbol.rows, symbol.width) != (3, 129):
+        raise LettersError(f"zint gave a {symbol.rows} x {symbol.width} IMb for {tracking}-{routing}; expected 3 x 129")
+    modules = symbol.encoded_data.tobytes()
+    stride = len(modules) // ZINT_ROWS
     bars = []
-    for rect in sorted(symbol.vector.rectangles, key=lambda r: r.x):
-        up, down = rect.y < 0.5, rect.y + rect.height > height - 0.5
+    for i in range(65):
+        byte, bit = divmod(2 * i, 8)
+        up, down = modules[byte] >> bit & 1, modules[2 * stride + byte] >> bit & 1
         bars.append("F" if up and down else "A" if up else "D" if down else "T")
-    if len(bars) != 65:
-        raise LettersError(f"zint gave {len(bars)} bars for IMb {tracking}-{routing}; expected 65")
     return Imb(tracking, routing, "".join(bars))
 
 

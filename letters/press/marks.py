@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import pikepdf
 
-from letters.press.imb import bar_ops
+from letters.press.imb import ZINT_ROWS, bar_ops
 
 MARK_LEFT_IN, MARK_TOP_IN, MARK_SIZE_IN = 0.30, 10.30, 0.36
 """The DataMatrix: 0.30 in from the left edge, 10.30 in from the top (in the bottom margin), 0.36 in square."""
@@ -62,6 +62,9 @@ def describe() -> dict[str, object]:
     }  # fmt: skip
 
 
+_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
 @lru_cache(maxsize=4096)
 def datamatrix_ops(payload: str) -> bytes:
     """Content drawing ``payload`` as a DataMatrix: an inline 1-bit image mask, K-only black."""
@@ -70,21 +73,15 @@ def datamatrix_ops(payload: str) -> bytes:
     symbol = zint.Symbol()
     symbol.symbology = zint.Symbology.DATAMATRIX
     symbol.encode(payload)
-    symbol.buffer_vector()
-    scale = symbol.vector.width / symbol.width  # vector units per module
     size = symbol.width
-    rows = [[0] * size for _ in range(symbol.rows)]
-    for rect in symbol.vector.rectangles:
-        for y in range(int(rect.y / scale), int((rect.y + rect.height) / scale)):
-            for x in range(int(rect.x / scale), int((rect.x + rect.width) / scale)):
-                rows[y][x] = 1
-    data = bytearray()
-    for row in rows:
-        for start in range(0, size, 8):
-            byte = 0
-            for bit, value in enumerate(row[start : start + 8]):
-                byte |= value << (7 - bit)
-            data.append(byte)
+    # zint keeps each row's modules least significant bit first; a PDF image wants the most
+    # significant bit first, so each byte is bit-reversed (one table lookup per byte).
+    width_bytes = (size + 7) // 8
+    modules = symbol.encoded_data.tobytes()  # rows x 144 bytes
+    stride = len(modules) // ZINT_ROWS
+    data = b"".join(modules[row * stride : row * stride + width_bytes] for row in range(symbol.rows)).translate(
+        _REVERSED
+    )
     side = MARK_SIZE_IN * 72
     height = side * symbol.rows / size
     # Image space runs bottom-up; in the page's y-down frame the matrix is drawn flipped back.
