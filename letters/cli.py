@@ -487,6 +487,18 @@ def schema_command(output: Path | None) -> None:
         click.echo(f"wrote {output}")
 
 
+@cli.command("review")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in the default browser.")
+def review_command(host: str, port: int, open_browser: bool) -> None:
+    """Serve the reviewers' web app: history, pages side by side, changes in plain words, approval."""
+    from letters.review.web import serve
+
+    click.echo(f"letters review on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    serve(host, port, open_browser)
+
+
 @cli.command("revisions")
 @click.argument("campaign", type=CAMPAIGN)
 @json_option
@@ -511,12 +523,13 @@ def revisions_command(campaign: str, as_json: bool) -> None:
 @click.argument("revision")
 @click.option("--by", required=True, help="Who approves the revision.")
 @click.option("--at", type=DATE, help="Approval date (default: today).")
+@click.option("--comment", default="", help="A note kept with the approval.")
 @json_option
-def approve_command(campaign: str, revision: str, by: str, at: date | None, as_json: bool) -> None:
+def approve_command(campaign: str, revision: str, by: str, at: date | None, comment: str, as_json: bool) -> None:
     """Mark REVISION (its date) of CAMPAIGN approved for distribution."""
     from letters.review import approve_revision
 
-    path = approve_revision(campaign, revision, by, at)
+    path = approve_revision(campaign, revision, by, at, comment)
     if as_json:
         when = (at or date.today()).isoformat()
         click.echo(json.dumps({"campaign": campaign, "revision": revision, "by": by, "at": when, "path": str(path)}))

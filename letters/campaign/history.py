@@ -179,13 +179,15 @@ def template_folders(entries: Sequence[RevisionEntry], upto: int) -> list[Path]:
     return [e.templates for e in reversed(entries[1 : upto + 1]) if e.templates is not None]
 
 
-def approve(folder: Path, revision: str, by: str, at: date) -> Path:
+def approve(folder: Path, revision: str, by: str, at: date, comment: str = "") -> Path:
     """Record an approval of ``revision`` in approvals.toml (appended: the file is a log)."""
     path = folder / APPROVALS_FILE
     by = by.strip()
     if not by:
         raise CampaignError("an approval needs a name (--by)")
     entry = f'\n[[approval]]\nrevision = {revision}\nby = "{_toml_escape(by)}"\nat = {at.isoformat()}\n'
+    if comment.strip():
+        entry += f'comment = "{_toml_escape(comment.strip())}"\n'
     with path.open("a", encoding="utf-8") as handle:
         handle.write(entry)
     return path

@@ -12,10 +12,12 @@ from typing import Any
 
 from letters.campaign import load_campaign
 from letters.campaign.history import approve
+from letters.campaign.model import Campaign
 from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
 from letters.errors import InputError, UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
+from letters.review.items import Item, block_items
 from letters.write import durable_write
 
 _FOOTER = re.compile(r"Page \d+ of \d+$")
@@ -70,13 +72,13 @@ def revisions(code: str) -> list[RevisionRow]:
     return rows
 
 
-def approve_revision(code: str, revision: str, by: str, at: date | None) -> Path:
-    """``letters approve``: record who approved ``revision`` and when."""
+def approve_revision(code: str, revision: str, by: str, at: date | None, comment: str = "") -> Path:
+    """``letters approve`` (and the review app's form): record who approved ``revision``, when, and why."""
     loaded = load_campaign(code, revision=revision)
     if loaded.campaign.revision.approved_by:
         rev = loaded.campaign.revision
         raise UsageError(f"revision {revision} was already approved by {rev.approved_by} on {rev.approved_at}")
-    return approve(loaded.folder, revision, by, at or date.today())
+    return approve(loaded.folder, revision, by, at or date.today(), comment)
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,13 @@ class DiffResult:
     """Changed blocks."""
     unchanged: int
     """Blocks the two share."""
+    items: tuple[Item, ...] = ()
+    """The changes in a reviewer's words: table rows by their header, chart rows by model, location
+    and month, prose by the heading it sits under."""
 
     def summary(self) -> list[str]:
-        """One line per change, naming block kinds and pages when known."""
-        return [_describe(c) for c in self.changes]
+        """One line per change, in plain words, shortened at a word boundary."""
+        return [item.sentence() for item in self.items]
 
     def as_json(self) -> dict[str, Any]:
         """What ``letters diff --json`` prints."""
@@ -106,26 +111,12 @@ class DiffResult:
 
         return {
             "title": self.title, "old": self.old_label, "new": self.new_label, "unchanged": self.unchanged,
-            "changes": [{"op": c.op, "summary": _describe(c), "old": blocks(c.old), "new": blocks(c.new)}
-                        for c in self.changes],
+            "changes": [{"op": c.op, "old": blocks(c.old), "new": blocks(c.new)} for c in self.changes],
+            "items": [item.as_json() for item in self.items],
         }  # fmt: skip
 
 
-def _where(block: Block) -> str:
-    return f"p.{block.page} " if block.page else ""
-
-
-def _describe(change: Change) -> str:
-    blocks = change.new or change.old
-    kinds = sorted({b.kind for b in blocks})
-    verb = {"insert": "added", "delete": "removed", "replace": "changed"}[change.op]
-    first = blocks[0]
-    return (
-        f"{verb} {', '.join(kinds)} ({len(blocks)} block{'s' * (len(blocks) > 1)}) {_where(first)}: {first.text[:80]}"
-    )
-
-
-def _document_blocks(code: str, name: str, version: str) -> tuple[str, list[Block]]:
+def _document_blocks(code: str, name: str, version: str) -> tuple[str, list[Block], Campaign]:
     try:
         when = date.fromisoformat(version)
     except ValueError:
@@ -133,18 +124,19 @@ def _document_blocks(code: str, name: str, version: str) -> tuple[str, list[Bloc
     loaded = load_campaign(code, as_of=when)
     spec = document_spec(loaded.campaign, name)
     html = Renderer(loaded).html(spec, RenderOptions(as_of=when))
-    return f"{code} {name} as of {version} (revision {loaded.campaign.revision.date.isoformat()})", html_blocks(
-        parse(html)
-    )
+    label = f"{code} {name} as of {version} (revision {loaded.campaign.revision.date.isoformat()})"
+    return label, html_blocks(parse(html)), loaded.campaign
 
 
 def diff_documents(code: str, name: str, old: str, new: str) -> DiffResult:
     """``letters diff CAMPAIGN DOCUMENT --from A --to B``: block changes between two dates."""
-    old_label, old_blocks = _document_blocks(code, name, old)
-    new_label, new_blocks = _document_blocks(code, name, new)
+    old_label, old_blocks, old_campaign = _document_blocks(code, name, old)
+    new_label, new_blocks, new_campaign = _document_blocks(code, name, new)
     changes = diff(old_blocks, new_blocks)
     changed = sum(len(c.new) for c in changes)
-    return DiffResult(f"{code} {name}", old_label, new_label, tuple(changes), len(new_blocks) - changed)
+    items = block_items(old_blocks, new_blocks, old_campaign, new_campaign)
+    return DiffResult(f"{code} {name}", old_label, new_label, tuple(changes), len(new_blocks) - changed,
+                      tuple(items))  # fmt: skip
 
 
 def pdf_blocks(path: Path) -> list[Block]:
@@ -172,7 +164,17 @@ def diff_pdfs(old: Path, new: Path) -> DiffResult:
     old_blocks, new_blocks = pdf_blocks(old), pdf_blocks(new)
     changes = diff(old_blocks, new_blocks)
     changed = sum(len(c.new) for c in changes)
-    return DiffResult(f"{old.name} -> {new.name}", str(old), str(new), tuple(changes), len(new_blocks) - changed)
+    items = []
+    for change in changes:
+        pairs = (list(zip(change.old, change.new, strict=True)) if change.op == "replace" and
+                 len(change.old) == len(change.new) else [(b, None) for b in change.old] +
+                 [(None, b) for b in change.new])  # fmt: skip
+        for a, b in pairs:
+            page = (b or a).page  # type: ignore[union-attr]
+            what = "changed" if a and b else "added" if b else "removed"
+            items.append(Item(f"page {page}, line", what, a.text if a else "", b.text if b else ""))
+    return DiffResult(f"{old.name} -> {new.name}", str(old), str(new), tuple(changes), len(new_blocks) - changed,
+                      tuple(items))  # fmt: skip
 
 
 Segment = tuple[str, str]
@@ -183,13 +185,11 @@ def text_report(result: DiffResult) -> Iterator[list[Segment]]:
     """The compact word-level diff, line by line: one header and one word diff per changed block."""
     yield [("plain", f"--- {result.old_label}")]
     yield [("plain", f"+++ {result.new_label}")]
-    yield [("plain", f"{len(result.changes)} change(s), {result.unchanged} block(s) unchanged")]
-    for change in result.changes:
-        yield [("head", f"@@ {_describe(change)}")]
-        old_text = " ".join(b.text for b in change.old)
-        new_text = " ".join(b.text for b in change.new)
+    yield [("plain", f"{len(result.items)} change(s), {result.unchanged} block(s) unchanged")]
+    for item in result.items:
+        yield [("head", f"@@ {item.where}: {item.what}")]
         line: list[Segment] = [("plain", "  ")]
-        for op, text in word_diff(old_text, new_text):
+        for op, text in word_diff(item.old, item.new):
             if op == "=":
                 line.append(("plain", f" {_context(text)}"))
             elif op == "-":
@@ -210,28 +210,28 @@ def html_report(result: DiffResult) -> str:
     """A redline: insertions underlined in green, deletions struck in red, context collapsed."""
     e = htmlmod.escape
     rows = []
-    for change in result.changes:
-        old_text = " ".join(b.text for b in change.old)
-        new_text = " ".join(b.text for b in change.new)
+    for item in result.items:
         parts = []
-        for op, text in word_diff(old_text, new_text):
+        for op, text in word_diff(item.old, item.new):
             if op == "=":
                 parts.append(e(_context(text)))
             elif op == "-":
                 parts.append(f"<del>{e(text)}</del>")
             else:
                 parts.append(f"<ins>{e(text)}</ins>")
-        rows.append(f'<div class="change"><h3>{e(_describe(change))}</h3><p>{" ".join(parts)}</p></div>')
+        rows.append(f'<div class="change"><h3>{e(item.where)}: {e(item.what)}</h3><p>{" ".join(parts)}</p></div>')
     summary = "".join(f"<li>{e(line)}</li>" for line in result.summary())
+    footer = e(f"Redline: {result.title}")
     return (
         '<!doctype html><html><head><meta charset="utf-8"><title>Redline</title><style>'
         "body{font-family:'Letters Sans',sans-serif;font-size:9.5pt}"
         "ins{color:#006b1d;text-decoration:underline;background:#e6f4ea}"
         "del{color:#b00000;text-decoration:line-through;background:#fbe9e9}"
         ".change{border-left:3pt solid #999;padding-left:6pt;margin:6pt 0}h3{font-size:9.5pt;margin:0}"
-        "</style></head><body>"
+        "</style></head>"
+        f'<body data-footer="{footer}" data-page="Page" data-of="of">'
         f"<h1>Redline: {e(result.title)}</h1><p>From: {e(result.old_label)}<br>To: {e(result.new_label)}</p>"
-        f"<h2>Summary: {len(result.changes)} changed block(s), {result.unchanged} unchanged (collapsed)</h2>"
+        f"<h2>Summary: {len(result.items)} change(s), {result.unchanged} unchanged block(s) (collapsed)</h2>"
         f"<ul>{summary}</ul>{''.join(rows)}</body></html>"
     )
 

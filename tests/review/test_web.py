@@ -1,0 +1,153 @@
+"""The reviewers' web app, as a reviewer uses it: in a real browser (Debian's Chromium, driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from letters.cli import cli
+from letters.review.web import Settings, create_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LAST = "2024-01-31"
+
+
+@pytest.fixture
+def unapproved(project: Path) -> Path:
+    """The scratch project with 23LJ01's last revision not yet approved."""
+    approvals = project / "templates" / "23LJ01" / "approvals.toml"
+    text = approvals.read_text(encoding="utf-8")
+    approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")
+    return project
+
+
+@pytest.fixture
+def client(unapproved: Path) -> TestClient:
+    return TestClient(create_app(Settings(b"test-secret")), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def server(unapproved: Path) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str, unapproved: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    shots = unapproved / "output" / "screens"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(server + "/")
+        page.screenshot(path=str(shots / "home.png"))
+        page.click("text=23LJ01")
+        assert page.locator("table.history tbody tr").count() == 6
+        assert page.locator(f"tr:has-text('{LAST}') .draft").count() == 1
+        page.screenshot(path=str(shots / "history.png"), full_page=True)
+        page.click(f"text={LAST}")
+        page.wait_for_load_state("networkidle", timeout=120_000)
+        assert page.locator("#draft").inner_text() == "DRAFT"
+        for side in ("old", "new"):
+            images = page.locator(f".pages section.{side} img")
+            assert images.count() >= 8
+            first = images.nth(0)
+            first.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle(),
+                                   timeout=60_000)  # fmt: skip
+        changes = page.locator(".changes").inner_text()
+        assert "eligibility chart, 23MY - 24MY RX built in Japan, February 2024 production: changed" in changes
+        assert "phase timing table, row “Phase 6”, Announcement Timing: changed" in changes
+        page.screenshot(path=str(shots / "revision.png"))
+        page.fill("#reviewer", "Dana Reviewer")
+        page.fill("#comment", "Checked against the source notice.")
+        page.click("#approve")
+        page.wait_for_load_state("networkidle")
+        assert "approved by Dana Reviewer" in page.inner_text("h1")
+        browser.close()
+    approvals = tomllib.loads((unapproved / "templates/23LJ01/approvals.toml").read_text(encoding="utf-8"))
+    last = approvals["approval"][-1]
+    assert (str(last["revision"]), last["by"], last["comment"]) == (LAST, "Dana Reviewer",
+                                                                    "Checked against the source notice.")  # fmt: skip
+    result = CliRunner().invoke(cli, ["revisions", "23LJ01", "--json"])
+    assert json.loads(result.stdout)[-1]["approved_by"] == "Dana Reviewer"
+
+
+def test_approval_needs_the_csrf_token(client: TestClient, unapproved: Path) -> None:
+    response = client.post(f"/campaigns/23LJ01/revisions/{LAST}/approve", data={"reviewer": "Mallory",
+                                                                                 "csrf_token": "forged"})  # fmt: skip
+    assert response.status_code == 403 and "Traceback" not in response.text
+    assert "Mallory" not in (unapproved / "templates/23LJ01/approvals.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/campaigns/..%2F..%2Fetc",
+        "/campaigns/23LJ01%2F..%2F..",
+        "/campaigns/23lj01",
+        "/campaigns/_shared",
+        "/campaigns/23LJ01/revisions/..%2F..%2Fpasswd",
+        "/campaigns/23LJ01/revisions/2099-01-01",
+        "/campaigns/23LJ01/revisions/2024-01-31/pages/new/999.png",
+        "/campaigns/23LJ01/revisions/2024-01-31/pages/sideways/1.png",
+        "/campaigns/23LJ01/revisions/2024-01-31/redline.pdf?document=..%2F..%2Fetc%2Fpasswd",
+        "/api/campaigns/nope/revisions",
+    ],
+)
+def test_bad_paths_are_404_without_escaping_or_tracebacks(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, path
+    assert "Traceback" not in response.text and "root:" not in response.text
+
+
+def test_json_api(client: TestClient) -> None:
+    campaigns = client.get("/api/campaigns").json()
+    assert {c["code"] for c in campaigns} >= {"23LJ01", "24A07"}
+    revisions = client.get("/api/campaigns/23LJ01/revisions").json()
+    assert [r["date"] for r in revisions][-1] == LAST
+    assert set(revisions[0]) >= {"date", "topics", "documents", "approved"}
+    assert revisions[-1]["approved"] is False and revisions[0]["approved"] is True
+
+
+def test_read_only_except_approval(client: TestClient) -> None:
+    for path in ("/", "/campaigns/23LJ01", "/api/campaigns"):
+        assert client.post(path).status_code == 405
+        assert client.delete(path).status_code == 405
+
+
+def test_review_command_refuses_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["review", "--port", str(port)])
+    assert result.exit_code == 1 and "error: cannot serve on" in result.stderr
