@@ -151,8 +151,8 @@ def _month_label(first: date, last: date) -> str:
     if first == last:
         return first.strftime("%B %Y")
     if first.year == last.year:
-        return f"{first.strftime('%B')}–{last.strftime('%B %Y')}"
-    return f"{first.strftime('%B %Y')}–{last.strftime('%B %Y')}"
+        return f"{first.strftime('%B')} to {last.strftime('%B %Y')}"
+    return f"{first.strftime('%B %Y')} to {last.strftime('%B %Y')}"
 
 
 def _phase(row: ChartRow, month: date) -> int | None:
