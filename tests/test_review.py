@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pdfplumber
@@ -25,7 +26,8 @@ def test_revisions_table() -> None:
     rows = revisions("23LJ01")
     assert [r.id for r in rows] == ["2023-06-15", "2023-08-29", "2023-10-12", "2023-11-21", "2023-12-21", "2024-01-31"]
     assert rows[-1].documents == ("faq",)
-    assert rows[4].documents == ("dealer-letter", "faq")
+    # 2023-12-21 ends the reconstructed revisions: their note leaves the form too.
+    assert rows[4].documents == ("dealer-letter", "faq", "disclosure-form")
     assert rows[3].topics == ("Phase 4 vehicles added (approx. 62,000 vehicles)",
                               "Additional Phase 2 NAP vehicles added (approx. 500 vehicles)")  # fmt: skip
     assert all(r.approved_by for r in rows)
@@ -42,12 +44,13 @@ def test_faq_diff_names_the_phase_table_change() -> None:
     result = diff_documents("23LJ01", "faq", "2023-12-21", "2024-01-31")
     assert [c.new[0].kind for c in result.changes] == ["phase-timing", "chart"]
     text = "\n".join("".join(t for _, t in line) for line in text_report(result))
-    assert "[-~26,500-] {+~27,000+}" in text and "Phase 6 [-February-] {+March+} 2024" in text
+    assert "[-~26,500-] {+~27,000+}" in text and "[-February-] {+March+} 2024" in text
+    assert "@@ phase timing table, row “Phase 6”, Announcement Timing: changed" in text
 
 
 def test_diff_command_text_is_plain_when_piped() -> None:
     code, out, _ = run("diff", "23LJ01", "faq", "--from", "2023-12-21", "--to", "2024-01-31")
-    assert code == 0 and "changed phase-timing" in out and "\x1b[" not in out
+    assert code == 0 and "phase timing table, row “Phase 2”, # of Vehicles: changed" in out and "\x1b[" not in out
 
 
 @pytest.mark.parametrize("fmt", ["html", "pdf"])
@@ -58,7 +61,7 @@ def test_redline_formats(fmt: str, tmp_path: Path) -> None:
     assert code == 0, err
     if fmt == "html":
         html = target.read_text()
-        assert "<ins>214,000</ins>" in html and "<del>137,500</del>" in html and "Summary: 2 changed block(s)" in html
+        assert "<ins>214,000</ins>" in html and "<del>137,500</del>" in html and "Summary: 3 change(s)" in html
     else:
         with pdfplumber.open(target) as pdf:
             text = pdf.pages[0].extract_text()
@@ -69,7 +72,7 @@ def test_redline_collapses_unchanged_context() -> None:
     result = diff_documents("23LJ01", "dealer-letter", "2023-11-21", "2023-12-21")
     html = html_report(result)
     assert "Reason for Program" not in html  # unchanged blocks are not repeated
-    assert f"{result.unchanged} unchanged (collapsed)" in html
+    assert f"{result.unchanged} unchanged block(s) (collapsed)" in html
 
 
 def test_pdf_vs_pdf_diff_is_page_aware(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_pdf_vs_pdf_diff_is_page_aware(tmp_path: Path) -> None:
     result = diff_pdfs(*paths)
     lines = result.summary()
     assert any("~27,000" in " ".join(b.text for b in c.new) for c in result.changes)
-    assert any(line.startswith("added line") and "p.1" in line for line in lines)  # the new cover row
+    assert any(line.startswith("page 1, line: added:") for line in lines)  # the new cover row
     assert all(b.page for c in result.changes for b in (*c.old, *c.new))
     code, out, _ = run("diff", str(paths[0]), str(paths[1]))
     assert code == 0 and "{+01/31/2024)+}" in out
@@ -116,3 +119,51 @@ def test_unapproved_revision_needs_draft_and_is_stamped(project: Path, tmp_path:
     assert json.loads(run("revisions", "23LJ01", "--json")[1])[-1]["approved_by"] == "Campaign Manager"
     code, _, err = run("approve", "23LJ01", "2024-03-01", "--by", "Someone Else")
     assert code == 2 and "already approved" in err
+
+
+def test_chart_diff_names_every_changed_row_by_model_location_and_month() -> None:
+    """The reviewer's complaint: rows unnamed, NX shown under ES, no location, no month."""
+    result = diff_documents("23LJ01", "faq", "2023-12-21", "2024-01-31")
+    chart = [item for item in result.items if item.where.startswith("eligibility chart")]
+    assert {(item.where, item.old, item.new) for item in chart} == {
+        (f"eligibility chart, {years} {model} built in {where}, February 2024 production", "Phase 6", "Phase 7")
+        for years, model, where in [("22MY - 24MY", "NX", "Japan"), ("23MY - 24MY", "RX", "Japan"),
+                                    ("23MY - 24MY", "LX", "Japan"), ("23MY - 24MY", "RZ", "Japan"),
+                                    ("23MY - 24MY", "NX", "North America"), ("23MY - 24MY", "RX", "North America")]
+    }  # fmt: skip
+    assert not any("ES" in item.where for item in chart)
+    rows = [item for item in result.items if item.where.startswith("phase timing table")]
+    assert ("phase timing table, row “Phase 6”, Announcement Timing", "February 2024", "March 2024") in {
+        (i.where, i.old, i.new) for i in rows
+    }
+
+
+def test_redline_summary_is_whole_words_and_the_pdf_footer_reads(tmp_path: Path) -> None:
+    from letters.review import pdf_report
+
+    result = diff_documents("23LJ01", "dealer-letter", "2023-06-15", "2023-08-29")
+    for line in result.summary():
+        assert not re.search(r"\w…", line)  # cut only at a word boundary
+        assert "changed p" not in line and "added tr" not in line
+    target = tmp_path / "redline.pdf"
+    pdf_report(result, target)
+    with pdfplumber.open(target) as pdf:
+        footer = pdf.pages[0].extract_text().splitlines()[-1]
+    assert footer.startswith("Redline: 23LJ01 dealer-letter") and footer.endswith("Page 1 of 1")
+
+
+def test_reconstructed_revisions_say_so_and_hold_together(tmp_path: Path) -> None:
+    from letters.campaign import load_campaign
+    from letters.documents import RenderOptions
+    from letters.notice import render_notice
+
+    for revision, note, puerto_rico in (("2023-06-15", True, False), ("2023-12-21", False, True)):
+        target = tmp_path / f"{revision}.pdf"
+        loaded = load_campaign("23LJ01", revision=revision)
+        render_notice(loaded, target, RenderOptions(as_of=loaded.campaign.revision.date))
+        with pdfplumber.open(target) as pdf:
+            dealer = pdf.pages[1 if loaded.campaign.updates else 0].extract_text()
+        assert ("Reconstructed revision" in dealer) is note
+        assert ("distributed to Puerto Rico" in dealer) is puerto_rico
+    warned = load_campaign("23LJ01", revision="2023-12-21").warnings
+    assert any("214,000 but the models table adds up to 221,370" in w for w in warned)

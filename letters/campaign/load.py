@@ -149,8 +149,8 @@ def load_campaign(code: str, as_of: date | None = None, revision: str | None = N
             f"campaign file {source} is not valid:",
             [Problem(f"{source}: code", f"{campaign.code!r} differs from its folder name {folder.name!r}")],
         )
-    # The stated figures are checked on the latest revision, the one the package stands by.
-    warnings = tuple(consistency_warnings(campaign)) if index == len(entries) - 1 else ()
+    # Every revision rendered is checked: an older one with the same figures warns the same.
+    warnings = tuple(consistency_warnings(campaign))
     return LoadedCampaign(campaign, folder, warnings, tuple(entries), index, tuple(template_folders(entries, index)),
                           tuple(revisions))  # fmt: skip
 

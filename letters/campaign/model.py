@@ -489,6 +489,9 @@ class Campaign(_Model):
     """Who the dealer letter is addressed to."""
     distributor: Distributor
     """Issuing company."""
+    reconstruction: str = ""
+    """A note printed at the top of each document of a revision rebuilt from later material (a
+    reviewer must not mistake it for the package as published)."""
     nhtsa_number: str = ""
     """NHTSA recall number (safety and emissions recalls), e.g. "24V-117"."""
     revision: Revision

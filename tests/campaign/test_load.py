@@ -67,7 +67,7 @@ def test_invalid_campaign_names_file_key_and_problem(project: Path, old: str, ne
 def test_every_problem_reported_at_once(project: Path) -> None:
     source = project / "templates" / "23LJ01" / "campaign.toml"
     edit(source, "vehicles = 18000", 'vehicles = "many"')
-    edit(source, "puerto_rico = 850", "puerto_rico = -1")
+    edit(source, 'kind = "customer-satisfaction-program"', 'kind = "recall-ish"')
     with pytest.raises(ValidationError) as err:
         load_campaign("23LJ01")
     assert len(err.value.problems) == 2
