@@ -78,6 +78,9 @@ def main() -> None:
         "fallbacks": sum(job["fallbacks"].values()),
         "renderer": args.renderer,
         "workers": args.workers,
+        # Where the time went: records and plan are wall seconds in the main process; the render
+        # parts (stamp, verify, press, save, write, fallback) are summed over the workers.
+        "breakdown": job["timings"],
     }
     if typst_rate is not None:
         result["typst_letters_per_s"] = round(typst_rate, 1)

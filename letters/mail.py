@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import signal
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -153,7 +154,9 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     try:
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
+        started = time.perf_counter()
         rec = reconcile(campaign, vehicles, owners, as_of, repaired)
+        records_s = time.perf_counter() - started
         out_dir = options.out_dir or paths.output_dir()
         for phase, stage in stages.items():
             selection = _select(ledger, campaign, rec, phase, stage, as_of)
@@ -163,7 +166,10 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
                     f"{selection.already_mailed:,} already in the ledger"
                 )
                 continue
-            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage)
+            started = time.perf_counter()
+            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
+                        {"records": records_s})  # fmt: skip
+            run.settings["timings"]["plan"] = time.perf_counter() - started  # type: ignore[index]
             report.notes.extend(_warnings(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
@@ -261,7 +267,8 @@ def _select(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase: int,
 
 
 def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
-          options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage) -> RunInfo:  # fmt: skip
+          options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage,
+          timings: dict[str, float] | None = None) -> RunInfo:  # fmt: skip
     """Check the run can be made, then reserve its pieces in the ledger.
 
     Everything that can refuse a run (a missing translation, a template that fails, an
@@ -278,7 +285,8 @@ def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece
     run = RunInfo(
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
-                              "batch_size": options.batch_size, "warnings": warnings, "document": stage.document},
+                              "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
+                              "timings": dict(timings or {})},
         _summary(campaign, rec),
     )  # fmt: skip
     first = ledger.next_batch(campaign.code, phase)
@@ -433,6 +441,8 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
         progress(done, total)
     peak = [0]
 
+    parts: Counter[str] = Counter()
+
     def record(out: BatchOutput, job: BatchJob) -> None:
         nonlocal done
         results = [
@@ -443,6 +453,7 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
         ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results, out.fallbacks)
         done += len(job.pieces)
         peak[0] = max(peak[0], out.peak_rss_mb)
+        parts.update(out.timings)
         if progress:
             progress(done, total)
 
@@ -455,7 +466,7 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
                 raise Interrupted(_interrupted(run, done, total)) from None
     else:
         _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total))
-    job_ticket = _finish(ledger, run, folder, peak[0])
+    job_ticket = _finish(ledger, run, folder, peak[0], dict(parts))
     return RunResult(run, folder, job_ticket, resumed)
 
 
@@ -496,7 +507,8 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
     )
 
 
-def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) -> dict[str, Any]:
+def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
+            parts: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
     """Write manifest.csv and job.json from the ledger, then mark the run finished."""
     pieces = ledger.pieces(run.run_id)
     batches = ledger.batch_files(run.run_id)
@@ -538,6 +550,15 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0) 
         "imb": _imb_settings(run),
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
+        # Seconds: records and plan are wall time in this process; the render parts are summed
+        # over the batches this call rendered (CPU seconds across workers).
+        "timings": {
+            f"{k}_s": round(v, 3)
+            for k, v in {
+                **run.settings.get("timings", {}),  # type: ignore[dict-item]
+                **(parts or {}),
+            }.items()
+        },
     }
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)

@@ -11,13 +11,15 @@ campaign would reject is an error, not a file.
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from faker import Faker
 
@@ -159,47 +161,77 @@ class _People:
         self.emails = [us.free_email() for _ in range(max(1, size // 5))]
 
 
+CHUNK = 50_000
+"""Vehicles generated, checked and written at a time: 10 million never sit in memory at once."""
+
+
 def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, with_errors: bool = False) -> SampleFiles:
-    """Write ``vehicles`` vehicle rows and their owners to ``out_dir``."""
+    """Write ``vehicles`` vehicle rows and their owners to ``out_dir``, a chunk at a time.
+
+    The files are written beside their final names and renamed at the end: records the
+    campaign would reject stop the run with nothing written.
+    """
     rng = random.Random(seed)
     people = _People(seed, min(max(vehicles, 50), 20_000))
     if campaign.coverage.by == "vin-list":
-        vehicle_rows = _listed_vehicles(campaign, rng, vehicles)
+        source: Iterator[list[str]] = iter(_listed_vehicles(campaign, rng, vehicles))
     else:
-        vehicle_rows = _charted_vehicles(campaign, rng, vehicles)
-    owner_rows: list[list[str]] = []
-    previous_owner: list[str] | None = None
-    for vehicle in vehicle_rows:
-        vin = vehicle[0]
-        if previous_owner is not None and rng.random() < MULTI_VIN_SHARE:
-            owner = [vin, *previous_owner[1:]]
-        else:
-            owner = _owner(rng, people, vin)
-        owner_rows.append(owner)
-        previous_owner = owner
-        if owner[12] == "" and rng.random() < CO_OWNER_SHARE:
-            co = list(owner)
-            co[1], co[2] = rng.choice(people.names), ""
-            owner_rows.append(co)
-    _check(campaign, vehicle_rows, owner_rows)
-
-    defects: Counter[str] = Counter()
-    if with_errors:
-        _add_defects(rng, vehicle_rows, owner_rows, defects, people)
-
+        source = _charted_vehicles(campaign, rng, vehicles)
     out_dir.mkdir(parents=True, exist_ok=True)
     vpath, opath = out_dir / f"{campaign.code}-vehicles.csv", out_dir / f"{campaign.code}-owners.csv"
-    _write(vpath, VEHICLE_HEADER, vehicle_rows)
-    _write(opath, OWNER_HEADER, owner_rows)
-    return SampleFiles(vpath, opath, len(vehicle_rows), len(owner_rows), dict(sorted(defects.items())))
+    vtmp, otmp = vpath.with_name(f".{vpath.name}.tmp"), opath.with_name(f".{opath.name}.tmp")
+    defects: Counter[str] = Counter()
+    counts = [0, 0]
+    previous_owner: list[str] | None = None
+    parser = _parser(campaign)
+    try:
+        with (
+            vtmp.open("w", encoding="utf-8", newline="") as vfile,
+            otmp.open("w", encoding="utf-8", newline="") as ofile,
+        ):
+            vwriter, owriter = csv.writer(vfile), csv.writer(ofile)
+            vwriter.writerow(VEHICLE_HEADER)
+            owriter.writerow(OWNER_HEADER)
+            while chunk := list(itertools.islice(source, CHUNK)):
+                owner_rows: list[list[str]] = []
+                for vehicle in chunk:
+                    vin = vehicle[0]
+                    if previous_owner is not None and rng.random() < MULTI_VIN_SHARE:
+                        owner = [vin, *previous_owner[1:]]
+                    else:
+                        owner = _owner(rng, people, vin)
+                    owner_rows.append(owner)
+                    previous_owner = owner
+                    if owner[12] == "" and rng.random() < CO_OWNER_SHARE:
+                        co = list(owner)
+                        co[1], co[2] = rng.choice(people.names), ""
+                        owner_rows.append(co)
+                _check(campaign, parser, chunk, owner_rows)
+                if with_errors:
+                    _add_defects(rng, chunk, owner_rows, defects, people)
+                vwriter.writerows(chunk)
+                owriter.writerows(owner_rows)
+                counts[0] += len(chunk)
+                counts[1] += len(owner_rows)
+        vtmp.replace(vpath)
+        otmp.replace(opath)
+    finally:
+        vtmp.unlink(missing_ok=True)
+        otmp.unlink(missing_ok=True)
+    return SampleFiles(vpath, opath, counts[0], counts[1], dict(sorted(defects.items())))
 
 
-def _check(campaign: Campaign, vehicle_rows: list[list[str]], owner_rows: list[list[str]]) -> None:
+def _parser(campaign: Campaign) -> Any:
+    from letters.records.parse import RowParser
+
+    return RowParser(campaign)
+
+
+def _check(campaign: Campaign, parser: Any, vehicle_rows: list[list[str]], owner_rows: list[list[str]]) -> None:
     """Refuse to write records the campaign's own records stage would reject."""
     from letters.records.csvio import Row, header_key
-    from letters.records.parse import OWNER_COLUMNS, VEHICLE_COLUMNS, RowParser
+    from letters.records.parse import OWNER_COLUMNS, VEHICLE_COLUMNS
 
-    parser = RowParser(campaign)
     problems = []
     for header, aliases, rows, check in (
         (VEHICLE_HEADER, VEHICLE_COLUMNS, vehicle_rows, parser.vehicle),
@@ -246,8 +278,8 @@ def _listed_vehicles(campaign: Campaign, rng: random.Random, count: int) -> list
     return rows
 
 
-def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> list[list[str]]:
-    """Vehicles spread over the chart's rows by volume, built inside each row's window."""
+def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> Iterator[list[str]]:
+    """Vehicles spread over the chart's rows by volume, built inside each row's window, one at a time."""
     assert campaign.chart is not None
     rows = _row_weights(campaign)
     descriptors = _descriptors(campaign, [r for r, _ in rows])
@@ -257,15 +289,23 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
         days=1
     )
     last_charted = campaign.chart.last_month.replace(day=28)
-    vehicle_rows: list[list[str]] = []
-    chosen = rng.choices([r for r, _ in rows], weights=[w for _, w in rows], k=vehicles)
-    for serial, row in enumerate(chosen, start=100001):
-        built = _built(rng, row, last_covered, last_charted)
-        # A model year starts in the autumn before it: built from September on -> next year.
-        year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
-        vin = _make_vin(descriptors[(row.model.upper(), row.location)], year, serial)
-        vehicle_rows.append([vin, row.model, str(year), built.isoformat(), row.location])
-    return vehicle_rows
+    choices, weights = [r for r, _ in rows], [w for _, w in rows]
+    # Serial numbers (VIN positions 12-17) run per VIN prefix, so millions of vehicles stay distinct.
+    serials: Counter[str] = Counter()
+    left = vehicles
+    while left > 0:
+        for row in rng.choices(choices, weights=weights, k=min(left, CHUNK)):
+            built = _built(rng, row, last_covered, last_charted)
+            # A model year starts in the autumn before it: built from September on -> next year.
+            year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
+            descriptor = descriptors[(row.model.upper(), row.location)]
+            prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
+            serials[prefix] += 1
+            if serials[prefix] > 899_999:
+                raise CampaignError(f"sample-data: more than 899,999 {year} {row.model} vehicles need more VIN space")
+            vin = _make_vin(descriptor, year, 100_000 + serials[prefix])
+            yield [vin, row.model, str(year), built.isoformat(), row.location]
+        left -= CHUNK
 
 
 def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:

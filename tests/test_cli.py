@@ -260,6 +260,8 @@ def _json_and_error_runs(p: dict[str, str], project: Path) -> dict[str, tuple[li
         "sample-data": (["sample-data", "23LJ01", "--vehicles", "20", "-o", f"{tmp}/s", "--json"],
                         ["sample-data", "23LJ01", "--vehicles", "0"]),
         "campaigns": (["campaigns", "--json"], ["campaigns", "--bogus"]),
+        # It serves until stopped: tests/review/test_web.py runs it for real, in a browser.
+        "review": (["review", "--help"], ["review", "--port", "0"]),
         "schema": (["schema", "-o", f"{tmp}/schema.json"], ["schema", "-o", "/proc/no-such/schema.json"]),
         "i18n extract": (["i18n", "extract"], ["i18n", "extract", "--bogus"]),
         "i18n update": (["i18n", "update"], ["i18n", "update", "xx"]),

@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import resource
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -119,6 +120,8 @@ class BatchOutput:
     """Page ranges, in print order."""
     fallbacks: dict[str, int] = field(default_factory=dict)
     """Letters a fast renderer sent to the full one, by reason."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per part (stamp, verify, press, save, write...), for the benchmark's breakdown."""
     peak_rss_mb: int = 0
     """Peak resident memory of the process that rendered it."""
 
@@ -157,9 +160,12 @@ class FullRenderer:
         )
 
     def render_batch(self, job: BatchJob) -> BatchOutput:
+        started = time.perf_counter()
         data, pages, placed = self.render_pdf(job)
+        laid_out = time.perf_counter()
         durable_write(job.target, data)
-        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed)
+        timings = {"render": laid_out - started, "write": time.perf_counter() - laid_out}
+        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed, timings=timings)
 
     def render_pdf(self, job: BatchJob, marks: bool = True) -> tuple[bytes, int, tuple[PiecePages, ...]]:
         """The batch as PDF bytes (not written anywhere), its page count and page ranges.

@@ -99,3 +99,31 @@ def test_sample_size(count: int) -> None:
     picks = fast.sample_indexes(count)
     assert len(picks) >= min(count, fast.SAMPLE_MIN) and len(picks) >= count // 1000
     assert all(0 <= i < count for i in picks)
+
+
+def test_later_batches_are_still_verified_once_the_template_passed(tmp_path: Path) -> None:
+    renderer = renderer_for("23LJ01", REVISION.isoformat(), "fast")
+    assert isinstance(renderer, fast.FastRenderer)
+    render_batch(job(tmp_path, TRICKY), "fast")  # the full sample: the template is now verified
+    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
+    assert template.verified
+    good = template.slots["addr-1"]
+    template.slots["addr-1"] = dataclasses.replace(good, x=good.x + 2)
+    try:
+        with pytest.raises(fast.VerificationError, match="pixels differ"):
+            render_batch(job(tmp_path / "again", TRICKY), "fast")
+    finally:
+        template.slots["addr-1"] = good
+
+
+def test_shaping_cache_gives_what_shaping_gives(tmp_path: Path) -> None:
+    from letters.render.shaping import shape
+
+    renderer = renderer_for("23LJ01", REVISION.isoformat(), "fast")
+    assert isinstance(renderer, fast.FastRenderer)
+    render_batch(job(tmp_path, TRICKY), "fast")
+    render_batch(job(tmp_path / "twice", TRICKY), "fast")  # the second batch is stamped from the cache
+    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
+    assert template.shaped
+    for (text, bold, size), cached in template.shaped.items():
+        assert cached == shape(text, bold, size, template.widths[bold])
