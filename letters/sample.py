@@ -177,6 +177,7 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
         source: Iterator[list[str]] = iter(_listed_vehicles(campaign, rng, vehicles))
     else:
         source = _charted_vehicles(campaign, rng, vehicles)
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     vpath, opath = out_dir / f"{campaign.code}-vehicles.csv", out_dir / f"{campaign.code}-owners.csv"
     vtmp, otmp = vpath.with_name(f".{vpath.name}.tmp"), opath.with_name(f".{opath.name}.tmp")
@@ -218,6 +219,8 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     finally:
         vtmp.unlink(missing_ok=True)
         otmp.unlink(missing_ok=True)
+        if created and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # refused: not even the folder is left
     return SampleFiles(vpath, opath, counts[0], counts[1], dict(sorted(defects.items())))
 
 
