@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from letters.charset import PRINTABLE
 
@@ -145,6 +145,7 @@ def _safe_length() -> int:
     return int(_WIDTH_PX // widest_advance(PRINTABLE.upper().strip(), False, _SIZE_PX))
 
 
+@lru_cache(maxsize=65536)
 def width_in(line: str) -> float:
     """Printed width of ``line`` in the recipient block, inches (HarfBuzz, as Pango lays it out)."""
     from letters.render.shaping import measure
@@ -170,16 +171,26 @@ def window_problems(names: Sequence[tuple[str, str]], urbanization: str, street:
     never pay for the parser.
     """
     problems = []
-    lines = [(key, usps_line(text)) for key, text in names if text]
+    safe = _safe_length()
+    lines = [(key, text) for key, text in names if text]
     if urbanization:
-        lines.append(("urbanization", usps_line(urbanization)))
-    delivery = delivery_lines(street, unit, standardise=False)
-    if state not in SPANISH_STREETS and (len(delivery) > 1 or any(overflow(line) for line in delivery)):
-        delivery = delivery_lines(street, unit)
-    keys = ["address2", "address1"] if len(delivery) == 2 else ["address1" if not unit else "address1/address2"]
-    lines += list(zip(keys, delivery, strict=True))
-    lines.append(("city", last_line(city, state, zip_code)))
-    for key, line in lines:
+        lines.append(("urbanization", urbanization))
+    together = f"{street} {unit}" if unit else street
+    if together.isascii() and len(together) <= safe:
+        # Short ASCII fits in any USPS form (the widest capital times its length fits), so the
+        # common record pays neither for formatting nor for the parser.
+        lines.append(("address1" if not unit else "address1/address2", together))
+    else:
+        delivery = delivery_lines(street, unit, standardise=False)
+        if state not in SPANISH_STREETS and (len(delivery) > 1 or any(overflow(line) for line in delivery)):
+            delivery = delivery_lines(street, unit)
+        keys = ["address2", "address1"] if len(delivery) == 2 else ["address1" if not unit else "address1/address2"]
+        lines += list(zip(keys, delivery, strict=True))
+    lines.append(("city", f"{city} {state} {zip_code}"))
+    for key, raw in lines:
+        if raw.isascii() and len(raw) <= safe:
+            continue
+        line = usps_line(raw) if key != "city" else last_line(city, state, zip_code)
         width = overflow(line)
         if width is not None:
             problems.append(
