@@ -24,10 +24,9 @@ from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
 from letters.kinds import check_letter
-from letters.render import PdfMetadata, layout, make_environment, template_errors
 from letters.render.changes import mark_changes
-from letters.render.env import key_paths, prose_renderer, render_string
-from letters.render.pdf import parse
+from letters.render.env import key_paths, make_environment, prose_renderer, render_string, template_errors
+from letters.render.pdf import PdfMetadata, layout, parse
 
 SAMPLE_VIN = "[VIN]"
 GLYPH_COVERAGE = PRINTABLE.replace(" ", "").replace("\u00a0", "") + " fi fl ff ffi ffl"

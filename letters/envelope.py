@@ -14,8 +14,8 @@ from pathlib import Path
 from letters import paths
 from letters.campaign import load_campaign
 from letters.kinds import rules_of
-from letters.render import PdfMetadata, layout, template_errors, write
-from letters.render.env import make_environment
+from letters.render.env import make_environment, template_errors
+from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
 

@@ -18,7 +18,7 @@ from letters import paths
 from letters.campaign import Campaign, LoadedCampaign, load_campaign
 from letters.documents import UPDATE_COVER, Rendered, Renderer, RenderOptions, VehiclePrefill, document_spec
 from letters.errors import UsageError
-from letters.render import combine, write
+from letters.render.pdf import combine, write
 
 
 def notice_documents(campaign: Campaign) -> list[str]:
