@@ -214,7 +214,7 @@ def _ledger_counts(ledger: Path) -> tuple[int, int]:
 KILL_POINTS = {
     "after planning": lambda ledger, out: _ledger_counts(ledger)[0] > 0 and _ledger_counts(ledger)[1] == 0,
     "mid-run": lambda ledger, out: _ledger_counts(ledger)[0] > 0 and _ledger_counts(ledger)[1] >= 2,
-    "while writing a batch": lambda ledger, out: bool(list(out.rglob(".*.tmp"))),
+    "while writing a batch": lambda ledger, out: bool(list(out.rglob(".batch-*.tmp"))),
 }
 
 
