@@ -268,24 +268,15 @@ class Ledger:
             raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
         try:
             yield self.db
-        except sqlite3.Error as exc:
-            with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            raise LedgerError(
-                f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
-            ) from None
-        except BaseException:
-            with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            raise
-        try:
             self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException as exc:
             with suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
-            raise LedgerError(
-                f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
-            ) from None
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(
+                    f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
+                ) from None
+            raise
 
     def reserved_vins(self, campaign: str, stage: str | None = None) -> set[str]:
         """VINs with a piece for ``campaign`` (of ``stage``, or of any), planned or done (first mailings only)."""
