@@ -164,11 +164,11 @@ def test_read_only_output_plans_nothing_and_another_folder_works(
 def test_resume_from_another_directory_finishes_in_the_first(
     records: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import letters.mail
+    import letters.mail.run
 
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir(), second.mkdir()
-    real = letters.mail.render_batch
+    real = letters.mail.run.render_batch
     calls = Counter[str]()
 
     def stop_at_second_batch(job: Any, kind: str = "full") -> Any:
@@ -177,11 +177,11 @@ def test_resume_from_another_directory_finishes_in_the_first(
             raise KeyboardInterrupt
         return real(job, kind)
 
-    monkeypatch.setattr(letters.mail, "render_batch", stop_at_second_batch)
+    monkeypatch.setattr(letters.mail.run, "render_batch", stop_at_second_batch)
     monkeypatch.chdir(first)
-    with pytest.raises(letters.mail.Interrupted):
+    with pytest.raises(letters.mail.run.Interrupted):
         mail("23LJ01", options(tmp_path, records, out_dir=Path("out"), batch_size=5))
-    monkeypatch.setattr(letters.mail, "render_batch", real)
+    monkeypatch.setattr(letters.mail.run, "render_batch", real)
     monkeypatch.chdir(second)
     report = mail("23LJ01", options(tmp_path, records, out_dir=Path("out"), batch_size=5))
     (run,) = report.runs

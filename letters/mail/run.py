@@ -1,139 +1,41 @@
-"""Phase mailings: records in, print-ready batches, manifest, job ticket and ledger out.
-
-A run is planned in the ledger first (every piece reserved, one transaction), then its
-batches render, on all cores, each written durably before the ledger marks it done; the
-manifest and job ticket are written last. A run that was interrupted or killed is finished
-by the next ``mail`` (or ``remail``) of the campaign before anything new is planned, so
-every letter ends in exactly one batch file.
-"""
+"""Running a mailing: resume what was interrupted, plan, render on all cores, write, report."""
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import suppress
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from letters import paths
 from letters import vin as vins
-from letters.batch import Selection, envelope_lines, language_of, piece_id, select, split
-from letters.campaign import Campaign, load_campaign
-from letters.campaign.model import Stage
-from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.campaign import load_campaign
+from letters.documents import OWNER_LETTER
 from letters.envelope import write_envelopes
-from letters.errors import LedgerError, LettersError, OutputError, UsageError
-from letters.ledger import Ledger, PieceResult, PlannedPiece, RunInfo
-from letters.press.imb import encode as encode_imb
-from letters.press.imb import serial_digits
+from letters.errors import LedgerError, OutputError, UsageError
+from letters.ledger import Ledger, PieceResult, RunInfo
+from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
+from letters.mail.plan import plan, select_stage, stage_for, warnings_of
 from letters.press.marks import describe as describe_marks
-from letters.records import Owner, Piece, Reconciliation, outcome_names, reconcile
+from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
-from letters.render.pdf import layout
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
-from letters.report import REJECTS_HEADER, human_month, resolve_lists
+from letters.report import resolve_lists
 from letters.write import (
     MANIFEST_COLUMNS,
-    csv_bytes,
-    durable_write,
     make_folder,
     remove_partials,
     write_json,
     write_manifest,
 )
-
-Progress = Callable[[int, int], None]
-"""Called with (letters done, letters in the run) as batches finish."""
-
-
-class Interrupted(LettersError):
-    """The user stopped the run; what finished is recorded and the rest resumes next time."""
-
-    exit_code = 130
-
-
-@dataclass(frozen=True)
-class MailOptions:
-    """How to run a mailing."""
-
-    phases: tuple[int, ...]
-    """Phases to mail."""
-    vehicles: Path | None = None
-    """Vehicle records (default: the bundled list)."""
-    owners: Path | None = None
-    """Owner records (default: the bundled list)."""
-    as_of: date | None = None
-    """Mailing date: phases available on it are mailed, and letters carry it (default: today)."""
-    batch_size: int = 1000
-    """Letters per batch file."""
-    workers: int | None = None
-    """Processes rendering batches (default: CPU count)."""
-    ledger: Path | None = None
-    """Ledger database (default: output/ledger.sqlite)."""
-    out_dir: Path | None = None
-    """Output folder (default: output/)."""
-    duplex: bool = True
-    """Pad letters to an even page count."""
-    renderer: str = "fast"
-    """Letter renderer: "fast" (stamped fields, verified) or "full" (WeasyPrint per letter)."""
-    pr_language: str = "bilingual"
-    """Language of Puerto Rico letters without an explicit language: bilingual, es or en."""
-    stage: str | None = None
-    """Owner-letter stage to mail (default: the stage each phase is in on the mailing date)."""
-    completed: Path | None = None
-    """Dealers' completed repairs (CSV: VIN, repair date): repaired VINs are not mailed."""
-
-
-@dataclass
-class RunResult:
-    """One finished run: what it wrote and where."""
-
-    run: RunInfo
-    """The run."""
-    folder: Path
-    """Its output folder."""
-    job: dict[str, Any]
-    """The job ticket written to job.json."""
-    resumed: bool = False
-    """True when this call finished a run an earlier call started."""
-
-
-@dataclass
-class MailReport:
-    """What ``letters mail`` did."""
-
-    runs: list[RunResult] = field(default_factory=list)
-    """Runs finished by this call."""
-    notes: list[str] = field(default_factory=list)
-    """Phases with nothing new to mail, and other news for the user."""
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "runs": [{**r.job, "folder": str(r.folder), "resumed": r.resumed} for r in self.runs],
-            "notes": self.notes,
-        }
-
-
-def _run_id(phase: int, stage: str, taken: set[str]) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    while True:
-        run_id = f"{stamp}-p{phase}-{stage}-{secrets.token_hex(2)}"
-        if run_id not in taken:
-            return run_id
-
-
-def _summary(campaign: Campaign, rec: Reconciliation) -> dict[str, Any]:
-    # Every outcome name, zeros included, as `letters check --json` reports them.
-    return {"records_read": rec.records_read, "outcomes": {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}}
 
 
 def _ledger(options: MailOptions) -> Ledger:
@@ -159,7 +61,7 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
         records_s = time.perf_counter() - started
         out_dir = options.out_dir or paths.output_dir()
         for phase, stage in stages.items():
-            selection = _select(ledger, campaign, rec, phase, stage, as_of)
+            selection = select_stage(ledger, campaign, rec, phase, stage, as_of)
             if not selection.pieces:
                 report.notes.append(
                     f"phase {phase} ({stage.name}): nothing new to mail: {selection.eligible:,} eligible, "
@@ -167,10 +69,10 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
                 )
                 continue
             started = time.perf_counter()
-            run = _plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
+            run = plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
                         {"records": records_s})  # fmt: skip
             run.settings["timings"]["plan"] = time.perf_counter() - started  # type: ignore[index]
-            report.notes.extend(_warnings(run))
+            report.notes.extend(warnings_of(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
@@ -212,176 +114,18 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
             by_phase.setdefault(by_vin[v].phase, []).append(by_vin[v])
         for phase, pieces in sorted(by_phase.items()):
             stage = stage_for(campaign, phase, as_of, options.stage)
-            run = _plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail",
+            run = plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail",
                         reason.strip(), stage)  # fmt: skip
-            report.notes.extend(_warnings(run))
+            report.notes.extend(warnings_of(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
     return report
 
 
-def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None = None) -> Stage:
-    """The stage to mail for ``phase`` on ``as_of``: ``requested``, checked, or the one the phase is in.
-
-    Without a request: the remedy letter once the remedy is available, else the interim
-    notice when the campaign has one, else a refusal with the estimated month.
-    """
-    numbers = [p.number for p in campaign.phases]
-    if phase not in numbers:
-        raise UsageError(f"campaign {campaign.code} has no phase {phase} (phases {numbers[0]}-{numbers[-1]})")
-    p = campaign.phase(phase)
-    available = p.available(as_of)
-    names = [s.name for s in campaign.stages]
-    if requested is not None:
-        if requested not in names:
-            raise UsageError(f"campaign {campaign.code} has no stage {requested!r}; stages: {', '.join(names)}")
-        stage = campaign.stage(requested)
-        if stage.when == "remedy-unavailable" and available:
-            raise UsageError(f"the {stage.name} stage is for phases whose remedy is not yet available; phase {phase}'s "
-                             f"was available on {p.announced.isoformat() if p.announced else '?'}")  # fmt: skip
-        if stage.when != "remedy-unavailable" and not available:
-            raise UsageError(
-                f"phase {phase}'s remedy is not available as of {as_of.isoformat()} (announcement estimated "
-                f"{human_month(p.estimate)}), so its {stage.name} letters cannot be mailed yet"
-            )
-        return stage
-    found = stage_on(campaign, phase, as_of)
-    if found is None:
-        raise UsageError(
-            f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
-            f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
-        )
-    return campaign.stage(found)
-
-
-def _select(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase: int, stage: Stage,
-            as_of: date) -> Selection:  # fmt: skip
-    """The letters ``stage`` sends for ``phase``: one per VIN per stage, repaired VINs excluded."""
-    reserved = ledger.reserved_vins(campaign.code, stage.name)
-    if stage.when == "after":
-        cutoff = (as_of - timedelta(days=stage.days)).isoformat()
-        earlier = ledger.mailed_on(campaign.code, stage.after)
-        return select(rec.pieces, phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
-    return select(rec.pieces, phase, reserved, stage.when == "remedy-available")
-
-
-def _plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
-          options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage,
-          timings: dict[str, float] | None = None) -> RunInfo:  # fmt: skip
-    """Check the run can be made, then reserve its pieces in the ledger.
-
-    Everything that can refuse a run (a missing translation, a template that fails, an
-    output folder that cannot be written) is tried first, so a refused run reserves
-    nothing and a later run with the problem fixed (or another ``-o``) starts clean.
-    """
-    run_id = _run_id(phase, stage.name, ledger.run_ids(campaign.code))
-    # Resolved: a run resumed from another working directory finishes in this same folder.
-    folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
-    languages = {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")}
-    warnings = _preflight(campaign, languages, stage, phase, as_of)
-    make_folder(folder)
-    durable_write(folder / "rejects.csv", _rejects(rec))
-    run = RunInfo(
-        run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
-        reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
-                              "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
-                              "timings": dict(timings or {})},
-        _summary(campaign, rec),
-    )  # fmt: skip
-    first = ledger.next_batch(campaign.code, phase)
-    barcode = _barcodes(ledger, campaign, len(pieces))
-    lines = iter(_address_blocks([p.owner for p in pieces], options.workers))
-    planned = []
-    for offset, chunk in enumerate(split(pieces, options.batch_size)):
-        batch = first + offset
-        planned.append((batch, f"batch-{batch:04d}.pdf", [
-            PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq,
-                         language_of(p.owner, options.pr_language),
-                         next(lines), p.owner.zip,
-                         PieceInput.vehicle_fields(p.vehicle.model, str(p.vehicle.model_year)),
-                         barcode(p.owner.zip))
-            for seq, p in enumerate(chunk, start=1)
-        ]))  # fmt: skip
-    ledger.plan(run, planned)
-    return run
-
-
-PARALLEL_ADDRESSES = 4000
-"""Above this many pieces, addresses are standardised on all cores (the parser costs ~0.5 ms a line)."""
-
-
-def _address_blocks(owners: Sequence[Owner], workers: int | None) -> list[tuple[str, ...]]:
-    """Each owner's address block as printed (Pub 28), in order; on all cores for a large run."""
-    count = min(workers or os.cpu_count() or 1, 8)
-    if len(owners) < PARALLEL_ADDRESSES or count < 2:
-        return [envelope_lines(o) for o in owners]
-    size = -(-len(owners) // (count * 4))
-    chunks = [owners[i : i + size] for i in range(0, len(owners), size)]
-    with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
-        return [block for part in pool.map(_blocks_of, chunks) for block in part]
-
-
-def _blocks_of(owners: Sequence[Owner]) -> list[tuple[str, ...]]:
-    return [envelope_lines(o) for o in owners]
-
-
-def _barcodes(ledger: Ledger, campaign: Campaign, count: int) -> Callable[[str], tuple[str, str, str]]:
-    """A function giving each next piece its IMb (tracking, routing, bars), serials from the ledger."""
-    settings = campaign.mailing
-    if settings is None:
-        raise UsageError(
-            f"campaign {campaign.code} has no [mailing] settings: each piece's Intelligent Mail barcode needs a "
-            'mailer_id (and service_type); add e.g. [mailing] mailer_id = "123456" to campaign.toml'
-        )
-    digits = serial_digits(settings.mailer_id)
-    serial = ledger.allocate_serials(settings.mailer_id, count, digits)
-    capacity = 10**digits
-
-    def next_barcode(zip_code: str) -> tuple[str, str, str]:
-        nonlocal serial
-        imb = encode_imb(settings.barcode_id, settings.service_type, settings.mailer_id, serial, zip_code)
-        serial = (serial + 1) % capacity
-        return imb.tracking, imb.routing, imb.bars
-
-    return next_barcode
-
-
-def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date) -> list[str]:
-    """Lay out a sample letter of the stage in every language the run needs, strictly, before planning it.
-
-    A missing translation, a template that fails, or a letter lacking content its kind
-    requires then stops the run before anything is reserved in the ledger. Returns what
-    the templates were refused (resources outside the campaign), which the letters print
-    without: the run says so rather than stay silent.
-    """
-    loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
-    refused: dict[str, None] = {}
-    sample = Letter(date=as_of, stage=stage.name, phase=phase)
-    for lang in sorted(langs):
-        renderer = Renderer(loaded, lang, strict=True)
-        spec = document_spec(renderer.campaign, stage.document)
-        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True, letter=sample))
-        renderer.check_required(spec, html, stage.name)
-        _, refused_urls = layout(html, loaded.folder, renderer.folders)
-        refused.update(dict.fromkeys(refused_urls))
-    return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
-            for url in refused]  # fmt: skip
-
-
-def _warnings(run: RunInfo) -> list[str]:
-    return [f"warning: {w}" for w in run.settings.get("warnings", [])]  # type: ignore[attr-defined]
-
-
-def _rejects(rec: Reconciliation) -> bytes:
-    return csv_bytes(
-        REJECTS_HEADER, ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
-    )
-
-
 def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None) -> None:
     for run in ledger.unfinished_runs(code):
-        report.notes.extend(_warnings(run))
+        report.notes.extend(warnings_of(run))
         report.runs.append(_execute(ledger, run, options, progress, resumed=True))
         report.notes.append(f"finished run {run.run_id} (phase {run.phase}), which an earlier call did not finish")
         if not (Path(run.folder) / "rejects.csv").exists():
@@ -593,7 +337,7 @@ def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: P
         for p in campaign.phases:
             for stage in campaign.stages:
                 c = counts.get((p.number, stage.name), {"mailed": 0, "planned": 0, "remailed": 0})
-                selection = _select(ledger, campaign, rec, p.number, stage, when)
+                selection = select_stage(ledger, campaign, rec, p.number, stage, when)
                 out.append({
                     "phase": p.number, "stage": stage.name, "available": p.available(when),
                     "eligible": selection.eligible, "mailed": c["mailed"], "in_progress": c["planned"],

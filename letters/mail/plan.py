@@ -1,0 +1,202 @@
+"""Planning a run: its stage, its letters, their addresses and barcodes, reserved in the ledger."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from letters.batch import Selection, envelope_lines, language_of, piece_id, select, split
+from letters.campaign import Campaign, load_campaign
+from letters.campaign.model import Stage
+from letters.documents import Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.errors import UsageError
+from letters.ledger import Ledger, PlannedPiece, RunInfo
+from letters.mail.options import MailOptions
+from letters.press.imb import encode as encode_imb
+from letters.press.imb import serial_digits
+from letters.records import Owner, Piece, Reconciliation, outcome_names
+from letters.render.pdf import layout
+from letters.render.pieces import PieceInput
+from letters.report import REJECTS_HEADER, human_month
+from letters.write import (
+    csv_bytes,
+    durable_write,
+    make_folder,
+)
+
+
+def run_id_for(phase: int, stage: str, taken: set[str]) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        run_id = f"{stamp}-p{phase}-{stage}-{secrets.token_hex(2)}"
+        if run_id not in taken:
+            return run_id
+
+
+def summary_of(campaign: Campaign, rec: Reconciliation) -> dict[str, Any]:
+    # Every outcome name, zeros included, as `letters check --json` reports them.
+    return {"records_read": rec.records_read, "outcomes": {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}}
+
+
+def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None = None) -> Stage:
+    """The stage to mail for ``phase`` on ``as_of``: ``requested``, checked, or the one the phase is in.
+
+    Without a request: the remedy letter once the remedy is available, else the interim
+    notice when the campaign has one, else a refusal with the estimated month.
+    """
+    numbers = [p.number for p in campaign.phases]
+    if phase not in numbers:
+        raise UsageError(f"campaign {campaign.code} has no phase {phase} (phases {numbers[0]}-{numbers[-1]})")
+    p = campaign.phase(phase)
+    available = p.available(as_of)
+    names = [s.name for s in campaign.stages]
+    if requested is not None:
+        if requested not in names:
+            raise UsageError(f"campaign {campaign.code} has no stage {requested!r}; stages: {', '.join(names)}")
+        stage = campaign.stage(requested)
+        if stage.when == "remedy-unavailable" and available:
+            raise UsageError(f"the {stage.name} stage is for phases whose remedy is not yet available; phase {phase}'s "
+                             f"was available on {p.announced.isoformat() if p.announced else '?'}")  # fmt: skip
+        if stage.when != "remedy-unavailable" and not available:
+            raise UsageError(
+                f"phase {phase}'s remedy is not available as of {as_of.isoformat()} (announcement estimated "
+                f"{human_month(p.estimate)}), so its {stage.name} letters cannot be mailed yet"
+            )
+        return stage
+    found = stage_on(campaign, phase, as_of)
+    if found is None:
+        raise UsageError(
+            f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
+            f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
+        )
+    return campaign.stage(found)
+
+
+def select_stage(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase: int, stage: Stage,
+            as_of: date) -> Selection:  # fmt: skip
+    """The letters ``stage`` sends for ``phase``: one per VIN per stage, repaired VINs excluded."""
+    reserved = ledger.reserved_vins(campaign.code, stage.name)
+    if stage.when == "after":
+        cutoff = (as_of - timedelta(days=stage.days)).isoformat()
+        earlier = ledger.mailed_on(campaign.code, stage.after)
+        return select(rec.pieces, phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
+    return select(rec.pieces, phase, reserved, stage.when == "remedy-available")
+
+
+def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
+          options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage,
+          timings: dict[str, float] | None = None) -> RunInfo:  # fmt: skip
+    """Check the run can be made, then reserve its pieces in the ledger.
+
+    Everything that can refuse a run (a missing translation, a template that fails, an
+    output folder that cannot be written) is tried first, so a refused run reserves
+    nothing and a later run with the problem fixed (or another ``-o``) starts clean.
+    """
+    run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
+    # Resolved: a run resumed from another working directory finishes in this same folder.
+    folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
+    languages = {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")}
+    warnings = _preflight(campaign, languages, stage, phase, as_of)
+    make_folder(folder)
+    durable_write(folder / "rejects.csv", rejects_csv(rec))
+    run = RunInfo(
+        run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
+        reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
+                              "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
+                              "timings": dict(timings or {})},
+        summary_of(campaign, rec),
+    )  # fmt: skip
+    first = ledger.next_batch(campaign.code, phase)
+    barcode = _barcodes(ledger, campaign, len(pieces))
+    lines = iter(_address_blocks([p.owner for p in pieces], options.workers))
+    planned = []
+    for offset, chunk in enumerate(split(pieces, options.batch_size)):
+        batch = first + offset
+        planned.append((batch, f"batch-{batch:04d}.pdf", [
+            PlannedPiece(piece_id(campaign.code, phase, batch, seq), p.vehicle.vin, batch, seq,
+                         language_of(p.owner, options.pr_language),
+                         next(lines), p.owner.zip,
+                         PieceInput.vehicle_fields(p.vehicle.model, str(p.vehicle.model_year)),
+                         barcode(p.owner.zip))
+            for seq, p in enumerate(chunk, start=1)
+        ]))  # fmt: skip
+    ledger.plan(run, planned)
+    return run
+
+
+PARALLEL_ADDRESSES = 4000
+"""Above this many pieces, addresses are standardised on all cores (the parser costs ~0.5 ms a line)."""
+
+
+def _address_blocks(owners: Sequence[Owner], workers: int | None) -> list[tuple[str, ...]]:
+    """Each owner's address block as printed (Pub 28), in order; on all cores for a large run."""
+    count = min(workers or os.cpu_count() or 1, 8)
+    if len(owners) < PARALLEL_ADDRESSES or count < 2:
+        return [envelope_lines(o) for o in owners]
+    size = -(-len(owners) // (count * 4))
+    chunks = [owners[i : i + size] for i in range(0, len(owners), size)]
+    with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
+        return [block for part in pool.map(_blocks_of, chunks) for block in part]
+
+
+def _blocks_of(owners: Sequence[Owner]) -> list[tuple[str, ...]]:
+    return [envelope_lines(o) for o in owners]
+
+
+def _barcodes(ledger: Ledger, campaign: Campaign, count: int) -> Callable[[str], tuple[str, str, str]]:
+    """A function giving each next piece its IMb (tracking, routing, bars), serials from the ledger."""
+    settings = campaign.mailing
+    if settings is None:
+        raise UsageError(
+            f"campaign {campaign.code} has no [mailing] settings: each piece's Intelligent Mail barcode needs a "
+            'mailer_id (and service_type); add e.g. [mailing] mailer_id = "123456" to campaign.toml'
+        )
+    digits = serial_digits(settings.mailer_id)
+    serial = ledger.allocate_serials(settings.mailer_id, count, digits)
+    capacity = 10**digits
+
+    def next_barcode(zip_code: str) -> tuple[str, str, str]:
+        nonlocal serial
+        imb = encode_imb(settings.barcode_id, settings.service_type, settings.mailer_id, serial, zip_code)
+        serial = (serial + 1) % capacity
+        return imb.tracking, imb.routing, imb.bars
+
+    return next_barcode
+
+
+def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date) -> list[str]:
+    """Lay out a sample letter of the stage in every language the run needs, strictly, before planning it.
+
+    A missing translation, a template that fails, or a letter lacking content its kind
+    requires then stops the run before anything is reserved in the ledger. Returns what
+    the templates were refused (resources outside the campaign), which the letters print
+    without: the run says so rather than stay silent.
+    """
+    loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
+    refused: dict[str, None] = {}
+    sample = Letter(date=as_of, stage=stage.name, phase=phase)
+    for lang in sorted(langs):
+        renderer = Renderer(loaded, lang, strict=True)
+        spec = document_spec(renderer.campaign, stage.document)
+        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True, letter=sample))
+        renderer.check_required(spec, html, stage.name)
+        _, refused_urls = layout(html, loaded.folder, renderer.folders)
+        refused.update(dict.fromkeys(refused_urls))
+    return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
+            for url in refused]  # fmt: skip
+
+
+def warnings_of(run: RunInfo) -> list[str]:
+    return [f"warning: {w}" for w in run.settings.get("warnings", [])]  # type: ignore[attr-defined]
+
+
+def rejects_csv(rec: Reconciliation) -> bytes:
+    return csv_bytes(
+        REJECTS_HEADER, ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
+    )
