@@ -7,33 +7,16 @@ reports every problem with its key path, which the loader turns into one error.
 from __future__ import annotations
 
 import datetime
-import re
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+from letters.campaign.base import Month, Open, Strict
+from letters.campaign.chart import Chart, ChartColumn, ChartPeriod, ChartRow, PhaseSpan
 
-
-def _parse_month(value: object) -> object:
-    """Accept "YYYY-MM" and return the first day of that month."""
-    if isinstance(value, str):
-        match = _MONTH_RE.match(value.strip())
-        if not match or not 1 <= int(match[2]) <= 12:
-            raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
-        return date(int(match[1]), int(match[2]), 1)
-    return value
-
-
-Month = Annotated[date, BeforeValidator(_parse_month)]
-"""A calendar month, written "YYYY-MM" in the file and held as its first day."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+__all__ = ["Chart", "ChartColumn", "ChartPeriod", "ChartRow", "Month", "PhaseSpan"]
 
 
 class Kind(StrEnum):
@@ -46,13 +29,7 @@ class Kind(StrEnum):
     SERVICE_CAMPAIGN = "service-campaign"
 
 
-class _Open(BaseModel):
-    """A table whose extra keys are the campaign's own columns (kept, and quoted by templates)."""
-
-    model_config = ConfigDict(frozen=True, extra="allow", use_attribute_docstrings=True)
-
-
-class Distributor(_Model):
+class Distributor(Strict):
     """The company that issues the campaign."""
 
     name: str
@@ -71,7 +48,7 @@ class Distributor(_Model):
     """Main phone number of the office."""
 
 
-class Revision(_Model):
+class Revision(Strict):
     """The revision of the package being rendered (set by the loader from the history)."""
 
     date: date
@@ -82,7 +59,7 @@ class Revision(_Model):
     """When it was approved."""
 
 
-class Update(_Model):
+class Update(Strict):
     """One dated topic of the IMPORTANT UPDATE cover."""
 
     date: date
@@ -91,7 +68,7 @@ class Update(_Model):
     """What changed (a template: it may quote campaign figures)."""
 
 
-class Covered(_Model):
+class Covered(Strict):
     """Covered vehicle totals as stated by the campaign."""
 
     vehicles: int = Field(gt=0)
@@ -100,7 +77,7 @@ class Covered(_Model):
     """Approximate number of covered vehicles distributed to Puerto Rico, when stated."""
 
 
-class ModelEntry(_Open):
+class ModelEntry(Open):
     """One row of the covered-models table; extra keys are the campaign's own columns."""
 
     model: str
@@ -126,7 +103,7 @@ class ModelEntry(_Open):
         return f"{years} {self.model}{tag}"
 
 
-class Phase(_Model):
+class Phase(Strict):
     """One phase of the phased launch."""
 
     number: int = Field(gt=0)
@@ -145,7 +122,7 @@ class Phase(_Model):
         return self.announced is not None and self.announced <= as_of
 
 
-class OpCode(_Model):
+class OpCode(Strict):
     """A labour operation code dealers claim."""
 
     code: str
@@ -158,7 +135,7 @@ class OpCode(_Model):
     """Part of ``hours`` paid for dealer administration."""
 
 
-class Part(_Model):
+class Part(Strict):
     """A part used by the remedy."""
 
     number: str
@@ -169,7 +146,7 @@ class Part(_Model):
     """Quantity per vehicle."""
 
 
-class Training(_Open):
+class Training(Open):
     """Training technicians must hold."""
 
     course: str
@@ -182,7 +159,7 @@ class Training(_Open):
     """Where dealers check technician qualifications."""
 
 
-class Contact(_Model):
+class Contact(Strict):
     """A named contact: a centre, a person, or a mailbox."""
 
     name: str = ""
@@ -203,7 +180,7 @@ class Contact(_Model):
     """Web address."""
 
 
-class Location(_Model):
+class Location(Strict):
     """A production location and the names records may use for it."""
 
     name: str
@@ -214,7 +191,7 @@ class Location(_Model):
     """Other spellings and plant names found in vehicle records (case-insensitive)."""
 
 
-class Descriptor(_Model):
+class Descriptor(Strict):
     """How the VINs of one model built at one location begin (sample data is made from these)."""
 
     model: str
@@ -229,7 +206,7 @@ class Descriptor(_Model):
     """Plant code, VIN position 11."""
 
 
-class Vehicles(_Model):
+class Vehicles(Strict):
     """How the campaign's vehicles are identified."""
 
     wmis: list[Annotated[str, Field(min_length=3, max_length=3)]] = Field(min_length=1)
@@ -240,7 +217,7 @@ class Vehicles(_Model):
     """VIN beginnings per model and location, for ``letters sample-data``."""
 
 
-class Coverage(_Model):
+class Coverage(Strict):
     """How a vehicle is known to be covered."""
 
     by: Literal["chart", "vin-list"] = "chart"
@@ -252,7 +229,7 @@ class Coverage(_Model):
     """Phase of a listed VIN whose row gives none."""
 
 
-class Mailing(_Model):
+class Mailing(Strict):
     """The sender's mailing settings: what the Intelligent Mail barcode on each piece encodes."""
 
     mailer_id: str = Field(pattern=r"^([0-8]\d{5}|9\d{8})$")
@@ -265,7 +242,7 @@ class Mailing(_Model):
     """The Mailer ID is a test one: job.json says so, so nobody mails it for real by accident."""
 
 
-class Stage(_Model):
+class Stage(Strict):
     """One owner-letter stage: which letter goes to a VIN, and when.
 
     A safety recall mails an interim notice while its remedy is not available, the remedy
@@ -290,7 +267,7 @@ DEFAULT_STAGES = (Stage(name="remedy", when="remedy-available"),)
 """A campaign that declares no stages mails one letter per VIN once its phase's remedy is available."""
 
 
-class DocumentEntry(_Model):
+class DocumentEntry(Strict):
     """One document the campaign produces."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
@@ -305,7 +282,7 @@ class DocumentEntry(_Model):
     """Part of the dealer notice package (in the order listed)."""
 
 
-class FaqItem(_Model):
+class FaqItem(Strict):
     """One FAQ question."""
 
     id: str = Field(pattern=r"^Q\d+[a-z]?$")
@@ -320,149 +297,7 @@ class FaqItem(_Model):
     """A table printed after the answer."""
 
 
-class PhaseSpan(_Model):
-    """A run of production months of one chart row that belong to one phase."""
-
-    phase: int = Field(gt=0)
-    """Phase number."""
-    from_: Month = Field(alias="from")
-    """First production month."""
-    to: Month
-    """Last production month."""
-
-    @model_validator(mode="after")
-    def _ordered(self) -> PhaseSpan:
-        if self.to < self.from_:
-            raise ValueError("'to' is before 'from'")
-        return self
-
-
-class ChartRow(_Open):
-    """One row of the eligibility chart: a model built at one location in a production window.
-
-    Extra keys are the campaign's own columns (declared in ``chart.columns``).
-    """
-
-    model: str
-    """Model name."""
-    years: list[int] = Field(min_length=1)
-    """Model years, ascending."""
-    location: str
-    """Production location (a name from vehicles.locations)."""
-    start: date
-    """First covered production date."""
-    end: date | None = None
-    """Last covered production date; absent means ongoing."""
-    volume: int | None = Field(default=None, gt=0)
-    """Approximate vehicle volume; absent means TBD."""
-    phases: list[PhaseSpan]
-    """Production months by phase."""
-
-    def phase_of(self, month: date) -> int | None:
-        """Phase of vehicles built in ``month`` (any day of it), or None if not charted."""
-        first = month.replace(day=1)
-        for span in self.phases:
-            if span.from_ <= first <= span.to:
-                return span.phase
-        return None
-
-    @property
-    def years_label(self) -> str:
-        """ "23MY - 24MY" as the chart prints it."""
-        short = [f"{y % 100:02d}MY" for y in (self.years[0], self.years[-1])]
-        return short[0] if len(self.years) == 1 else f"{short[0]} - {short[1]}"
-
-
-class ChartColumn(_Model):
-    """A descriptive column of the chart, taken from each row's key ``field``."""
-
-    title: str
-    """Column heading (translated through the catalogs)."""
-    field: str
-    """Key of each chart row holding the value."""
-    labels: dict[str, str] | str = {}
-    """How to print each value (values not listed print as they are), or the name of a
-    ``facts`` table holding them (so that ``[translations.LANG.facts]`` can translate them)."""
-
-
-class Chart(_Model):
-    """The phase timing and vehicle eligibility chart."""
-
-    updated: date
-    """Date printed in the chart heading."""
-    first_month: Month
-    """First production month shown."""
-    last_month: Month
-    """Last production month shown."""
-    example: str = ""
-    """Worked example printed under the chart."""
-    assumptions: list[str] = []
-    """How the chart was made, where its source left room (e.g. colours lost)."""
-    columns: list[ChartColumn] = []
-    """Descriptive columns after the model, e.g. a part type."""
-    window: str = "covered production"
-    """What the production window is called when a vehicle falls outside it ("built ..., before
-    WINDOW began")."""
-    start_title: str = "Production Start"
-    """Heading of the first-covered-production column."""
-    end_title: str = "Production End"
-    """Heading of the last-covered-production column."""
-    rows: list[ChartRow] = Field(min_length=1)
-    """Chart rows, in print order."""
-
-    def months(self) -> list[date]:
-        """Every month the chart shows, in order."""
-        out, month = [], self.first_month
-        while month <= self.last_month:
-            out.append(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        return out
-
-    def periods(self, limit: int = 24) -> list[ChartPeriod]:
-        """The chart's columns: months, or quarters or years when months would be more than ``limit``."""
-        months = self.months()
-        step = 1 if len(months) <= limit else 3 if len(months) <= 3 * limit else 12
-        out: list[ChartPeriod] = []
-        for month in months:
-            key = (month.year, (month.month - 1) // step)
-            if out and (out[-1].first.year, (out[-1].first.month - 1) // step) == key:
-                out[-1] = ChartPeriod(out[-1].first, month, step)
-            else:
-                out.append(ChartPeriod(month, month, step))
-        return out
-
-
-@dataclass(frozen=True)
-class ChartPeriod:
-    """One column of production time in the chart: a month, a quarter or a year."""
-
-    first: date
-    """First month."""
-    last: date
-    """Last month."""
-    step: int
-    """1 (month), 3 (quarter) or 12 (year)."""
-
-    @property
-    def year(self) -> int:
-        """Year of the period."""
-        return self.first.year
-
-    @property
-    def month(self) -> int:
-        """First month's number (the chart starts a new year heading at 1)."""
-        return self.first.month
-
-    def months(self) -> list[date]:
-        """Months of the period."""
-        out, month = [], self.first
-        while month <= self.last:
-            out.append(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        return out
-
-
-class Campaign(_Model):
+class Campaign(Strict):
     """A campaign: everything its documents state.
 
     What every campaign has is typed here; what only one campaign says lives in ``facts``,
