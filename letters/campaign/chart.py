@@ -102,11 +102,7 @@ class Chart(Strict):
 
     def months(self) -> list[date]:
         """Every month the chart shows, in order."""
-        out, month = [], self.first_month
-        while month <= self.last_month:
-            out.append(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        return out
+        return months_between(self.first_month, self.last_month)
 
     def periods(self, limit: int = 24) -> list[ChartPeriod]:
         """The chart's columns: months, or quarters or years when months would be more than ``limit``."""
@@ -145,8 +141,13 @@ class ChartPeriod:
 
     def months(self) -> list[date]:
         """Months of the period."""
-        out, month = [], self.first
-        while month <= self.last:
-            out.append(month)
-            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        return out
+        return months_between(self.first, self.last)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """The first day of every month from ``first``'s to ``last``'s, in order."""
+    out, month = [], first.replace(day=1)
+    while month <= last:
+        out.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return out
