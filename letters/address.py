@@ -138,11 +138,33 @@ def address_block(names: Sequence[str], delivery: Sequence[str], city: str, stat
 
 
 @cache
-def _safe_length() -> int:
+def safe_length() -> int:
     """Characters no line can exceed the window with, whatever they are (widest glyph x n < width)."""
     from letters.render.shaping import widest_advance
 
     return int(_WIDTH_PX // widest_advance(PRINTABLE.upper().strip(), False, _SIZE_PX))
+
+
+@cache
+def char_bounds() -> tuple[dict[str, float], float, float]:
+    """(printable character -> px it can add to its line in USPS form, kerning slack px, window px).
+
+    A raw line's printed width is at most the sum over its characters plus the slack per
+    pair: each character prints as ``usps_line`` makes it (a capital, ``SS`` for ``ß``,
+    nothing for ``'``, at most a space for other punctuation), and kerning between
+    capitals, digits and spaces never widens a pair by more than the slack (zero for the
+    shipped font). The records stage uses it to clear long lines in bulk without shaping
+    each one.
+    """
+    from letters.render.shaping import measure
+
+    # Between two letters, so a character that becomes a space is not stripped away.
+    middles = {ch: usps_line(f"A{ch}A")[1:-1] for ch in PRINTABLE}
+    printed = sorted({c for middle in middles.values() for c in middle} | {"A"})
+    advance = {ch: measure(ch, False, _SIZE_PX) for ch in printed}
+    slack = max(0.0, *(measure(a + b, False, _SIZE_PX) - advance[a] - advance[b] for a in printed for b in printed))
+    bounds = {ch: sum(advance[c] for c in middle) for ch, middle in middles.items()}
+    return bounds, slack, _WIDTH_PX
 
 
 @lru_cache(maxsize=65536)
@@ -156,7 +178,7 @@ def width_in(line: str) -> float:
 def overflow(line: str) -> float | None:
     """The printed width (in) of ``line`` when it is wider than the window; None when it fits."""
     # Most lines are too short to overflow even in the widest glyph: skip shaping them.
-    if len(line) <= _safe_length():
+    if len(line) <= safe_length():
         return None
     width = width_in(line)
     return width if width > WINDOW_WIDTH_IN + 1e-6 else None
@@ -171,7 +193,7 @@ def window_problems(names: Sequence[tuple[str, str]], urbanization: str, street:
     never pay for the parser.
     """
     problems = []
-    safe = _safe_length()
+    safe = safe_length()
     lines = [(key, text) for key, text in names if text]
     if urbanization:
         lines.append(("urbanization", urbanization))

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from letters import vin as vins
 from letters.campaign import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,10 @@ class Coverage:
 
     def assess(self, vin: str, model: str, location: str, model_year: int, built: date) -> Eligibility:
         """Coverage and phase of one vehicle."""
+        raise NotImplementedError
+
+    def assess_table(self, vehicles: pl.DataFrame) -> pl.DataFrame:
+        """``vehicles`` (vin, model, location, model_year, production_date) with ``covered``, ``phase``, ``reason``."""
         raise NotImplementedError
 
     def status(self, phase: int, as_of: date) -> RemedyStatus:
@@ -105,6 +113,17 @@ class VinList(Coverage):
             return Eligibility(False, None, f"VIN is not on the campaign's covered-VIN list ({self.path.name})")
         return Eligibility(True, phase, "")
 
+    def assess_table(self, vehicles: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        listed = pl.DataFrame({"vin": list(self.phases), "phase": list(self.phases.values())},
+                              schema={"vin": pl.String, "phase": pl.Int32})  # fmt: skip
+        missing = f"VIN is not on the campaign's covered-VIN list ({self.path.name})"
+        return vehicles.join(listed, on="vin", how="left", maintain_order="left").with_columns(
+            pl.col("phase").is_not_null().alias("covered"),
+            pl.when(pl.col("phase").is_null()).then(pl.lit(missing)).otherwise(pl.lit("")).alias("reason"),
+        )
+
 
 class Chart(Coverage):
     """Coverage by the eligibility chart: (model, location) -> chart row, years, production window."""
@@ -132,6 +151,20 @@ class Chart(Coverage):
         if verdict is None:
             verdict = self._memo[memo] = self._assess(model, location, model_year, built)
         return verdict
+
+    def assess_table(self, vehicles: pl.DataFrame) -> pl.DataFrame:
+        import polars as pl
+
+        # A campaign's vehicles share few (model, location, year, day) combinations: each is judged once.
+        keys = ["model", "location", "model_year", "production_date"]
+        distinct = vehicles.select(keys).unique()
+        verdicts = [self.assess("", *key) for key in distinct.iter_rows()]
+        judged = distinct.with_columns(
+            pl.Series("covered", [v.covered for v in verdicts], pl.Boolean),
+            pl.Series("phase", [v.phase for v in verdicts], pl.Int32),
+            pl.Series("reason", [v.reason for v in verdicts], pl.String),
+        )
+        return vehicles.join(judged, on=keys, how="left", maintain_order="left")
 
     def _assess(self, model: str, location: str, model_year: int, built: date) -> Eligibility:
         key = (model.upper(), location)

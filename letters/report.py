@@ -70,8 +70,8 @@ class CheckReport:
             "files": list(rec.files),
             "records_read": rec.records_read,
             "outcomes": {name: rec.outcomes.get(name, 0) for name in names},
-            "letters": len(rec.pieces),
-            "letters_available": sum(1 for p in rec.pieces if p.available),
+            "letters": rec.letters.height,
+            "letters_available": int(rec.letters.get_column("available").sum()) if rec.letters.height else 0,
             "phases": [
                 {
                     "phase": p.number,

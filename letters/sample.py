@@ -82,8 +82,20 @@ def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, st
     return found
 
 
-def _make_vin(descriptor: Descriptor, year: int, serial: int) -> str:
-    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{descriptor.plant}{serial:06d}"
+_SERIAL_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+SERIALS = 900_000 + len(_SERIAL_LETTERS) * 100_000
+"""Serial numbers per VIN prefix and model year: 100001-999999, then A00000-Z99999 (49 CFR 565.15
+lets position 12 be a letter; positions 13-17 stay digits)."""
+
+
+def _make_vin(descriptor: Descriptor, year: int, number: int) -> str:
+    """The ``number``-th VIN (from 1) of a prefix and model year."""
+    if number < 900_000:
+        serial = f"{100_000 + number:06d}"
+    else:
+        block, rest = divmod(number - 900_000, 100_000)
+        serial = f"{_SERIAL_LETTERS[block]}{rest:05d}"
+    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{descriptor.plant}{serial}"
     return vins.with_check_digit(body)
 
 
@@ -304,9 +316,9 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
             descriptor = descriptors[(row.model.upper(), row.location)]
             prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
             serials[prefix] += 1
-            if serials[prefix] > 899_999:
-                raise CampaignError(f"sample-data: more than 899,999 {year} {row.model} vehicles need more VIN space")
-            vin = _make_vin(descriptor, year, 100_000 + serials[prefix])
+            if serials[prefix] > SERIALS:
+                raise CampaignError(f"sample-data: more than {SERIALS:,} {year} {row.model} vehicles need more VIN space")
+            vin = _make_vin(descriptor, year, serials[prefix])
             yield [vin, row.model, str(year), built.isoformat(), row.location]
         left -= CHUNK
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import mul
 
-_VALUES = {
+VALUES = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
     **dict(zip("JKLMN", range(1, 6), strict=True)),
@@ -13,10 +13,10 @@ _VALUES = {
     "R": 9,
     **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
 }
-_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_STRIP_VALID = str.maketrans(dict.fromkeys(_VALUES))
+WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_STRIP_VALID = str.maketrans(dict.fromkeys(VALUES))
 # Position 10 repeats every 30 years; 1980-2009 and 2010-2039 share the letters.
-_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
 
 
 class VinError(ValueError):
@@ -42,7 +42,7 @@ class Vin:
 
     def model_year_candidates(self) -> tuple[int, ...]:
         """Model years position 10 can stand for (30 years apart)."""
-        index = _YEAR_CODES.index(self.year_code)
+        index = YEAR_CODES.index(self.year_code)
         return (1980 + index, 2010 + index)
 
     def __str__(self) -> str:
@@ -57,7 +57,7 @@ def normalise(raw: str) -> str:
 def check_digit(vin: str) -> str:
     """The check digit (position 9) a 17-character VIN must carry."""
     # map() keeps the per-character work in C: this runs once per record of a 200k-row file.
-    remainder = sum(map(mul, map(_VALUES.__getitem__, vin), _WEIGHTS)) % 11
+    remainder = sum(map(mul, map(VALUES.__getitem__, vin), WEIGHTS)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 
@@ -75,11 +75,11 @@ def validate(raw: str) -> str:
     if len(vin) != 17:
         raise VinError(f"VIN {raw.strip()!r} has {len(vin)} characters, not 17")
     if vin.translate(_STRIP_VALID):
-        bad = sorted({ch for ch in vin if ch not in _VALUES})
+        bad = sorted({ch for ch in vin if ch not in VALUES})
         which = ", ".join(repr(ch) for ch in bad)
         hint = " (I, O and Q are never used)" if set(bad) & set("IOQ") else ""
         raise VinError(f"VIN {vin!r} contains {which}{hint}")
-    if vin[9] not in _YEAR_CODES:
+    if vin[9] not in YEAR_CODES:
         raise VinError(f"VIN {vin!r}: position 10 {vin[9]!r} is not a model-year code")
     expected = check_digit(vin)
     if vin[8] != expected:
@@ -89,7 +89,7 @@ def validate(raw: str) -> str:
 
 def year_code(model_year: int) -> str:
     """The position-10 character for ``model_year``."""
-    return _YEAR_CODES[(model_year - 1980) % 30]
+    return YEAR_CODES[(model_year - 1980) % 30]
 
 
 def with_check_digit(vin16: str) -> str:

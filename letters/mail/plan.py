@@ -85,8 +85,8 @@ def select_stage(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase:
     if stage.when == "after":
         cutoff = (as_of - timedelta(days=stage.days)).isoformat()
         earlier = ledger.mailed_on(campaign.code, stage.after)
-        return select(rec.pieces, phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
-    return select(rec.pieces, phase, reserved, stage.when == "remedy-available")
+        return select(rec.pieces_in(phase), phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
+    return select(rec.pieces_in(phase), phase, reserved, stage.when == "remedy-available")
 
 
 def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,

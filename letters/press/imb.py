@@ -67,12 +67,14 @@ def encode(barcode_id: str, service_type: str, mailer_id: str, serial: int, zip_
         raise LettersError(f"zint gave a {symbol.rows} x {symbol.width} IMb for {tracking}-{routing}; expected 3 x 129")
     modules = symbol.encoded_data.tobytes()
     stride = len(modules) // ZINT_ROWS
-    bars = []
-    for i in range(65):
-        byte, bit = divmod(2 * i, 8)
-        up, down = modules[byte] >> bit & 1, modules[2 * stride + byte] >> bit & 1
-        bars.append("F" if up and down else "A" if up else "D" if down else "T")
-    return Imb(tracking, routing, "".join(bars))
+    # Each row as one integer, its bits written out least significant first: bar i is character 2i.
+    up = f"{int.from_bytes(modules[:17], 'little'):0136b}"[::-1][:129:2]
+    down = f"{int.from_bytes(modules[2 * stride : 2 * stride + 17], 'little'):0136b}"[::-1][:129:2]
+    bars = "".join(map(_BAR.__getitem__, map(str.__add__, up, down)))
+    return Imb(tracking, routing, bars)
+
+
+_BAR = {"11": "F", "10": "A", "01": "D", "00": "T"}
 
 
 def bar_ops(bars: str, left_pt: float, top_pt: float) -> bytes:

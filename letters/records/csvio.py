@@ -52,7 +52,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             except StopIteration:
                 raise InputError(f"{path}: the file is empty; expected a header row") from None
             columns = [aliases.get(header_key(h), header_key(h)) for h in header]
-            _refuse_duplicates(path, header, columns)
+            refuse_duplicates(path, header, columns)
             absent = [c for c in required if c not in columns]
             if absent:
                 raise InputError(
@@ -76,7 +76,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             raise _decoding_error(path) from None
 
 
-def _refuse_duplicates(path: Path, header: list[str], columns: list[str]) -> None:
+def refuse_duplicates(path: Path, header: list[str], columns: list[str]) -> None:
     """Two headers meaning one column (``City`` twice, ``Owner Name`` beside ``name``) are an error.
 
     Otherwise the last one silently wins, and every letter prints whatever it holds.

@@ -19,20 +19,22 @@ to the rows read. Rules (documented in the README):
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import polars as pl
 
 from letters.campaign import Campaign
 from letters.eligibility import coverage_of
-from letters.records.csvio import read_rows
+from letters.records import check
 from letters.records.model import Owner, Rejection, Source, Vehicle
 from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED, VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
+from letters.records.table import LINE, read_table
 
 
 def outcome_names(campaign: Campaign) -> list[str]:
@@ -72,57 +74,77 @@ class Piece(NamedTuple):
     """Remedy available as of the reconciliation date."""
 
 
+REPORT_SCHEMA: dict[str, Any] = {
+    "file": pl.String, LINE: pl.Int64, "kind": pl.String, "vin": pl.String, "outcome": pl.String, "reason": pl.String,
+}  # fmt: skip
+_VEHICLE_COLUMNS = ["vin", "model", "model_year", "production_date", "location"]
+_OWNER_COLUMNS = ["name", "name2", "urbanization", "address1", "address2", "city", "state", "zip", "language",
+                  "email", "lessor"]  # fmt: skip
+
+
 @dataclass
 class Reconciliation:
-    """Where every record went."""
+    """Where every record went: letters and reported rows as tables, Python records on demand."""
 
     as_of: date
     """Date phases were judged available."""
     files: tuple[str, ...]
-    """Input files."""
+    """Input files: vehicles, owners."""
     records_read: int = 0
     """Rows read from both files."""
     outcomes: Counter[str] = field(default_factory=Counter)
     """Outcome -> rows."""
-    pieces: list[Piece] = field(default_factory=list)
-    """Letters: available and pending, in vehicle file order."""
-    reported: list[Rejection] = field(default_factory=list)
-    """Every row not part of a letter, with its reason."""
+    letters: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """One row per letter (vehicle and addressee columns, ``owner_lines``, ``phase``, ``available``), in
+    vehicle file order."""
+    rejections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REPORT_SCHEMA))
+    """One row per record not part of a letter (``REPORT_SCHEMA``), by file and line."""
     not_covered_reasons: Counter[str] = field(default_factory=Counter)
     """Why vehicles were not covered, by reason."""
     covered: Counter[int] = field(default_factory=Counter)
     """Covered vehicles per phase, with or without an owner."""
 
-    def add(self, outcome: str, n: int = 1) -> None:
-        self.outcomes[outcome] += n
+    @cached_property
+    def pieces(self) -> list[Piece]:
+        """Every letter, available and pending, in vehicle file order."""
+        return list(self._pieces_of(self.letters))
 
-    def report(self, rejection: Rejection) -> None:
-        self.outcomes[rejection.outcome] += 1
-        self.reported.append(rejection)
+    def pieces_in(self, phase: int) -> list[Piece]:
+        """The letters of one phase, in vehicle file order."""
+        return list(self._pieces_of(self.letters.filter(pl.col("phase") == phase)))
 
+    @cached_property
+    def reported(self) -> list[Rejection]:
+        """Every row not part of a letter, with its reason, by file and line."""
+        return [
+            Rejection(Source(file, line), kind, vin, outcome, reason)
+            for file, line, kind, vin, outcome, reason in self.rejections.iter_rows()
+        ]
 
-def _vehicle_rejection(source: Source, vin: str, outcome: str, reason: str) -> Rejection:
-    return Rejection(source, "vehicle", vin, outcome, reason)
-
-
-def _owner_rejection(source: Source, vin: str, outcome: str, reason: str) -> Rejection:
-    return Rejection(source, "owner", vin, outcome, reason)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a bulk load.
-
-    Records are acyclic tuples that reference counting frees; left on, the collector
-    rescans the growing heap over and over, which cost a quarter of a 214,000-vehicle run.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    def _pieces_of(self, letters: pl.DataFrame) -> Iterator[Piece]:
+        vfile, ofile = self.files
+        columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase", "available"]
+        for (vin, model, year, built, location, vline, name, name2, urb, street, unit, city, state, zip_code, lang,
+             email, lessor, lines, phase, available) in letters.select(columns).iter_rows():  # fmt: skip
+            sources = tuple(Source(ofile, line) for line in lines)
+            yield Piece(
+                Vehicle(vin, model, year, built, location, Source(vfile, vline)),
+                Owner(
+                    vin,
+                    _names(name, name2),
+                    (urb, street, unit),
+                    city,
+                    state,
+                    zip_code,
+                    lang,
+                    email,
+                    lessor,
+                    sources[0],
+                ),
+                sources,
+                phase,
+                available,
+            )
 
 
 def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
@@ -132,116 +154,173 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     ``repaired`` (VIN -> repair date, from dealers' completed repairs) takes covered
     vehicles repaired on or before ``as_of`` out of the mailing as ``repaired``.
     """
-    with _no_cyclic_gc():
-        return _reconcile(campaign, vehicles, owners, as_of, repaired or {})
-
-
-def _reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
-               repaired: Mapping[str, date]) -> Reconciliation:  # fmt: skip
     parser = RowParser(campaign)
-    chart = coverage_of(campaign)
-    rec = Reconciliation(as_of, (str(vehicles), str(owners)))
-
     vname, oname = str(vehicles), str(owners)
-    outcome_of = {
-        p.number: f"mailable_phase_{p.number}" if p.available(as_of) else f"pending_phase_{p.number}"
-        for p in campaign.phases
-    }
-    by_vin: dict[str, list[Vehicle]] = {}
-    for row in read_rows(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED):
-        rec.records_read += 1
-        result = parser.vehicle(row, vname)
-        if isinstance(result, Vehicle):
-            by_vin.setdefault(result.vin, []).append(result)
-        else:
-            src = Source(vname, row.line)
-            rec.report(
-                _vehicle_rejection(src, row.values.get("vin", "").strip(), "rejected_vehicle", "; ".join(result))
-            )
+    vtable = read_table(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED)
+    otable = read_table(owners, OWNER_COLUMNS, OWNER_REQUIRED)
+    rec = Reconciliation(as_of, (vname, oname), records_read=vtable.height + otable.height)
+    vcheck = check.vehicles(parser, vtable, vname)
+    ocheck = check.owners(parser, otable, oname)
+    del vtable, otable
+    reports = _Reports(vname, oname)
+    reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    kept, conflicting = _one_row_per_vin(vcheck.valid, reports)
+    kept = _assess(campaign, kept, as_of, repaired or {})
+    for reason, count in kept.filter(~pl.col("covered")).get_column("reason").value_counts(sort=True).iter_rows():
+        rec.not_covered_reasons[reason] = count
+    for phase, count in kept.filter(pl.col("covered")).get_column("phase").value_counts().iter_rows():
+        rec.covered[phase] = count
 
-    kept: dict[str, Vehicle] = {}
-    unmailable: dict[str, str] = {}  # VIN -> why its owners get no letter
-    for vin, rows in by_vin.items():
-        first = rows[0]
-        if all(r.same_as(first) for r in rows[1:]):
-            kept[vin] = first
-            for dup in rows[1:]:
-                rec.report(
-                    _vehicle_rejection(dup.source, vin, "duplicate_vehicle", f"repeats line {first.source.line}")
-                )
-        else:
-            lines = ", ".join(str(r.source.line) for r in rows)
-            for r in rows:
-                rec.report(
-                    _vehicle_rejection(
-                        r.source, vin, "conflicting_vehicle", f"VIN has conflicting vehicle rows (lines {lines})"
-                    )
-                )
-            unmailable[vin] = "its vehicle rows conflict"
+    owned = ocheck.valid.with_columns(pl.len().over("vin").alias("_rows"))
+    counts = owned.group_by("vin").agg(pl.len().alias("_owners"))
+    kept = kept.join(counts, on="vin", how="left", maintain_order="left").with_columns(pl.col("_owners").fill_null(0))
+    status = (
+        pl.when(~pl.col("covered")).then(pl.lit("not_covered"))
+        .when(pl.col("fixed").is_not_null()).then(pl.lit("repaired"))
+        .when(pl.col("_owners") == 0).then(pl.lit("no_owner"))
+        .otherwise(pl.lit("mail"))
+    )  # fmt: skip
+    kept = kept.with_columns(status.alias("status"))
+    fixed = pl.col("fixed").dt.to_string("%Y-%m-%d")
+    reports.add("vehicle", None, kept.filter(pl.col("status") != "mail").select(
+        LINE, "vin", pl.col("status").alias("outcome"),
+        pl.when(pl.col("status") == "not_covered").then(pl.col("reason"))
+        .when(pl.col("status") == "repaired").then(pl.lit("remedy completed ") + fixed)
+        .otherwise(pl.lit("covered (phase ") + pl.col("phase").cast(pl.String) + ") but no valid owner record")
+        .alias("reason"),
+    ))  # fmt: skip
 
-    owners_by_vin: dict[str, list[Owner]] = {}
-    for row in read_rows(owners, OWNER_COLUMNS, OWNER_REQUIRED):
-        rec.records_read += 1
-        parsed = parser.owner(row, oname, by_vin)
-        if isinstance(parsed, Owner):
-            owners_by_vin.setdefault(parsed.vin, []).append(parsed)
-        else:
-            src = Source(oname, row.line)
-            rec.report(_owner_rejection(src, row.values.get("vin", "").strip(), "rejected_owner", "; ".join(parsed)))
+    vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], pl.col(LINE).alias("v_line")]
+    owned = owned.join(kept.select("vin", "status", "reason", "fixed", "phase", *vehicle), on="vin", how="left",
+                       maintain_order="left")  # fmt: skip
+    rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
+    not_mailed = (
+        pl.when(pl.col("status") == "not_covered").then(pl.lit("vehicle is not covered: ") + pl.col("reason"))
+        .when(pl.col("status") == "repaired").then(pl.lit("the vehicle was repaired ") + fixed)
+        .when(pl.col("vin").is_in(conflicting.implode())).then(pl.lit("its vehicle rows conflict"))
+        .when(pl.col("vin").is_in(rejected_vins.implode())).then(pl.lit("its vehicle record was rejected"))
+    )  # fmt: skip
+    unmailed = owned.filter(pl.col("status").is_null() | pl.col("status").is_in(["not_covered", "repaired"]))
+    reports.add("owner", None, unmailed.select(
+        LINE, "vin", pl.when(not_mailed.is_null()).then(pl.lit("owner_without_vehicle"))
+        .otherwise(pl.lit("owner_not_mailed")).alias("outcome"),
+        not_mailed.fill_null(pl.lit("no vehicle record has this VIN")).alias("reason"),
+    ))  # fmt: skip
 
-    for vin, vehicle in kept.items():
-        verdict = chart.assess(
-            vehicle.vin, vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date
-        )
-        group = owners_by_vin.pop(vin, [])
-        if not verdict.covered or verdict.phase is None:
-            rec.not_covered_reasons[verdict.reason] += 1
-            rec.report(_vehicle_rejection(vehicle.source, vin, "not_covered", verdict.reason))
-            _report_owners(rec, group, "owner_not_mailed", "vehicle is not covered: " + verdict.reason)
-            continue
-        rec.covered[verdict.phase] += 1
-        fixed = repaired.get(vin)
-        if fixed is not None and fixed <= as_of:
-            rec.report(_vehicle_rejection(vehicle.source, vin, "repaired", f"remedy completed {fixed.isoformat()}"))
-            _report_owners(rec, group, "owner_not_mailed", f"the vehicle was repaired {fixed.isoformat()}")
-            continue
-        chosen = _choose_addressee(rec, group)
-        if chosen is None:
-            rec.report(
-                _vehicle_rejection(
-                    vehicle.source, vin, "no_owner", f"covered (phase {verdict.phase}) but no valid owner record"
-                )
-            )
-            continue
-        outcome = outcome_of[verdict.phase]
-        available = outcome[0] == "m"
-        rec.outcomes[outcome] += 1
-        addressee, sources = chosen
-        rec.pieces.append(Piece(vehicle, addressee, sources, verdict.phase, available))
-
-    rejected_vins = {r.vin.strip().upper() for r in rec.reported if r.outcome == "rejected_vehicle"}
-    for vin, group in owners_by_vin.items():
-        if vin in unmailable:
-            _report_owners(rec, group, "owner_not_mailed", unmailable[vin])
-        elif vin in rejected_vins:
-            _report_owners(rec, group, "owner_not_mailed", "its vehicle record was rejected")
-        else:
-            _report_owners(rec, group, "owner_without_vehicle", "no vehicle record has this VIN")
+    mailed = owned.filter(pl.col("status") == "mail")
+    columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
+    single = mailed.filter(pl.col("_rows") == 1).with_columns(pl.concat_list(LINE).alias("owner_lines"))
+    chosen = _choose_all(mailed.filter(pl.col("_rows") > 1), oname, reports, rec)
+    if chosen.height:
+        chosen = chosen.join(kept.select("vin", "phase", *vehicle), on="vin", how="inner")
+        single = pl.concat([single.select(columns), chosen.select(columns)]).sort("v_line")
+    outcome_of = {p.number: p.available(as_of) for p in campaign.phases}
+    letters = single.select(
+        *columns, pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available"),
+    )  # fmt: skip
+    rec.letters = letters
+    if letters.height:
+        rec.outcomes["addressee"] += letters.height
+    for phase, available, count in letters.group_by("phase", "available").len().iter_rows():
+        rec.outcomes[f"mailable_phase_{phase}" if available else f"pending_phase_{phase}"] += count
+    rec.rejections = reports.table()
+    for outcome, count in rec.rejections.get_column("outcome").value_counts().iter_rows():
+        rec.outcomes[outcome] += count
     return rec
 
 
-def _report_owners(rec: Reconciliation, group: Iterable[Owner], outcome: str, reason: str) -> None:
-    for owner in group:
-        rec.report(_owner_rejection(owner.source, owner.vin, outcome, reason))
+class _Reports:
+    """Rejected and unmailed rows, gathered as tables and ordered by file and line once."""
+
+    def __init__(self, vehicles: str, owners: str) -> None:
+        self.files = {"vehicle": vehicles, "owner": owners}
+        self.parts: list[pl.DataFrame] = []
+        self.rows: list[tuple[str, int, str, str, str, str]] = []
+
+    def add(self, kind: str, outcome: str | None, rows: pl.DataFrame) -> None:
+        """``rows`` (line, vin, reason, and outcome when ``outcome`` is None) as rejections of ``kind``."""
+        columns = [pl.lit(self.files[kind]).alias("file"), LINE, pl.lit(kind).alias("kind"), "vin",
+                   pl.lit(outcome).alias("outcome") if outcome else "outcome", "reason"]  # fmt: skip
+        self.parts.append(rows.select(columns).cast(REPORT_SCHEMA))  # type: ignore[arg-type]
+
+    def one(self, kind: str, line: int, vin: str, outcome: str, reason: str) -> None:
+        self.rows.append((self.files[kind], line, kind, vin, outcome, reason))
+
+    def table(self) -> pl.DataFrame:
+        parts = [*self.parts, pl.DataFrame(self.rows, schema=REPORT_SCHEMA, orient="row")]
+        order = pl.col("kind").replace_strict({"vehicle": 0, "owner": 1}, return_dtype=pl.Int8)
+        return pl.concat(parts).sort(order, LINE)
 
 
-def _choose_addressee(rec: Reconciliation, group: list[Owner]) -> tuple[Owner, tuple[Source, ...]] | None:
+def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports) -> tuple[pl.DataFrame, pl.Series]:
+    """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported."""
+    data = pl.struct("model", "model_year", "production_date", "location")
+    valid = valid.with_columns(
+        pl.col(LINE).first().over("vin").alias("_first"),
+        data.n_unique().over("vin").alias("_versions"),
+    )
+    repeats = valid.filter(pl.col("_first") != pl.col(LINE))
+    reports.add("vehicle", "duplicate_vehicle", repeats.filter(pl.col("_versions") == 1).select(
+        LINE, "vin", (pl.lit("repeats line ") + pl.col("_first").cast(pl.String)).alias("reason")))  # fmt: skip
+    clash = valid.filter(pl.col("_versions") > 1)
+    lines = pl.col(LINE).cast(pl.String).str.join(", ").over("vin")
+    reports.add("vehicle", "conflicting_vehicle", clash.select(
+        LINE, "vin", (pl.lit("VIN has conflicting vehicle rows (lines ") + lines + ")").alias("reason")))  # fmt: skip
+    kept = valid.filter((pl.col("_versions") == 1) & (pl.col("_first") == pl.col(LINE))).drop("_first", "_versions")
+    return kept, clash.get_column("vin").unique()
+
+
+def _assess(campaign: Campaign, kept: pl.DataFrame, as_of: date, repaired: Mapping[str, date]) -> pl.DataFrame:
+    """``kept`` with coverage (``covered``, ``phase``, ``reason``) and ``fixed`` (repaired on or before ``as_of``)."""
+    kept = coverage_of(campaign).assess_table(kept)
+    done = {vin: when for vin, when in repaired.items() if when <= as_of}
+    if not done:
+        return kept.with_columns(pl.lit(None, pl.Date).alias("fixed"))
+    table = pl.DataFrame({"vin": list(done), "fixed": list(done.values())}, schema={"vin": pl.String,
+                                                                                     "fixed": pl.Date})  # fmt: skip
+    kept = kept.join(table, on="vin", how="left", maintain_order="left")
+    return kept.with_columns(pl.when(pl.col("covered")).then(pl.col("fixed")).alias("fixed"))
+
+
+def _names(name: str, name2: str) -> tuple[str, ...]:
+    return (name, name2) if name2 else (name,)
+
+
+def _choose_all(rows: pl.DataFrame, file: str, reports: _Reports, rec: Reconciliation) -> pl.DataFrame:
+    """The addressee of each VIN with several owner rows (row by row: such VINs are few)."""
+    groups: dict[str, list[Owner]] = {}
+    for values in rows.select("vin", *_OWNER_COLUMNS, LINE).iter_rows():
+        vin, name, name2, urb, street, unit, city, state, zip_code, lang, email, lessor, line = values
+        owner = Owner(
+            vin,
+            _names(name, name2),
+            (urb, street, unit),
+            city,
+            state,
+            zip_code,
+            lang,
+            email,
+            lessor,
+            Source(file, line),
+        )
+        groups.setdefault(vin, []).append(owner)
+    columns: list[list[Any]] = [[] for _ in range(len(_OWNER_COLUMNS) + 2)]
+    for group in groups.values():
+        addressee, sources = _choose_addressee(rec, reports, group)
+        names = (*addressee.names, "")[:2]
+        values = (addressee.vin, *names, *addressee.address, addressee.city, addressee.state, addressee.zip,
+                  addressee.language, addressee.email, addressee.lessor, [s.line for s in sources])  # fmt: skip
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    schema: dict[str, Any] = {"vin": pl.String, **{c: pl.String for c in _OWNER_COLUMNS[:-1]}, "lessor": pl.Boolean,
+                              "owner_lines": pl.List(pl.Int64)}  # fmt: skip
+    return pl.DataFrame([pl.Series(name, column, dtype) for (name, dtype), column in zip(schema.items(), columns,
+                                                                                        strict=True)])  # fmt: skip
+
+
+def _choose_addressee(rec: Reconciliation, reports: _Reports, group: list[Owner]) -> tuple[Owner, tuple[Source, ...]]:
     """Pick the letter's addressee among a VIN's owner rows, accounting for every row."""
-    if not group:
-        return None
-    rec.add("addressee")
-    if len(group) == 1:  # the usual case
-        return group[0], (group[0].source,)
     addressee = next((o for o in group if not o.lessor), group[0])
     seen: list[Owner] = [addressee]
     names = list(addressee.names)
@@ -251,9 +330,8 @@ def _choose_addressee(rec: Reconciliation, group: list[Owner]) -> tuple[Owner, t
             continue
         original = next((s for s in seen if s.same_as(owner)), None)
         if original is not None:
-            rec.report(
-                _owner_rejection(owner.source, owner.vin, "duplicate_owner", f"repeats line {original.source.line}")
-            )
+            why = f"repeats line {original.source.line}"
+            reports.one("owner", owner.source.line, owner.vin, "duplicate_owner", why)
             continue
         seen.append(owner)
         same_place = (owner.address, owner.city, owner.state, owner.zip[:5]) == (
@@ -266,14 +344,14 @@ def _choose_addressee(rec: Reconciliation, group: list[Owner]) -> tuple[Owner, t
         if same_place and len(names) + len(new_names) <= 2:
             names.extend(new_names)
             sources.append(owner.source)
-            rec.add("co_owner")
+            rec.outcomes["co_owner"] += 1
         else:
             why = (
                 "another owner at this address already fills both name lines"
                 if same_place
                 else (f"the letter for this VIN goes to line {addressee.source.line} at another address")
             )
-            rec.report(_owner_rejection(owner.source, owner.vin, "other_owner", why))
+            reports.one("owner", owner.source.line, owner.vin, "other_owner", why)
     if len(names) != len(addressee.names):
         addressee = addressee._replace(names=tuple(names))
     return addressee, tuple(sources)

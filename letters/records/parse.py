@@ -177,14 +177,14 @@ class RowParser:
         self._checked: dict[tuple[str, str], str] = {}
         self.zip_states = zip_prefix_states()
 
-    def _model(self, raw: str) -> str:
+    def model(self, raw: str) -> str:
         model = self._model_of.get(raw)
         if model is None:
             stripped = raw.strip()
             model = self._model_of[raw] = self.models.get(_model_key(stripped), stripped.upper())
         return model
 
-    def _location(self, raw: str) -> str | None:
+    def location(self, raw: str) -> str | None:
         try:
             return self._location_of[raw]
         except KeyError:
@@ -205,13 +205,12 @@ class RowParser:
             problems.append(
                 f"vin: manufacturer code {parsed[:3]!r} is not one of this campaign's ({', '.join(sorted(self.wmis))})"
             )
-        model = self._model(v.get("model", ""))
+        model = self.model(v.get("model", ""))
         if not model:
             problems.append("model: empty")
-        year_raw = v.get("model_year", "").strip()
-        year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
+        year = year_of(v.get("model_year", ""))
         if year is None:
-            problems.append(f"model_year: {year_raw!r} is not a four-digit year")
+            problems.append(f"model_year: {v.get('model_year', '').strip()!r} is not a four-digit year")
         elif parsed is not None and vins.year_code(year) != parsed[9]:
             candidates = vins.Vin(parsed).model_year_candidates()
             problems.append(
@@ -221,7 +220,7 @@ class RowParser:
         built = parse_date(v.get("production_date", ""))
         if built is None:
             problems.append(f"production_date: {v.get('production_date', '')!r} is not a date (YYYY-MM-DD or M/D/YYYY)")
-        location = self._location(v.get("location", ""))
+        location = self.location(v.get("location", ""))
         if location is None:
             problems.append(f"location: {v.get('location', '').strip()!r} is not a known production location")
         if problems or parsed is None or year is None or built is None or location is None:
@@ -254,26 +253,21 @@ class RowParser:
         if not city:
             problems.append("city: empty")
         state_raw = get("state", "")
-        state, problem = self._state(state_raw)
+        state, problem = self.state(state_raw)
         if problem:
             problems.append(problem)
-        zip_code, problem = _zip(get("zip", ""), state)
-        if not problem and state in STATES and zip_code:
-            served = self.zip_states.get(zip_code[:3])
-            problem = "" if served is not None and state in served else zip_state_problem(zip_code, state)
+        zip_code, problem = self.zip(get("zip", ""), state)
         if problem:
             problems.append(problem)
         problem = self._simple("country", get("country", ""), _country_problem)
         if problem:
             problems.append(problem)
-        lang_raw = get("language", "")
-        language = LANGUAGES.get(lang_raw.strip().lower(), "") if lang_raw else ""
-        if lang_raw.strip() and not language:
-            problems.append(f"language: {lang_raw.strip()!r} is not available (en, es)")
-        lessor_raw = get("lessor", "")
-        lessor = lessor_raw.strip().lower() in TRUE if lessor_raw else False
-        if lessor_raw and not lessor and lessor_raw.strip().lower() not in FALSE:
-            problems.append(f"lessor: {lessor_raw.strip()!r} is not yes or no")
+        language, problem = language_of(get("language", ""))
+        if problem:
+            problems.append(problem)
+        lessor, problem = lessor_of(get("lessor", ""))
+        if problem:
+            problems.append(problem)
         urbanization = _clean(get("urbanization", ""))
         apartment = _clean(get("address2", ""))
         for key, text in (("name", name), ("name2", name2), ("urbanization", urbanization), ("address1", street),
@@ -301,7 +295,19 @@ class RowParser:
             Source(file, row.line),
         )
 
-    def _state(self, raw: str) -> tuple[str, str]:
+    def zip(self, raw: str, state: str) -> tuple[str, str]:
+        """Normalised ZIP or ZIP+4 and its problem (empty when valid), checked against ``state``."""
+        zip_code, problem = _zip(raw, state)
+        if not problem and state in STATES and zip_code:
+            served = self.zip_states.get(zip_code[:3])
+            problem = "" if served is not None and state in served else zip_state_problem(zip_code, state)
+        return zip_code, problem
+
+    def country(self, raw: str) -> str:
+        """The problem of a country value (empty when domestic)."""
+        return self._simple("country", raw, _country_problem)
+
+    def state(self, raw: str) -> tuple[str, str]:
         """Normalised state code and its problem (empty when valid), cached per raw value."""
         known = self._state_of.get(raw)
         if known is None:
@@ -320,6 +326,22 @@ class RowParser:
         if problem is None:
             problem = self._checked[key] = check(raw)
         return problem
+
+
+def language_of(raw: str) -> tuple[str, str]:
+    """Language code ("" when not given) and its problem (empty when valid)."""
+    language = LANGUAGES.get(raw.strip().lower(), "") if raw else ""
+    if raw.strip() and not language:
+        return language, f"language: {raw.strip()!r} is not available (en, es)"
+    return language, ""
+
+
+def lessor_of(raw: str) -> tuple[bool, str]:
+    """Lessor flag and its problem (empty when valid)."""
+    lessor = raw.strip().lower() in TRUE if raw else False
+    if raw and not lessor and raw.strip().lower() not in FALSE:
+        return lessor, f"lessor: {raw.strip()!r} is not yes or no"
+    return lessor, ""
 
 
 def _country_problem(raw: str) -> str:
@@ -365,6 +387,13 @@ def _clean(value: str) -> str:
     if not value or (value[0] != " " and value[-1] != " " and "  " not in value and "\t" not in value):
         return value
     return " ".join(value.split())
+
+
+def year_of(raw: str) -> int | None:
+    """A four-digit model year, None if ``raw`` is not one."""
+    raw = raw.strip()
+    # isascii: "²" is a digit to isdigit() but not to int().
+    return int(raw) if len(raw) == 4 and raw.isascii() and raw.isdigit() else None
 
 
 def parse_date(raw: str) -> date | None:
