@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sample", type=int, default=20_000, help="vehicles generated, then repeated")
+    parser.add_argument("--workers", type=int, default=None, help="processes for address blocks (default: all cores)")
     args = parser.parse_args()
 
     campaign = load_campaign("23LJ01", as_of=AS_OF).campaign
@@ -51,7 +52,7 @@ def main() -> None:
             vin = with_check_digit(f"{piece.vehicle.vin[:11]}{n:06d}")
             pieces.append(piece._replace(vehicle=piece.vehicle._replace(vin=vin), owner=piece.owner._replace(vin=vin)))
         ledger = Ledger(folder / "ledger.sqlite")
-        options = MailOptions(phases=(PHASE,), as_of=AS_OF, out_dir=folder / "out")
+        options = MailOptions(phases=(PHASE,), as_of=AS_OF, out_dir=folder / "out", workers=args.workers)
         stage = stage_for(campaign, PHASE, AS_OF)
         started = time.perf_counter()
         plan(ledger, campaign, PHASE, pieces, rec, AS_OF, options, folder / "out", "mail", "", stage)

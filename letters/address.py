@@ -64,7 +64,7 @@ def last_line(city: str, state: str, zip_code: str) -> str:
     return f"{usps_line(city)} {state} {zip_code}"
 
 
-@cache
+@lru_cache(maxsize=65536)
 def standard_delivery(street: str, unit: str) -> tuple[str, str]:
     """(delivery line, secondary unit) standardised by Pub 28 rules (usaddress-scourgify).
 
@@ -73,10 +73,21 @@ def standard_delivery(street: str, unit: str) -> tuple[str, str]:
     parser cannot read (rural routes, many Puerto Rico addresses) is kept as written, in
     USPS form.
     """
-    from scourgify import normalize_address_record
-
     if "#" not in street + unit and _already_standard(usps_line(street), usps_line(unit)):
         return usps_line(street), usps_line(unit)
+    shaped = _number_template(street, unit)
+    if shaped is not None:
+        (t_street, t_unit), numbers = shaped
+        restored = _restore(_parse_delivery(t_street, t_unit), numbers)
+        if restored is not None:
+            return restored
+    return _parse_delivery(street, unit)
+
+
+@lru_cache(maxsize=65536)
+def _parse_delivery(street: str, unit: str) -> tuple[str, str]:
+    from scourgify import normalize_address_record
+
     try:
         # City, state and ZIP do not change the delivery line: fixed values keep the cache small.
         record = normalize_address_record(
@@ -88,6 +99,61 @@ def standard_delivery(street: str, unit: str) -> tuple[str, str]:
     line = usps_line(record.get("address_line_1") or "")
     second = record.get("address_line_2") or ""
     return line, usps_line(second.replace("#", "UNIT "))
+
+
+# A number the parser's tokenizer (usaddress) reads as a token of its own.
+_WHOLE_NUMBER = re.compile(r"(?<![^\s,;#&()])[0-9]+(?![^\s,;#&()])")
+
+
+def _number_template(street: str, unit: str) -> tuple[tuple[str, str], dict[str, str]] | None:
+    """The lines with each whole number replaced by a stand-in, and stand-in -> number; None when unsafe.
+
+    The parser (usaddress's CRF) sees a number only through its length and trailing zeros,
+    and the standardiser copies it through unchanged, so "48207 Anna Throughway Apt. 126"
+    and "11111 Anna Throughway Apt. 222" parse alike: lines that differ only in their
+    house and unit numbers share one parse. The k-th number becomes digit k+1 repeated,
+    keeping length and trailing zeros, so each stand-in is unique and can be put back.
+    Numbers inside words (1ST, 12B), with leading zeros, or more than nine of them: None.
+    """
+    numbers: dict[str, str] = {}
+    found = 0
+
+    def stand_in(match: re.Match[str]) -> str:
+        number = match.group()
+        if number[0] == "0" or len(numbers) == 9:
+            raise ValueError
+        zeros = len(number) - len(number.rstrip("0"))
+        key = str(len(numbers) + 1) * (len(number) - zeros) + "0" * zeros
+        numbers[key] = number
+        return key
+
+    try:
+        lines = (_WHOLE_NUMBER.sub(stand_in, street), _WHOLE_NUMBER.sub(stand_in, unit))
+    except ValueError:
+        return None
+    found = sum(len(n) for n in numbers.values())
+    if not numbers or found != sum(ch.isdigit() for ch in street + unit):
+        return None  # no number to share on, or digits the stand-ins do not cover
+    return lines, numbers
+
+
+def _restore(lines: tuple[str, str], numbers: dict[str, str]) -> tuple[str, str] | None:
+    """``lines`` with each stand-in put back; None unless every stand-in appears once, as a word, and
+    no other digits appear (an ordinal made of a stand-in, 22ND, means the number mattered)."""
+    seen: list[str] = []
+    out = []
+    for line in lines:
+        words = line.split(" ")
+        for i, word in enumerate(words):
+            if word in numbers:
+                seen.append(word)
+                words[i] = numbers[word]
+            elif any(ch.isdigit() for ch in word):
+                return None
+        out.append(" ".join(words))
+    if sorted(seen) != sorted(numbers):
+        return None
+    return out[0], out[1]
 
 
 @cache

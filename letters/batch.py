@@ -7,7 +7,7 @@ name. Batches: ``size`` letters each, never splitting a letter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from letters.address import usps_line
@@ -62,11 +62,6 @@ def select(pieces: Iterable[Piece], phase: int, reserved: set[str], available: b
     fresh = [p for p in eligible if p.vehicle.vin not in reserved]
     fresh.sort(key=presort_key)
     return Selection(phase, tuple(fresh), len(eligible) - len(fresh), len(eligible))
-
-
-def split(items: Sequence[Piece], size: int) -> list[Sequence[Piece]]:
-    """Consecutive batches of at most ``size`` letters."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def piece_id(campaign: str, phase: int, batch: int, seq: int) -> str:

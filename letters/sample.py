@@ -317,7 +317,9 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
             prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
             serials[prefix] += 1
             if serials[prefix] > SERIALS:
-                raise CampaignError(f"sample-data: more than {SERIALS:,} {year} {row.model} vehicles need more VIN space")
+                raise CampaignError(
+                    f"sample-data: more than {SERIALS:,} {year} {row.model} vehicles need more VIN space"
+                )
             vin = _make_vin(descriptor, year, serials[prefix])
             yield [vin, row.model, str(year), built.isoformat(), row.location]
         left -= CHUNK
