@@ -1,9 +1,12 @@
 """Records stage throughput: load, validate, merge and phase a full-size campaign.
 
-    python benchmarks/records.py [--vehicles 214000] [--seed 1] [--with-errors]
+    python benchmarks/records.py [--vehicles 214000] [--seed 1] [--with-errors] [--repeat N]
+                                 [--records DIR]
 
-Generates the files first (not timed), then times ``letters.records.reconcile`` on them
-and prints the rate and the outcome counts. The last line is one JSON object.
+Generates the files first (not timed), or takes them from DIR (``letters sample-data 23LJ01
+--vehicles N -o DIR`` writes them), then times ``letters.records.reconcile`` on them, each
+run in a fresh child process, and prints the rate and the reconcile's own peak memory. The
+last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from letters.campaign import load_campaign
 from letters.records import reconcile
-from letters.sample import generate
+from letters.sample import SampleFiles, generate
 
 
 def timed_reconcile(vehicles: Path, owners: Path) -> tuple[float, int, int, int]:
@@ -32,18 +35,33 @@ def timed_reconcile(vehicles: Path, owners: Path) -> tuple[float, int, int, int]
     return seconds, rec.records_read, rec.letters.height, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def existing(folder: Path) -> SampleFiles:
+    """Files written earlier by ``letters sample-data 23LJ01 -o folder``."""
+    vehicles, owners = folder / "23LJ01-vehicles.csv", folder / "23LJ01-owners.csv"
+
+    def rows(path: Path) -> int:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b"")) - 1
+
+    return SampleFiles(vehicles, owners, rows(vehicles), rows(owners), {})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vehicles", type=int, default=214_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--with-errors", action="store_true")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
+    parser.add_argument("--records", type=Path, help="folder holding 23LJ01-vehicles.csv and 23LJ01-owners.csv")
     args = parser.parse_args()
 
     campaign = load_campaign("23LJ01").campaign
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        files = generate(campaign, Path(tmp), args.vehicles, args.seed, args.with_errors)
+        if args.records:
+            files = existing(args.records)
+        else:
+            files = generate(campaign, Path(tmp), args.vehicles, args.seed, args.with_errors)
         generated = time.perf_counter() - started
         # Each timed run in a fresh child process: its peak RSS is the reconcile's own, not the
         # generator's, and no run warms the next.

@@ -83,19 +83,24 @@ def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, st
 
 
 _SERIAL_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
-SERIALS = 900_000 + len(_SERIAL_LETTERS) * 100_000
+_PER_PLANT = 900_000 + len(_SERIAL_LETTERS) * 100_000
+_PLANTS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+SERIALS = _PER_PLANT * len(_PLANTS)
 """Serial numbers per VIN prefix and model year: 100001-999999, then A00000-Z99999 (49 CFR 565.15
-lets position 12 be a letter; positions 13-17 stay digits)."""
+lets position 12 be a letter; positions 13-17 stay digits); beyond that (millions of one model
+year, only in scale tests) the sample borrows further plant codes for position 11."""
 
 
 def _make_vin(descriptor: Descriptor, year: int, number: int) -> str:
     """The ``number``-th VIN (from 1) of a prefix and model year."""
+    extra, number = divmod(number, _PER_PLANT)
     if number < 900_000:
         serial = f"{100_000 + number:06d}"
     else:
         block, rest = divmod(number - 900_000, 100_000)
         serial = f"{_SERIAL_LETTERS[block]}{rest:05d}"
-    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{descriptor.plant}{serial}"
+    plant = descriptor.plant if not extra else _PLANTS[(_PLANTS.index(descriptor.plant) + extra) % len(_PLANTS)]
+    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{plant}{serial}"
     return vins.with_check_digit(body)
 
 
@@ -316,7 +321,7 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
             descriptor = descriptors[(row.model.upper(), row.location)]
             prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
             serials[prefix] += 1
-            if serials[prefix] > SERIALS:
+            if serials[prefix] >= SERIALS:
                 raise CampaignError(
                     f"sample-data: more than {SERIALS:,} {year} {row.model} vehicles need more VIN space"
                 )

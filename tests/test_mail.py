@@ -183,13 +183,15 @@ def test_simplex_does_not_pad(records: tuple[Path, Path], tmp_path: Path) -> Non
     assert {r["pages"] for r in rows} == {"1"} and {r["sheets"] for r in rows} == {"1"}
 
 
-def test_parallel_workers_match_serial(records: tuple[Path, Path], tmp_path: Path, mailed: Path) -> None:
+def test_parallel_workers_match_serial(records: tuple[Path, Path], tmp_path: Path, mailed: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # Planning in chunks on all cores too (it starts at thousands of pieces): same pieces, addresses, barcodes.
+    monkeypatch.setattr("letters.mail.plan.PARALLEL_PIECES", 1)
     report = mail("23LJ01", options(tmp_path, records, workers=2))
     parallel = manifest(report.runs[0].folder)
     serial = manifest(mailed)
-    assert [(r["vin"], r["first_page"], r["file"]) for r in parallel] == [
-        (r["vin"], r["first_page"], r["file"]) for r in serial
-    ]
+    assert len(parallel) >= 10  # several chunks of pieces, two batches
+    assert parallel == serial
 
 
 def test_unavailable_phase_is_refused(records: tuple[Path, Path], tmp_path: Path) -> None:
