@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -23,8 +24,18 @@ from letters.address import char_bounds, safe_length
 from letters.charset import PRINTABLE
 from letters.records.csvio import Row
 from letters.records.model import Owner, Vehicle
-from letters.records.parse import RowParser, language_of, lessor_of, parse_date, year_of
-from letters.records.table import EXTRA, LINE, MISSING
+from letters.records.parse import (
+    OWNER_COLUMNS,
+    OWNER_REQUIRED,
+    VEHICLE_COLUMNS,
+    VEHICLE_REQUIRED,
+    RowParser,
+    language_of,
+    lessor_of,
+    parse_date,
+    year_of,
+)
+from letters.records.table import EXTRA, LINE, MISSING, map_chunks
 
 VEHICLE_FIELDS = ("vin", "model", "model_year", "production_date", "location")
 OWNER_TEXT = ("name", "name2", "urbanization", "address1", "address2", "city")
@@ -47,6 +58,29 @@ class Checked(NamedTuple):
     """Valid records, normalised, in file order (schema ``VEHICLE_SCHEMA`` or ``OWNER_SCHEMA``)."""
     rejected: pl.DataFrame
     """Rejected rows: line, the VIN as given (stripped), and every problem of the row."""
+
+    @property
+    def rows(self) -> int:
+        """Rows read."""
+        return self.valid.height + self.rejected.height
+
+
+def vehicle_file(parser: RowParser, path: Path) -> Checked:
+    """Valid vehicles and rejected rows of a vehicle file, judged a chunk at a time."""
+    parts = map_chunks(path, VEHICLE_COLUMNS, VEHICLE_REQUIRED, lambda chunk: vehicles(parser, chunk, str(path)))
+    return _joined(parts, VEHICLE_SCHEMA)
+
+
+def owner_file(parser: RowParser, path: Path) -> Checked:
+    """Valid owners and rejected rows of an owner file, judged a chunk at a time."""
+    parts = map_chunks(path, OWNER_COLUMNS, OWNER_REQUIRED, lambda chunk: owners(parser, chunk, str(path)))
+    return _joined(parts, OWNER_SCHEMA)
+
+
+def _joined(parts: list[Checked], schema: dict[str, Any]) -> Checked:
+    if not parts:
+        return Checked(pl.DataFrame(schema=schema), pl.DataFrame(schema=REJECT_SCHEMA))
+    return Checked(pl.concat([p.valid for p in parts]).rechunk(), pl.concat([p.rejected for p in parts]).rechunk())
 
 
 def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:

@@ -33,8 +33,8 @@ from letters.campaign import Campaign
 from letters.eligibility import coverage_of
 from letters.records import check
 from letters.records.model import Owner, Rejection, Source, Vehicle
-from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED, VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
-from letters.records.table import LINE, read_table
+from letters.records.parse import RowParser
+from letters.records.table import LINE
 
 
 def outcome_names(campaign: Campaign) -> list[str]:
@@ -156,12 +156,9 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     """
     parser = RowParser(campaign)
     vname, oname = str(vehicles), str(owners)
-    vtable = read_table(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED)
-    otable = read_table(owners, OWNER_COLUMNS, OWNER_REQUIRED)
-    rec = Reconciliation(as_of, (vname, oname), records_read=vtable.height + otable.height)
-    vcheck = check.vehicles(parser, vtable, vname)
-    ocheck = check.owners(parser, otable, oname)
-    del vtable, otable
+    vcheck = check.vehicle_file(parser, vehicles)
+    ocheck = check.owner_file(parser, owners)
+    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + ocheck.rows)
     reports = _Reports(vname, oname)
     reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
     reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))

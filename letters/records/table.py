@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from letters.errors import InputError
 from letters.records.csvio import header_key, read_rows, refuse_duplicates
 
 if TYPE_CHECKING:
     import polars as pl
+    import pyarrow as pa
 
 LINE = "_line"
 EXTRA = "_extra"
@@ -40,17 +41,41 @@ _CHUNK = 1 << 24
 _ODD_QUOTE = re.compile(rb'"(?<=[^,\r\n"]")(?=[^,\r\n"])')
 
 
+T = TypeVar("T")
+CHUNK_ROWS = 250_000
+"""Rows judged at a time: the working columns of one chunk, not of the whole file, are in memory."""
+BLOCK_BYTES = 1 << 24
+"""Bytes Arrow's reader parses at a time."""
+
+
+class _NotFast(Exception):
+    """The file turned out to need the exact reader."""
+
+
 def read_table(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -> pl.DataFrame:
-    """``path`` as a table of strings under canonical column names, with ``_line``, ``_extra``, ``_missing``.
+    """``path`` as one table of strings under canonical column names, with ``_line``, ``_extra``, ``_missing``.
 
     Raises ``InputError`` as ``csvio.read_rows`` does: unreadable file, empty file,
     duplicate or missing columns, malformed CSV, text that is not UTF-8.
     """
+    import polars as pl
+
+    parts = map_chunks(path, aliases, required, lambda chunk: chunk)
+    return pl.concat(parts) if parts else _exact_frame({c: [] for c in _header(path, aliases, required)}, [], [], [])
+
+
+def map_chunks(path: Path, aliases: Mapping[str, str], required: tuple[str, ...],
+               fn: Callable[[pl.DataFrame], T]) -> list[T]:  # fmt: skip
+    """``fn`` of each chunk of ``path`` (tables as ``read_table`` gives), in file order.
+
+    The fast reader's results are thrown away and the exact reader's taken instead when
+    the file proves not to be one row per line; ``fn`` must have no other effect.
+    """
     columns = _header(path, aliases, required)
-    table = _fast(path, columns)
-    if table is None:
-        table = _exact(path, aliases, required, columns)
-    return table
+    try:
+        return [fn(chunk) for chunk in _fast(path, columns)]
+    except _NotFast:
+        return [fn(chunk) for chunk in _exact(path, aliases, required, columns)]
 
 
 def _header(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -> list[str]:
@@ -77,16 +102,16 @@ def _header(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -
     return columns
 
 
-def _fast(path: Path, columns: list[str]) -> pl.DataFrame | None:
-    """The table by Arrow's reader, or None when the file needs the exact reader."""
-    import polars as pl
+def _fast(path: Path, columns: list[str]) -> Iterator[pl.DataFrame]:
+    """The table in chunks by Arrow's streaming reader; raises ``_NotFast`` when the file needs the exact one."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     lines, odd, ends_open = _scan(path)
     if odd:
-        return None
+        raise _NotFast
     names = [f"c{i}" for i in range(len(columns))]
+    keep = [(name, column) for name, column in zip(names, columns, strict=True) if column]
     ragged: list[object] = []
 
     def invalid(row: object) -> str:
@@ -94,26 +119,42 @@ def _fast(path: Path, columns: list[str]) -> pl.DataFrame | None:
         return "skip"
 
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[n for n, _ in keep],
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
+        done, pending, waiting = 0, [], 0
+        for batch in reader:
+            if ragged:
+                raise _NotFast
+            pending.append(batch)
+            waiting += batch.num_rows
+            if waiting >= CHUNK_ROWS:
+                yield _chunk(pa.Table.from_batches(pending), keep, done)
+                done, pending, waiting = done + waiting, [], 0
+        # One row per physical line after the header: no blank lines, no quoted line breaks.
+        if ragged or done + waiting != lines - 1 + (1 if ends_open else 0):
+            raise _NotFast
+        if pending:
+            yield _chunk(pa.Table.from_batches(pending), keep, done)
     except (pa.ArrowInvalid, OSError):
-        return None
-    # One row per physical line after the header: no blank lines, no quoted line breaks.
-    if ragged or table.num_rows != lines - 1 + (1 if ends_open else 0):
-        return None
-    keep = [(name, column) for name, column in zip(names, columns, strict=True) if column]
+        raise _NotFast from None
+
+
+def _chunk(table: pa.Table, keep: list[tuple[str, str]], start: int) -> pl.DataFrame:
+    import polars as pl
+
     frame = pl.from_arrow(table.select([n for n, _ in keep]).rename_columns([c for _, c in keep]))
     assert isinstance(frame, pl.DataFrame)
     return frame.with_columns(
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE),
+        pl.int_range(start + 2, start + 2 + frame.height, dtype=pl.Int64).alias(LINE),
         pl.lit(0, pl.Int32).alias(EXTRA),
         pl.lit(0, pl.Int32).alias(MISSING),
     )
@@ -134,10 +175,9 @@ def _scan(path: Path) -> tuple[int, bool, bool]:
     return lines, odd, last != b"\n"
 
 
-def _exact(path: Path, aliases: Mapping[str, str], required: tuple[str, ...], columns: list[str]) -> pl.DataFrame:
-    """The table row by row (Python's strict CSV reader), every line number exact."""
-    import polars as pl
-
+def _exact(path: Path, aliases: Mapping[str, str], required: tuple[str, ...],
+           columns: list[str]) -> Iterator[pl.DataFrame]:  # fmt: skip
+    """The table in chunks, row by row (Python's strict CSV reader), every line number exact."""
     names = list(dict.fromkeys(c for c in columns if c))
     values: dict[str, list[str | None]] = {name: [] for name in names}
     lines: list[int] = []
@@ -150,7 +190,17 @@ def _exact(path: Path, aliases: Mapping[str, str], required: tuple[str, ...], co
         get = row.values.get
         for name in names:
             values[name].append(get(name))
-    schema = {name: pl.String for name in names}
-    return pl.DataFrame(values, schema=schema).with_columns(
+        if len(lines) == CHUNK_ROWS:
+            yield _exact_frame(values, lines, extra, missing)
+            values, lines, extra, missing = {name: [] for name in names}, [], [], []
+    if lines:
+        yield _exact_frame(values, lines, extra, missing)
+
+
+def _exact_frame(values: dict[str, list[str | None]], lines: list[int], extra: list[int],
+                 missing: list[int]) -> pl.DataFrame:  # fmt: skip
+    import polars as pl
+
+    return pl.DataFrame(values, schema={name: pl.String for name in values}).with_columns(
         pl.Series(LINE, lines, pl.Int64), pl.Series(EXTRA, extra, pl.Int32), pl.Series(MISSING, missing, pl.Int32)
     )

@@ -23,6 +23,14 @@ AS_OF = date(2024, 1, 31)
 V = with_check_digit("JTJGKCEZ0PJ100001")
 
 
+@pytest.fixture(autouse=True, params=["whole", "chunked"])
+def chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every comparison also with files judged in chunks of a few rows (Arrow blocks of 1 KB)."""
+    if request.param == "chunked":
+        monkeypatch.setattr("letters.records.table.CHUNK_ROWS", 7)
+        monkeypatch.setattr("letters.records.table.BLOCK_BYTES", 1024)
+
+
 def assert_same(new: Reconciliation, old: Oracle) -> None:
     assert new.records_read == old.records_read
     assert +new.outcomes == +old.outcomes
