@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from letters.charset import PRINTABLE
@@ -169,6 +169,12 @@ def _parser_words() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(words), frozenset(units)
 
 
+def needs_parser(street: str, unit: str, state: str) -> bool:
+    """Whether ``address_block`` would run the Pub 28 parser on this delivery address."""
+    return state not in SPANISH_STREETS and ("#" in street + unit or
+                                             not _already_standard(usps_line(street), usps_line(unit)))  # fmt: skip
+
+
 def _already_standard(street: str, unit: str) -> bool:
     """True when the parser would change nothing: no word it abbreviates, and no unit designator in the
     street line that it would move. Most real lists are already abbreviated, and the parser costs about
@@ -178,9 +184,17 @@ def _already_standard(street: str, unit: str) -> bool:
     return not any(t in words or t in units for t in street_tokens) and not any(t in words for t in unit_tokens)
 
 
-def delivery_lines(street: str, unit: str, standardise: bool = True) -> tuple[str, ...]:
+Standardiser = Callable[[str, str], tuple[str, str]]
+"""(street, unit) -> (delivery line, secondary unit), as ``standard_delivery``."""
+
+
+def delivery_lines(street: str, unit: str, standardise: bool = True,
+                   standard: Standardiser | None = None) -> tuple[str, ...]:  # fmt: skip
     """The delivery line(s): the unit on the delivery line, or on the line above when that is too wide."""
-    line, second = standard_delivery(street, unit) if standardise else (usps_line(street), usps_line(unit))
+    if standardise:
+        line, second = (standard or standard_delivery)(street, unit)
+    else:
+        line, second = usps_line(street), usps_line(unit)
     if not second:
         return (line,)
     together = f"{line} {second}"
@@ -192,14 +206,18 @@ SPANISH_STREETS = frozenset({"PR", "VI"})
 kept as written, in USPS form."""
 
 
-def address_block(names: Sequence[str], delivery: Sequence[str], city: str, state: str,
-                  zip_code: str) -> tuple[str, ...]:  # fmt: skip
-    """The address block, top to bottom, in USPS form; ``delivery`` is (urbanization, street, unit)."""
+def address_block(names: Sequence[str], delivery: Sequence[str], city: str, state: str, zip_code: str,
+                  standard: Standardiser | None = None) -> tuple[str, ...]:  # fmt: skip
+    """The address block, top to bottom, in USPS form; ``delivery`` is (urbanization, street, unit).
+
+    ``standard`` stands in for ``standard_delivery``: a planner that standardised each distinct
+    street once, on all cores, passes what it found.
+    """
     urbanization, street, unit = (*delivery, "", "", "")[:3] if len(delivery) != 3 else delivery
     body = [usps_line(name) for name in names]
     if urbanization:
         body.append(usps_line(urbanization))
-    body.extend(delivery_lines(street, unit, state not in SPANISH_STREETS))
+    body.extend(delivery_lines(street, unit, state not in SPANISH_STREETS, standard))
     return (*[line for line in body if line], last_line(city, state, zip_code))
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from letters.batch import Selection, envelope_lines, language_of, piece_id, select
+from letters.address import needs_parser, standard_delivery
+from letters.batch import Selection, language_of, piece_id, select
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
 from letters.documents import Letter, Renderer, RenderOptions, document_spec, stage_on
@@ -153,21 +154,47 @@ class _Chunk:
     """Index of this chunk's first piece in the run."""
     pieces: Sequence[Piece]
     """The pieces."""
+    known: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    """(street, unit) -> its Pub 28 form, for the streets already standardised."""
 
 
 def _planned(template: _Chunk, pieces: Sequence[Piece], workers: int | None) -> list[PlannedPiece]:
-    """Every piece numbered, addressed (Pub 28) and barcoded, in order; on all cores for a large run."""
+    """Every piece numbered, addressed (Pub 28) and barcoded, in order; on all cores for a large run.
+
+    On all cores, each distinct street line goes through the Pub 28 parser once (lists repeat
+    streets, and each worker would otherwise parse them again), then the pieces are
+    numbered, addressed and barcoded in chunks, each chunk given what its streets became.
+    """
     count = min(workers or os.cpu_count() or 1, 8)
     if len(pieces) < PARALLEL_PIECES or count < 2:
         return _plan_chunk(replace(template, pieces=pieces))
+    streets = list(dict.fromkeys((o.address[1], o.address[2]) for o in (p.owner for p in pieces)
+                                 if needs_parser(o.address[1], o.address[2], o.state)))  # fmt: skip
     size = -(-len(pieces) // (count * 4))
-    chunks = [replace(template, start=i, pieces=pieces[i : i + size]) for i in range(0, len(pieces), size)]
     with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
+        step = max(1, -(-len(streets) // (count * 4)))
+        parts = pool.map(_standardise, [streets[i : i + step] for i in range(0, len(streets), step)])
+        known = dict(zip(streets, (line for part in parts for line in part), strict=True))
+        chunks = []
+        for i in range(0, len(pieces), size):
+            chunk = pieces[i : i + size]
+            mine = {k: known[k] for k in {(p.owner.address[1], p.owner.address[2]) for p in chunk} if k in known}
+            chunks.append(replace(template, start=i, pieces=chunk, known=mine))
         return [piece for part in pool.map(_plan_chunk, chunks) for piece in part]
+
+
+def _standardise(streets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [standard_delivery(street, unit) for street, unit in streets]
 
 
 def _plan_chunk(chunk: _Chunk) -> list[PlannedPiece]:
     m = chunk.mailing
+    known = chunk.known
+
+    def standard(street: str, unit: str) -> tuple[str, str]:
+        found = known.get((street, unit))
+        return found if found is not None else standard_delivery(street, unit)
+
     fields: dict[tuple[str, int], dict[str, str]] = {}
     out = []
     for index, p in enumerate(chunk.pieces, start=chunk.start):
@@ -178,8 +205,8 @@ def _plan_chunk(chunk: _Chunk) -> list[PlannedPiece]:
         if key not in fields:
             fields[key] = PieceInput.vehicle_fields(vehicle.model, str(vehicle.model_year))
         out.append(PlannedPiece(piece_id(chunk.code, chunk.phase, batch, seq), vehicle.vin, batch, seq,
-                                language_of(owner, chunk.pr_language), envelope_lines(owner), owner.zip, fields[key],
-                                (imb.tracking, imb.routing, imb.bars)))  # fmt: skip
+                                language_of(owner, chunk.pr_language), owner.envelope_lines(standard), owner.zip,
+                                fields[key], (imb.tracking, imb.routing, imb.bars)))  # fmt: skip
     return out
 
 

@@ -95,8 +95,8 @@ class Reconciliation:
     outcomes: Counter[str] = field(default_factory=Counter)
     """Outcome -> rows."""
     letters: pl.DataFrame = field(default_factory=pl.DataFrame)
-    """One row per letter (vehicle and addressee columns, ``owner_lines``, ``phase``, ``available``), in
-    vehicle file order."""
+    """One row per letter (vehicle and addressee columns, ``v_line``, ``owner_lines``, ``phase``,
+    ``available``), in no particular order (``pieces`` are in vehicle file order)."""
     rejections: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REPORT_SCHEMA))
     """One row per record not part of a letter (``REPORT_SCHEMA``), by file and line."""
     not_covered_reasons: Counter[str] = field(default_factory=Counter)
@@ -125,7 +125,7 @@ class Reconciliation:
         vfile, ofile = self.files
         columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase", "available"]
         for (vin, model, year, built, location, vline, name, name2, urb, street, unit, city, state, zip_code, lang,
-             email, lessor, lines, phase, available) in letters.select(columns).iter_rows():  # fmt: skip
+             email, lessor, lines, phase, available) in letters.select(columns).sort("v_line").iter_rows():  # fmt: skip
             sources = tuple(Source(ofile, line) for line in lines)
             yield Piece(
                 Vehicle(vin, model, year, built, location, Source(vfile, vline)),
@@ -163,6 +163,8 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
     reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
     kept, conflicting = _one_row_per_vin(vcheck.valid, reports)
+    rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
+    del vcheck  # only what the merge keeps stays in memory
     kept = _assess(campaign, kept, as_of, repaired or {})
     for reason, count in kept.filter(~pl.col("covered")).get_column("reason").value_counts(sort=True).iter_rows():
         rec.not_covered_reasons[reason] = count
@@ -170,6 +172,7 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
         rec.covered[phase] = count
 
     owned = ocheck.valid.with_columns(pl.len().over("vin").alias("_rows"))
+    del ocheck
     counts = owned.group_by("vin").agg(pl.len().alias("_owners"))
     kept = kept.join(counts, on="vin", how="left", maintain_order="left").with_columns(pl.col("_owners").fill_null(0))
     status = (
@@ -191,7 +194,6 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], pl.col(LINE).alias("v_line")]
     owned = owned.join(kept.select("vin", "status", "reason", "fixed", "phase", *vehicle), on="vin", how="left",
                        maintain_order="left")  # fmt: skip
-    rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
     not_mailed = (
         pl.when(pl.col("status") == "not_covered").then(pl.lit("vehicle is not covered: ") + pl.col("reason"))
         .when(pl.col("status") == "repaired").then(pl.lit("the vehicle was repaired ") + fixed)
@@ -211,7 +213,8 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     chosen = _choose_all(mailed.filter(pl.col("_rows") > 1), oname, reports, rec)
     if chosen.height:
         chosen = chosen.join(kept.select("vin", "phase", *vehicle), on="vin", how="inner")
-        single = pl.concat([single.select(columns), chosen.select(columns)]).sort("v_line")
+        # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
+        single = pl.concat([single.select(columns), chosen.select(columns)], rechunk=False)
     outcome_of = {p.number: p.available(as_of) for p in campaign.phases}
     letters = single.select(
         *columns, pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available"),

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from letters.address import Standardiser
 
 
 class Source(NamedTuple):
@@ -83,11 +86,11 @@ class Owner(NamedTuple):
         """City, state and ZIP line in USPS form (no punctuation but the ZIP+4 hyphen)."""
         return f"{self.city} {self.state} {self.zip}"
 
-    def envelope_lines(self) -> tuple[str, ...]:
+    def envelope_lines(self, standard: Standardiser | None = None) -> tuple[str, ...]:
         """Every line of the address block, top to bottom, as the envelope window prints it (USPS form)."""
         from letters.address import address_block
 
-        return address_block(self.names, self.address, self.city, self.state, self.zip)
+        return address_block(self.names, self.address, self.city, self.state, self.zip, standard)
 
 
 @dataclass(frozen=True, slots=True)
