@@ -261,9 +261,16 @@ def width_in(line: str) -> float:
 
 def overflow(line: str) -> float | None:
     """The printed width (in) of ``line`` when it is wider than the window; None when it fits."""
-    # Most lines are too short to overflow even in the widest glyph: skip shaping them.
+    # Most lines are too short to overflow even in the widest glyph, and most longer ones
+    # fit by their characters' widths alone (``char_bounds``): only the rest are shaped.
     if len(line) <= safe_length():
         return None
+    bounds, slack, window = char_bounds()
+    try:
+        if sum(map(bounds.__getitem__, line)) + slack * len(line) <= window:
+            return None
+    except KeyError:
+        pass  # a character outside the printable set: shape it
     width = width_in(line)
     return width if width > WINDOW_WIDTH_IN + 1e-6 else None
 

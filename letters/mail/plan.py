@@ -22,7 +22,7 @@ from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
-from letters.records import Piece, Reconciliation, outcome_names
+from letters.records import Owner, Piece, Reconciliation, outcome_names
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
 from letters.report import REJECTS_HEADER, human_month
@@ -117,33 +117,34 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     first = ledger.next_batch(campaign.code, phase)
     serial, capacity = _serials(ledger, campaign, len(pieces))
     assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
-    template = _Chunk(campaign.code, phase, first, options.batch_size, options.pr_language, campaign.mailing, serial,
-                      capacity, 0, ())  # fmt: skip
-    planned = _planned(template, pieces, options.workers)
+    template = _Chunk(campaign.mailing, serial, capacity, 0, ())
+    printed = _printed(template, [p.owner for p in pieces], options.workers)
     size = options.batch_size
+    fields: dict[tuple[str, int], dict[str, str]] = {}
+    planned = []
+    for index, (p, (block, imb)) in enumerate(zip(pieces, printed, strict=True)):
+        batch, seq = first + index // size, index % size + 1
+        vehicle = p.vehicle
+        key = (vehicle.model, vehicle.model_year)
+        if key not in fields:
+            fields[key] = PieceInput.vehicle_fields(vehicle.model, str(vehicle.model_year))
+        planned.append(PlannedPiece(piece_id(campaign.code, phase, batch, seq), vehicle.vin, batch, seq,
+                                    language_of(p.owner, options.pr_language), block, p.owner.zip, fields[key],
+                                    imb))  # fmt: skip
     ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
                       for i in range(0, len(planned), size)])  # fmt: skip
     return run
 
 
 PARALLEL_PIECES = 4000
-"""Above this many pieces, they are planned on all cores (the Pub 28 parser costs ~0.4 ms a line)."""
+"""Above this many pieces, addresses and barcodes are made on all cores (the Pub 28 parser costs ~0.4 ms a
+street)."""
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    """A run of consecutive pieces to plan, and what numbering them needs; independent of the others."""
+    """Consecutive owners of a run to address and barcode; independent of the other chunks."""
 
-    code: str
-    """Campaign code."""
-    phase: int
-    """Phase."""
-    first_batch: int
-    """Batch number of the run's first piece."""
-    batch_size: int
-    """Pieces per batch."""
-    pr_language: str
-    """``--pr-language``."""
     mailing: Mailing
     """Barcode settings."""
     serial: int
@@ -152,42 +153,47 @@ class _Chunk:
     """Serials wrap at this."""
     start: int
     """Index of this chunk's first piece in the run."""
-    pieces: Sequence[Piece]
-    """The pieces."""
+    owners: Sequence[Owner]
+    """The pieces' addressees."""
     known: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     """(street, unit) -> its Pub 28 form, for the streets already standardised."""
 
 
-def _planned(template: _Chunk, pieces: Sequence[Piece], workers: int | None) -> list[PlannedPiece]:
-    """Every piece numbered, addressed (Pub 28) and barcoded, in order; on all cores for a large run.
+Printed = tuple[tuple[str, ...], tuple[str, str, str]]
+"""A piece's address block and its IMb (tracking, routing, bars)."""
+
+
+def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None) -> list[Printed]:
+    """Each piece's address block (Pub 28) and barcode, in order; on all cores for a large run.
 
     On all cores, each distinct street line goes through the Pub 28 parser once (lists repeat
     streets, and each worker would otherwise parse them again), then the pieces are
-    numbered, addressed and barcoded in chunks, each chunk given what its streets became.
+    addressed and barcoded in chunks, each chunk given what its streets became. Only
+    owners go out and lines come back: pickling whole pieces cost more than the work.
     """
     count = min(workers or os.cpu_count() or 1, 8)
-    if len(pieces) < PARALLEL_PIECES or count < 2:
-        return _plan_chunk(replace(template, pieces=pieces))
-    streets = list(dict.fromkeys((o.address[1], o.address[2]) for o in (p.owner for p in pieces)
+    if len(owners) < PARALLEL_PIECES or count < 2:
+        return _print_chunk(replace(template, owners=owners))
+    streets = list(dict.fromkeys((o.address[1], o.address[2]) for o in owners
                                  if needs_parser(o.address[1], o.address[2], o.state)))  # fmt: skip
-    size = -(-len(pieces) // (count * 4))
+    size = -(-len(owners) // (count * 4))
     with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
         step = max(1, -(-len(streets) // (count * 4)))
         parts = pool.map(_standardise, [streets[i : i + step] for i in range(0, len(streets), step)])
         known = dict(zip(streets, (line for part in parts for line in part), strict=True))
         chunks = []
-        for i in range(0, len(pieces), size):
-            chunk = pieces[i : i + size]
-            mine = {k: known[k] for k in {(p.owner.address[1], p.owner.address[2]) for p in chunk} if k in known}
-            chunks.append(replace(template, start=i, pieces=chunk, known=mine))
-        return [piece for part in pool.map(_plan_chunk, chunks) for piece in part]
+        for i in range(0, len(owners), size):
+            chunk = owners[i : i + size]
+            mine = {k: known[k] for k in {(o.address[1], o.address[2]) for o in chunk} if k in known}
+            chunks.append(replace(template, start=i, owners=chunk, known=mine))
+        return [printed for part in pool.map(_print_chunk, chunks) for printed in part]
 
 
 def _standardise(streets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
     return [standard_delivery(street, unit) for street, unit in streets]
 
 
-def _plan_chunk(chunk: _Chunk) -> list[PlannedPiece]:
+def _print_chunk(chunk: _Chunk) -> list[Printed]:
     m = chunk.mailing
     known = chunk.known
 
@@ -195,18 +201,10 @@ def _plan_chunk(chunk: _Chunk) -> list[PlannedPiece]:
         found = known.get((street, unit))
         return found if found is not None else standard_delivery(street, unit)
 
-    fields: dict[tuple[str, int], dict[str, str]] = {}
     out = []
-    for index, p in enumerate(chunk.pieces, start=chunk.start):
-        batch, seq = chunk.first_batch + index // chunk.batch_size, index % chunk.batch_size + 1
-        vehicle, owner = p.vehicle, p.owner
+    for index, owner in enumerate(chunk.owners, start=chunk.start):
         imb = encode_imb(m.barcode_id, m.service_type, m.mailer_id, (chunk.serial + index) % chunk.capacity, owner.zip)
-        key = (vehicle.model, vehicle.model_year)
-        if key not in fields:
-            fields[key] = PieceInput.vehicle_fields(vehicle.model, str(vehicle.model_year))
-        out.append(PlannedPiece(piece_id(chunk.code, chunk.phase, batch, seq), vehicle.vin, batch, seq,
-                                language_of(owner, chunk.pr_language), owner.envelope_lines(standard), owner.zip,
-                                fields[key], (imb.tracking, imb.routing, imb.bars)))  # fmt: skip
+        out.append((owner.envelope_lines(standard), (imb.tracking, imb.routing, imb.bars)))
     return out
 
 

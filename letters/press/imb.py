@@ -67,14 +67,16 @@ def encode(barcode_id: str, service_type: str, mailer_id: str, serial: int, zip_
         raise LettersError(f"zint gave a {symbol.rows} x {symbol.width} IMb for {tracking}-{routing}; expected 3 x 129")
     modules = symbol.encoded_data.tobytes()
     stride = len(modules) // ZINT_ROWS
-    # Each row as one integer, its bits written out least significant first: bar i is character 2i.
-    up = f"{int.from_bytes(modules[:17], 'little'):0136b}"[::-1][:129:2]
-    down = f"{int.from_bytes(modules[2 * stride : 2 * stride + 17], 'little'):0136b}"[::-1][:129:2]
-    bars = "".join(map(_BAR.__getitem__, map(str.__add__, up, down)))
+    # Each row as one integer (bar i at bit 2i); the ascender row shifted one up, so bits 2i+1 and 2i
+    # of the sum say bar i, and each byte spells four bars.
+    up = int.from_bytes(modules[:17], "little")
+    down = int.from_bytes(modules[2 * stride : 2 * stride + 17], "little")
+    bars = "".join(map(_FOUR_BARS.__getitem__, ((up << 1) | down).to_bytes(17, "little")))[:65]
     return Imb(tracking, routing, bars)
 
 
-_BAR = {"11": "F", "10": "A", "01": "D", "00": "T"}
+_FOUR_BARS = ["".join("TDAF"[b >> 2 * j & 3] for j in range(4)) for b in range(256)]
+"""Byte -> its four bars, lowest bits first: 0 tracker, 1 descender, 2 ascender, 3 full."""
 
 
 def bar_ops(bars: str, left_pt: float, top_pt: float) -> bytes:
