@@ -51,14 +51,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
                 header = next(reader)
             except StopIteration:
                 raise InputError(f"{path}: the file is empty; expected a header row") from None
-            columns = [aliases.get(header_key(h), header_key(h)) for h in header]
-            refuse_duplicates(path, header, columns)
-            absent = [c for c in required if c not in columns]
-            if absent:
-                raise InputError(
-                    f"{path}, line 1: missing column(s) {', '.join(absent)}; "
-                    f"found {', '.join(h.strip() for h in header)}"
-                )
+            columns = header_columns(path, header, aliases, required)
             width = len(columns)
             line = reader.line_num + 1
             for fields in reader:
@@ -74,6 +67,18 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             raise InputError(f"{path}, line {reader.line_num}: malformed CSV: {exc}") from None
         except UnicodeDecodeError:
             raise _decoding_error(path) from None
+
+
+def header_columns(path: Path, header: list[str], aliases: Mapping[str, str], required: tuple[str, ...]) -> list[str]:
+    """The canonical name of each header column; ``InputError`` for a duplicate or missing column."""
+    columns = [aliases.get(header_key(h), header_key(h)) for h in header]
+    refuse_duplicates(path, header, columns)
+    absent = [c for c in required if c not in columns]
+    if absent:
+        raise InputError(
+            f"{path}, line 1: missing column(s) {', '.join(absent)}; found {', '.join(h.strip() for h in header)}"
+        )
+    return columns
 
 
 def refuse_duplicates(path: Path, header: list[str], columns: list[str]) -> None:

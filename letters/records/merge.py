@@ -129,18 +129,7 @@ class Reconciliation:
             sources = tuple(Source(ofile, line) for line in lines)
             yield Piece(
                 Vehicle(vin, model, year, built, location, Source(vfile, vline)),
-                Owner(
-                    vin,
-                    _names(name, name2),
-                    (urb, street, unit),
-                    city,
-                    state,
-                    zip_code,
-                    lang,
-                    email,
-                    lessor,
-                    sources[0],
-                ),
+                _owner((vin, name, name2, urb, street, unit, city, state, zip_code, lang, email, lessor), sources[0]),
                 sources,
                 phase,
                 available,
@@ -283,28 +272,19 @@ def _assess(campaign: Campaign, kept: pl.DataFrame, as_of: date, repaired: Mappi
     return kept.with_columns(pl.when(pl.col("covered")).then(pl.col("fixed")).alias("fixed"))
 
 
-def _names(name: str, name2: str) -> tuple[str, ...]:
-    return (name, name2) if name2 else (name,)
+def _owner(values: tuple[Any, ...], source: Source) -> Owner:
+    """An owner from a row of the owner columns (vin, then ``_OWNER_COLUMNS``)."""
+    vin, name, name2, urb, street, unit, city, state, zip_code, lang, email, lessor = values
+    return Owner(vin, (name, name2) if name2 else (name,), (urb, street, unit), city, state, zip_code, lang, email,
+                 lessor, source)  # fmt: skip
 
 
 def _choose_all(rows: pl.DataFrame, file: str, reports: _Reports, rec: Reconciliation) -> pl.DataFrame:
     """The addressee of each VIN with several owner rows (row by row: such VINs are few)."""
     groups: dict[str, list[Owner]] = {}
     for values in rows.select("vin", *_OWNER_COLUMNS, LINE).iter_rows():
-        vin, name, name2, urb, street, unit, city, state, zip_code, lang, email, lessor, line = values
-        owner = Owner(
-            vin,
-            _names(name, name2),
-            (urb, street, unit),
-            city,
-            state,
-            zip_code,
-            lang,
-            email,
-            lessor,
-            Source(file, line),
-        )
-        groups.setdefault(vin, []).append(owner)
+        owner = _owner(values[:-1], Source(file, values[-1]))
+        groups.setdefault(owner.vin, []).append(owner)
     columns: list[list[Any]] = [[] for _ in range(len(_OWNER_COLUMNS) + 2)]
     for group in groups.values():
         addressee, sources = _choose_addressee(rec, reports, group)

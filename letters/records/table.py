@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from letters.errors import InputError
-from letters.records.csvio import header_key, read_rows, refuse_duplicates
+from letters.records.csvio import header_columns, read_rows
 
 if TYPE_CHECKING:
     import polars as pl
@@ -92,14 +92,7 @@ def _header(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -
         for _ in read_rows(path, aliases, required):
             break
         raise InputError(f"{path}: the file is empty; expected a header row")
-    columns = [aliases.get(header_key(h), header_key(h)) for h in header]
-    refuse_duplicates(path, header, columns)
-    absent = [c for c in required if c not in columns]
-    if absent:
-        raise InputError(
-            f"{path}, line 1: missing column(s) {', '.join(absent)}; found {', '.join(h.strip() for h in header)}"
-        )
-    return columns
+    return header_columns(path, header, aliases, required)
 
 
 def _fast(path: Path, columns: list[str]) -> Iterator[pl.DataFrame]:
