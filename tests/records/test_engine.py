@@ -70,7 +70,8 @@ HOSTILE_OWNERS = [
     # (column, value): each replaces one field of a clean owner row.
     ("name", "Zoe\u0301 Nu\u0301n\u0303ez"), ("name", "  Ana   Lima "), ("name", "Ana\tLima"), ("name", "李小龍"),
     ("name", "José Ñandú"), ("name", ""), ("name", "Pacific Northwest Automotive Leasing and Fleet Services Corp."),
-    ("name", "A" * 40), ("name", "W" * 41), ("name", "\u00a0Ana"), ("name", "Ana\x1f"), ("name2", "Bo  Li"),
+    ("name", "A" * 40), ("name", "W" * 41), ("name", "\u00a0Ana"), ("name", "Ana\x1f"), ("name", "An\x00a"),
+    ("name2", "Bo  Li"),
     ("urbanization", "Urb El Vedado"), ("address1", "12345 North Martin Luther King Junior Memorial Boulevard"),
     ("address1", "1 Main Street"), ("address1", "12345 Wolfeschlegelsteinhausenbergerdorff Kaleidoscope Way"),
     ("address2", "Apartment 4B"), ("address2", "#12"), ("city", "San Buenaventura de los Caballeros del Norte"),
@@ -137,6 +138,7 @@ def test_hostile_values(tmp_path: Path, loaded: LoadedCampaign, quoting: int) ->
         lambda text: text.replace(",TX,73301,US,,,", ",TX,73301", 2),
         lambda text: text.replace("Ana Lima", 'Ana "Lima"', 1),
         lambda text: text.replace("\n", "\r"),
+        lambda text: text.replace("Ana Lima", "A" * 3000, 1),
     ],
     ids=[
         "crlf",
@@ -149,6 +151,7 @@ def test_hostile_values(tmp_path: Path, loaded: LoadedCampaign, quoting: int) ->
         "missing-fields",
         "stray-quote",
         "cr-only",
+        "row-longer-than-a-block",
     ],
 )
 def test_file_forms(tmp_path: Path, loaded: LoadedCampaign, mangle: object) -> None:
