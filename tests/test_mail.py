@@ -256,13 +256,16 @@ def test_killed_run_resumes_to_exactly_once(records: tuple[Path, Path], tmp_path
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_ctrl_c_stops_cleanly_and_resumes(records: tuple[Path, Path], tmp_path: Path, workers: str) -> None:
     out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
-    cmd = [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]),
-           "--owners", str(records[1]), "--as-of", AS_OF.isoformat(), "--batch-size", "2", "--workers", workers,
+    # Two phases in one-letter batches: seconds of full rendering left when the first batch is done,
+    # so the interrupt lands mid-run even on a loaded machine.
+    cmd = [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "1,2", "--vehicles", str(records[0]),
+           "--owners", str(records[1]), "--as-of", AS_OF.isoformat(), "--batch-size", "1", "--workers", workers,
            "--renderer", "full", "--ledger", str(ledger), "-o", str(out), "--quiet"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline and _ledger_counts(ledger)[1] < 1:
-        time.sleep(0.01)
+        time.sleep(0.005)
+    assert proc.poll() is None, "the mailing finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
