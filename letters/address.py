@@ -64,6 +64,19 @@ def last_line(city: str, state: str, zip_code: str) -> str:
     return f"{usps_line(city)} {state} {zip_code}"
 
 
+RULES_VERSION = 1
+"""Bump when the standardisation below changes what it makes of a line: ledgers keep results by it."""
+
+
+@cache
+def standard_rules() -> str:
+    """What produced a standardised line: the parser's version and these rules' (``Ledger.standard_streets``)."""
+    from importlib.metadata import version
+
+    parsers = f"usaddress-scourgify {version('usaddress-scourgify')}, usaddress {version('usaddress')}"
+    return f"{parsers}, rules {RULES_VERSION}"
+
+
 @lru_cache(maxsize=65536)
 def standard_delivery(street: str, unit: str) -> tuple[str, str]:
     """(delivery line, secondary unit) standardised by Pub 28 rules (usaddress-scourgify).

@@ -14,7 +14,7 @@ import os
 import socket
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -97,6 +97,16 @@ CREATE TABLE IF NOT EXISTS imb_serials (
 SERIAL_DAYS = 45
 """USPS: an IMb's serial number must stay unique for at least 45 days."""
 INDEXES = "CREATE INDEX IF NOT EXISTS pieces_stage ON pieces (campaign, stage, vin);"
+STREETS = """
+CREATE TABLE IF NOT EXISTS streets (
+    street     TEXT NOT NULL,             -- delivery line as the owner file gave it
+    unit       TEXT NOT NULL,             -- secondary unit as given
+    rules      TEXT NOT NULL,             -- standardiser and version that produced the result
+    line       TEXT NOT NULL,             -- Pub 28 delivery line
+    second     TEXT NOT NULL,             -- Pub 28 secondary unit
+    PRIMARY KEY (street, unit, rules)
+) WITHOUT ROWID;
+"""
 
 
 def now() -> str:
@@ -248,7 +258,7 @@ class Ledger:
             have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             if column not in have:
                 self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        self.db.executescript(INDEXES + SERIALS)
+        self.db.executescript(INDEXES + SERIALS + STREETS)
 
     def close(self) -> None:
         self.db.close()
@@ -297,6 +307,31 @@ class Ledger:
             (campaign, stage),
         )
         return {vin: when for vin, when in rows}
+
+    def standard_streets(self, streets: Iterable[tuple[str, str]],
+                         rules: str) -> dict[tuple[str, str], tuple[str, str]]:  # fmt: skip
+        """The Pub 28 form of each (street, unit) an earlier run standardised under the same ``rules``.
+
+        The next stage of a campaign (remedy after interim, follow-ups, remails) addresses
+        the same owners again: what the parser found once is not paid for twice.
+        """
+        query = "SELECT line, second FROM streets WHERE street = ? AND unit = ? AND rules = ?"
+        found = {}
+        for street, unit in streets:
+            row = self.db.execute(query, (street, unit, rules)).fetchone()
+            if row is not None:
+                found[(street, unit)] = (row[0], row[1])
+        return found
+
+    def remember_streets(self, standard: Mapping[tuple[str, str], tuple[str, str]], rules: str) -> None:
+        """Keep what the parser made of each (street, unit), for later runs."""
+        if not standard:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO streets (street, unit, rules, line, second) VALUES (?, ?, ?, ?, ?)",
+                [(street, unit, rules, line, second) for (street, unit), (line, second) in standard.items()],
+            )
 
     def allocate_serials(self, mailer_id: str, count: int, digits: int) -> int:
         """Reserve ``count`` consecutive IMb serial numbers for ``mailer_id``; returns the first.

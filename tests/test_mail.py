@@ -177,6 +177,30 @@ def test_remail_and_status(records: tuple[Path, Path], tmp_path: Path) -> None:
     assert rows[1]["remailed"] == 1 and rows[2]["mailed"] == 0 and rows[2]["pending"] == rows[2]["eligible"] > 0
 
 
+def test_next_run_takes_standardised_streets_from_the_ledger(records: tuple[Path, Path], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A later run (a remail here; the next stage alike) addresses the same owners without the Pub 28 parser."""
+    import letters.address
+
+    first = mail("23LJ01", options(tmp_path, records))
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        kept = db.execute("SELECT COUNT(*) FROM streets").fetchone()[0]
+        before = dict(db.execute("SELECT vin, address FROM pieces"))
+    assert kept > 0  # the sample's streets are not in USPS form, so the parser ran and its results were kept
+
+    def no_parser(street: str, unit: str) -> tuple[str, str]:
+        raise AssertionError(f"parsed {street!r} again")
+
+    letters.address.standard_delivery.cache_clear()
+    monkeypatch.setattr("letters.address._parse_delivery", no_parser)
+    vins = [r["vin"] for r in manifest(first.runs[0].folder)]
+    again = remail("23LJ01", vins, "returned by USPS", options(tmp_path, records))
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as db:
+        after = db.execute("SELECT vin, address FROM pieces WHERE remail != ''").fetchall()
+    assert len(after) == len(vins) == again.runs[0].job["letters"]
+    assert all(before[vin] == address for vin, address in after)
+
+
 def test_simplex_does_not_pad(records: tuple[Path, Path], tmp_path: Path) -> None:
     report = mail("23LJ01", options(tmp_path, records, duplex=False, batch_size=50))
     rows = manifest(report.runs[0].folder)

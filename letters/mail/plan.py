@@ -12,7 +12,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from letters.address import needs_parser, standard_delivery
+from letters.address import needs_parser, standard_delivery, standard_rules
 from letters.batch import Selection, language_of, piece_id, select
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
@@ -118,7 +118,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     serial, capacity = _serials(ledger, campaign, len(pieces))
     assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
     template = _Chunk(campaign.mailing, serial, capacity, 0, ())
-    printed = _printed(template, [p.owner for p in pieces], options.workers)
+    printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
     size = options.batch_size
     fields: dict[tuple[str, int], dict[str, str]] = {}
     planned = []
@@ -163,24 +163,34 @@ Printed = tuple[tuple[str, ...], tuple[str, str, str]]
 """A piece's address block and its IMb (tracking, routing, bars)."""
 
 
-def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None) -> list[Printed]:
+def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, ledger: Ledger) -> list[Printed]:
     """Each piece's address block (Pub 28) and barcode, in order; on all cores for a large run.
 
-    On all cores, each distinct street line goes through the Pub 28 parser once (lists repeat
-    streets, and each worker would otherwise parse them again), then the pieces are
+    Each distinct street line that needs the Pub 28 parser goes through it once: streets an
+    earlier run of this ledger standardised come from the ledger, and the rest are parsed
+    (on all cores for a large run: lists repeat streets, and each worker would otherwise
+    parse them again) and kept in the ledger for the next stage. Then the pieces are
     addressed and barcoded in chunks, each chunk given what its streets became. Only
     owners go out and lines come back: pickling whole pieces cost more than the work.
     """
     count = min(workers or os.cpu_count() or 1, 8)
-    if len(owners) < PARALLEL_PIECES or count < 2:
-        return _print_chunk(replace(template, owners=owners))
+    parallel = len(owners) >= PARALLEL_PIECES and count >= 2
     streets = list(dict.fromkeys((o.address[1], o.address[2]) for o in owners
                                  if needs_parser(o.address[1], o.address[2], o.state)))  # fmt: skip
+    rules = standard_rules()
+    known = ledger.standard_streets(streets, rules)
+    missing = [street for street in streets if street not in known]
+    if not parallel:
+        new = dict(zip(missing, _standardise(missing), strict=True))
+        ledger.remember_streets(new, rules)
+        return _print_chunk(replace(template, owners=owners, known=known | new))
     size = -(-len(owners) // (count * 4))
     with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
-        step = max(1, -(-len(streets) // (count * 4)))
-        parts = pool.map(_standardise, [streets[i : i + step] for i in range(0, len(streets), step)])
-        known = dict(zip(streets, (line for part in parts for line in part), strict=True))
+        step = max(1, -(-len(missing) // (count * 4)))
+        parts = pool.map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
+        new = dict(zip(missing, (line for part in parts for line in part), strict=True))
+        ledger.remember_streets(new, rules)
+        known |= new
         chunks = []
         for i in range(0, len(owners), size):
             chunk = owners[i : i + size]
