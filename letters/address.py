@@ -86,7 +86,7 @@ def standard_delivery(street: str, unit: str) -> tuple[str, str]:
     parser cannot read (rural routes, many Puerto Rico addresses) is kept as written, in
     USPS form.
     """
-    if "#" not in street + unit and _already_standard(usps_line(street), usps_line(unit)):
+    if not _parser_changes(street, unit):
         return usps_line(street), usps_line(unit)
     shaped = _number_template(street, unit)
     if shaped is not None:
@@ -129,7 +129,6 @@ def _number_template(street: str, unit: str) -> tuple[tuple[str, str], dict[str,
     Numbers inside words (1ST, 12B), with leading zeros, or more than nine of them: None.
     """
     numbers: dict[str, str] = {}
-    found = 0
 
     def stand_in(match: re.Match[str]) -> str:
         number = match.group()
@@ -184,8 +183,12 @@ def _parser_words() -> tuple[frozenset[str], frozenset[str]]:
 
 def needs_parser(street: str, unit: str, state: str) -> bool:
     """Whether ``address_block`` would run the Pub 28 parser on this delivery address."""
-    return state not in SPANISH_STREETS and ("#" in street + unit or
-                                             not _already_standard(usps_line(street), usps_line(unit)))  # fmt: skip
+    return state not in SPANISH_STREETS and _parser_changes(street, unit)
+
+
+def _parser_changes(street: str, unit: str) -> bool:
+    """Whether the parser could change the delivery address (a "#", or a word Pub 28 abbreviates)."""
+    return "#" in street + unit or not _already_standard(usps_line(street), usps_line(unit))
 
 
 def _already_standard(street: str, unit: str) -> bool:

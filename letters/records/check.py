@@ -86,11 +86,10 @@ def _joined(parts: list[Checked], schema: dict[str, Any]) -> Checked:
 def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
     """Valid vehicles and rejected rows of a vehicle table."""
     table = _filled(table, VEHICLE_FIELDS)
-    year = _each(table, "model_year", year_of, pl.Int32)
     table = table.with_columns(
         _vins(table.get_column("vin")).alias("_vin"),
         _each(table, "model", parser.model, pl.String).alias("_model"),
-        year.alias("_year"),
+        _each(table, "model_year", year_of, pl.Int32).alias("_year"),
         _each(table, "production_date", parse_date, pl.Date).alias("_date"),
         _each(table, "location", parser.location, pl.String).alias("_location"),
     )

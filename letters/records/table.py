@@ -52,21 +52,13 @@ class _NotFast(Exception):
     """The file turned out to need the exact reader."""
 
 
-def read_table(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -> pl.DataFrame:
-    """``path`` as one table of strings under canonical column names, with ``_line``, ``_extra``, ``_missing``.
-
-    Raises ``InputError`` as ``csvio.read_rows`` does: unreadable file, empty file,
-    duplicate or missing columns, malformed CSV, text that is not UTF-8.
-    """
-    import polars as pl
-
-    parts = map_chunks(path, aliases, required, lambda chunk: chunk)
-    return pl.concat(parts) if parts else _exact_frame({c: [] for c in _header(path, aliases, required)}, [], [], [])
-
-
 def map_chunks(path: Path, aliases: Mapping[str, str], required: tuple[str, ...],
                fn: Callable[[pl.DataFrame], T]) -> list[T]:  # fmt: skip
-    """``fn`` of each chunk of ``path`` (tables as ``read_table`` gives), in file order.
+    """``fn`` of each chunk of ``path``, in file order.
+
+    A chunk is a table of strings under canonical column names, with ``_line``, ``_extra``
+    and ``_missing``. Raises ``InputError`` as ``csvio.read_rows`` does: unreadable file,
+    empty file, duplicate or missing columns, malformed CSV, text that is not UTF-8.
 
     The fast reader's results are thrown away and the exact reader's taken instead when
     the file proves not to be one row per line; ``fn`` must have no other effect.

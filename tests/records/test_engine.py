@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from letters.campaign import LoadedCampaign
 from letters.records import Reconciliation, reconcile
-from letters.records.table import read_table
+from letters.records.table import map_chunks
 from letters.sample import OWNER_HEADER, VEHICLE_HEADER, generate
 from letters.vin import with_check_digit
 from tests.records.oracle import Oracle, reconcile_rows
@@ -178,8 +178,9 @@ def test_fast_reader_numbers_lines_like_the_row_reader(tmp_path: Path) -> None:
     from letters.records.parse import OWNER_COLUMNS, OWNER_REQUIRED
 
     path = write(tmp_path / "o.csv", OWNER_HEADER, [list(_clean_owner(V).values())] * 5)
-    table = read_table(path, OWNER_COLUMNS, OWNER_REQUIRED)
-    assert table.get_column("_line").to_list() == [r.line for r in read_rows(path, OWNER_COLUMNS, OWNER_REQUIRED)]
+    chunks = map_chunks(path, OWNER_COLUMNS, OWNER_REQUIRED, lambda t: t.get_column("_line").to_list())
+    lines = [line for chunk in chunks for line in chunk]
+    assert lines == [r.line for r in read_rows(path, OWNER_COLUMNS, OWNER_REQUIRED)]
 
 
 _TEXT = st.text(alphabet=st.sampled_from([*"aZ 9,\"'.-#\t\u00e9\u0301\u00a0\u4e00\x1f\n"]), max_size=12)
