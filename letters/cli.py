@@ -81,10 +81,16 @@ class _UserError(click.ClickException):
 
     def __init__(self, error: LettersError) -> None:
         super().__init__(error.message)
-        self.exit_code = error.exit_code
+        # click declares exit_code a class variable (8.5+); each error class carries its own code.
+        self.__class__ = _USER_ERRORS.setdefault(
+            error.exit_code, type(f"_UserError{error.exit_code}", (_UserError,), {"exit_code": error.exit_code})
+        )
 
     def show(self, file: Any = None) -> None:
         click.secho(f"error: {self.message}", fg="red", err=True)
+
+
+_USER_ERRORS: dict[int, type[_UserError]] = {}
 
 
 class _Group(click.Group):

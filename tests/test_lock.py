@@ -1,0 +1,65 @@
+"""The lock file, the README's install commands and CI agree, so a fresh machine installs what we tested."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            pins[canonicalize_name(name)] = version.split(";")[0].strip()
+    return pins
+
+
+def _quick_start() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sh\n(.*?)\n```", section, re.S)
+
+
+def test_every_dependency_and_extra_is_pinned_within_its_range() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    pins = _pins()
+    problems = []
+    for text in wanted:
+        requirement = Requirement(text)
+        pin = pins.get(canonicalize_name(requirement.name))
+        if pin is None:
+            problems.append(f"{requirement.name}: not in requirements.lock")
+        elif not requirement.specifier.contains(pin, prereleases=True):
+            problems.append(f"{requirement.name}: locked at {pin}, outside {requirement.specifier}")
+    assert not problems, "requirements.lock no longer matches pyproject.toml (re-run the README's uv pip compile):\n" + (
+        "\n".join(problems)
+    )
+
+
+def test_quick_start_installs_from_the_lock_into_a_venv() -> None:
+    main_job, tests = _quick_start()[:2]
+    for command in (main_job, tests):
+        assert "python3 -m venv .venv" in command and "pip install -c requirements.lock" in command
+        assert " pip install" not in command.replace(".venv/bin/pip install", "")  # never the system pip
+    assert main_job.endswith(".venv/bin/letters mail 23LJ01 --phase 5")
+    assert tests.endswith(".venv/bin/pytest")
+
+
+def test_ci_installs_the_readme_test_commands_system_packages() -> None:
+    tests = _quick_start()[1]
+    readme_apt = tests.split(" && python3 ", 1)[0]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert readme_apt in ci.splitlines()
+    assert "source .ci/quickstart" in ci
