@@ -1,0 +1,153 @@
+"""Mailing: mail, remail, status, and the progress bar."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from letters.cli.app import cli
+from letters.cli.options import (
+    CAMPAIGN,
+    COMPLETED_OPTION,
+    DATE,
+    LEDGER_OPTION,
+    files_options,
+    json_option,
+    mail_options,
+)
+
+
+def _phases(value: str) -> tuple[int, ...]:
+    try:
+        phases = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a phase number or a list like 4,5") from None
+    if not phases:
+        raise click.BadParameter("give at least one phase")
+    return phases
+
+
+class _Progress:
+    """A progress bar per run (letters done, letters/s, ETA) on a terminal; silent otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+        self.started = 0.0
+        self.first = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None or self.bar.length != total or done < self.bar.pos:
+            self.close()
+            self.bar = click.progressbar(
+                length=total, label="letters", show_pos=True, show_eta=True, file=sys.stderr,
+                item_show_func=lambda _: self._rate(),
+            )  # fmt: skip
+            self.bar.__enter__()
+            self.started, self.first = time.monotonic(), done
+        self.bar.update(done - self.bar.pos, done)
+
+    def _rate(self) -> str:
+        elapsed = time.monotonic() - self.started
+        if not self.bar or elapsed <= 0:
+            return ""
+        return f"{(self.bar.pos - self.first) / elapsed:.0f} letters/s"
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _report_mail(report: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+        return
+    for note in report.notes:
+        click.echo(note)
+    for r in report.runs:
+        job = r.job
+        click.echo(
+            f"phase {job['phase']} ({job['stage']}): {job['letters']:,} letters, {job['pages']:,} pages, "
+            f"{job['sheets']:,} sheets in {len(job['files'])} batch file(s) -> {r.folder}"
+        )
+
+
+@cli.command("mail")
+@click.argument("campaign", type=CAMPAIGN)
+@click.option("--phase", "phase_list", required=True, help="Phase(s) to mail: N or N,N,...")
+@files_options
+@mail_options
+@json_option
+def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
+                 batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
+                 pr_language: str, renderer: str, stage: str | None, completed: Path | None, quiet: bool,
+                 as_json: bool) -> None:  # fmt: skip
+    """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
+    from letters.mail import MailOptions, mail
+
+    options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
+                          not simplex, renderer=renderer, pr_language=pr_language, stage=stage,
+                          completed=completed)  # fmt: skip
+    progress = _Progress(quiet or as_json)
+    try:
+        report = mail(campaign, options, progress)
+    finally:
+        progress.close()
+    _report_mail(report, as_json)
+
+
+@cli.command("remail")
+@click.argument("campaign", type=CAMPAIGN)
+@click.argument("vins", nargs=-1, required=True)
+@click.option("--reason", required=True, help="Why the letters are mailed again (recorded in the ledger).")
+@files_options
+@mail_options
+@json_option
+def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
+                   as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
+                   output: Path | None, simplex: bool, pr_language: str, renderer: str, stage: str | None,
+                   completed: Path | None, quiet: bool, as_json: bool) -> None:  # fmt: skip
+    """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
+    from letters.mail import MailOptions, remail
+
+    options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
+                          renderer=renderer, pr_language=pr_language, stage=stage, completed=completed)  # fmt: skip
+    progress = _Progress(quiet or as_json)
+    try:
+        report = remail(campaign, list(vins), reason, options, progress)
+    finally:
+        progress.close()
+    _report_mail(report, as_json)
+
+
+@cli.command("status")
+@click.argument("campaign", type=CAMPAIGN)
+@LEDGER_OPTION
+@files_options
+@click.option("--as-of", type=DATE, help="Count eligible and pending letters as of this date (default: today).")
+@COMPLETED_OPTION
+@json_option
+def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, owners: Path | None,
+                   as_of: date | None, completed: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Per phase and stage: letters eligible, mailed, pending and remailed."""
+    from letters.mail import status
+
+    rows = status(campaign, ledger, vehicles, owners, as_of, completed)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo("phase  stage        available  eligible    mailed   pending  remailed")
+    for r in rows:
+        click.echo(
+            f"{r['phase']:>5}  {r['stage']:<12} {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}"
+            f"{r['mailed']:>10,}{r['pending']:>10,}{r['remailed']:>10,}"
+        )

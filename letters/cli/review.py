@@ -1,0 +1,112 @@
+"""Review: the web app, revisions, approve, diff."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from letters.cli.app import cli
+from letters.cli.options import (
+    CAMPAIGN,
+    DATE,
+    json_option,
+)
+
+
+@cli.command("review")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in the default browser.")
+def review_command(host: str, port: int, open_browser: bool) -> None:
+    """Serve the reviewers' web app: history, pages side by side, changes in plain words, approval."""
+    from letters.review.web import serve
+
+    click.echo(f"letters review on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    serve(host, port, open_browser)
+
+
+@cli.command("revisions")
+@click.argument("campaign", type=CAMPAIGN)
+@json_option
+def revisions_command(campaign: str, as_json: bool) -> None:
+    """The revision history: date, topics, documents touched, approval."""
+    from letters.review import revisions
+
+    rows = revisions(campaign)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in rows], indent=2))
+        return
+    for r in rows:
+        approval = f"approved by {r.approved_by} on {r.approved_at}" if r.approved_by else "NOT APPROVED"
+        click.echo(f"{r.id}  {approval}")
+        click.echo(f"            documents: {', '.join(r.documents) or '(no text changes)'}")
+        for topic in r.topics:
+            click.echo(f"            - {topic}")
+
+
+@cli.command("approve")
+@click.argument("campaign", type=CAMPAIGN)
+@click.argument("revision")
+@click.option("--by", required=True, help="Who approves the revision.")
+@click.option("--at", type=DATE, help="Approval date (default: today).")
+@click.option("--comment", default="", help="A note kept with the approval.")
+@json_option
+def approve_command(campaign: str, revision: str, by: str, at: date | None, comment: str, as_json: bool) -> None:
+    """Mark REVISION (its date) of CAMPAIGN approved for distribution."""
+    from letters.review import approve_revision
+
+    path = approve_revision(campaign, revision, by, at, comment)
+    if as_json:
+        when = (at or date.today()).isoformat()
+        click.echo(json.dumps({"campaign": campaign, "revision": revision, "by": by, "at": when, "path": str(path)}))
+        return
+    click.echo(f"revision {revision} approved by {by}; recorded in {path}")
+
+
+_STYLES: dict[str, dict[str, Any]] = {"head": {"fg": "cyan"}, "deleted": {"fg": "red", "strikethrough": True},
+           "inserted": {"fg": "green", "underline": True}}  # fmt: skip
+
+
+@cli.command("diff")
+@click.argument("campaign_or_old")
+@click.argument("document_or_new")
+@click.option("--from", "old", help="Old version: a date (YYYY-MM-DD); the revision then in effect.")
+@click.option("--to", "new", help="New version: a date (YYYY-MM-DD).")
+@click.option("--format", "fmt", type=click.Choice(["text", "html", "pdf"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (html, pdf).")
+@json_option
+def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, new: str | None, fmt: str,
+                 output: Path | None, as_json: bool) -> None:  # fmt: skip
+    """Show what changed: CAMPAIGN DOCUMENT --from A --to B, or OLD.pdf NEW.pdf.
+
+    Text prints a word-level diff per changed block (coloured on a terminal); html and pdf
+    write a redline with a summary of changed blocks at the top.
+    """
+    from letters.review import diff_documents, diff_pdfs, pdf_report, text_report, write_html_report
+
+    if campaign_or_old.lower().endswith(".pdf") and document_or_new.lower().endswith(".pdf"):
+        result = diff_pdfs(Path(campaign_or_old), Path(document_or_new))
+    else:
+        if not old or not new:
+            raise click.UsageError("give --from and --to (dates), or two PDF files")
+        result = diff_documents(campaign_or_old, document_or_new, old, new)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
+    if fmt == "text":
+        color = sys.stdout.isatty()
+        for line in text_report(result):
+            click.echo("".join(click.style(t, **_STYLES[s]) if color and s in _STYLES else t for s, t in line))
+        return
+    if output is None:
+        raise click.UsageError(f"--format {fmt} needs -o FILE")
+    if fmt == "html":
+        write_html_report(result, output)
+    else:
+        pdf_report(result, output)
+    click.echo(f"wrote {output} ({len(result.changes)} changed block(s))")
