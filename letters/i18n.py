@@ -290,17 +290,3 @@ def strict_prose(data: Mapping[str, Any], lang: str, strict: bool) -> list[str]:
     if gaps and strict:
         raise MissingTranslation(f"campaign {data.get('code')} has no {lang} text for: {', '.join(gaps)}")
     return [f"no {lang} text for {gap}: English used" for gap in gaps]
-
-
-def check_all(langs: Iterable[str]) -> CatalogReport:
-    """``letters i18n check``: the catalogs and every campaign's prose, every revision."""
-    from letters.campaign import load_campaign
-
-    campaigns = []
-    for folder in sorted(paths.templates_dir().glob("*/campaign.toml")):
-        if folder.parent.name.startswith("_"):
-            continue
-        latest = load_campaign(folder.parent.name)
-        for entry in latest.history:
-            campaigns.append(load_campaign(folder.parent.name, revision=entry.id).campaign.model_dump(by_alias=True))
-    return check(langs, campaigns)

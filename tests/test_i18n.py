@@ -14,9 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from letters.campaign import load_campaign
+from letters.campaign.author import check_all
 from letters.cli import cli
 from letters.documents import Letter, RenderOptions
-from letters.i18n import MissingTranslation, check_all, load_translations, po_path, translate_period
+from letters.i18n import MissingTranslation, load_translations, po_path, translate_period
 from letters.mail import MailOptions, mail
 from letters.notice import render_one
 from letters.sample import OWNER_HEADER, VEHICLE_HEADER

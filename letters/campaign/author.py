@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from letters import paths
 from letters.campaign.load import CAMPAIGN_FILE, known_codes, load_campaign
 from letters.campaign.model import Campaign, Kind
 from letters.errors import CampaignError, LettersError, UsageError
+from letters.i18n import CatalogReport, check
 
 SCAFFOLD = "_scaffold"
 """Folder under templates/ holding what ``letters new`` copies."""
@@ -119,3 +121,15 @@ def write_schema(target: Path | None) -> str:
     if target is not None:
         durable_write(target, text.encode("utf-8"))
     return text
+
+
+def check_all(langs: Iterable[str]) -> CatalogReport:
+    """``letters i18n check``: the catalogs and every campaign's prose, every revision."""
+    campaigns = []
+    for folder in sorted(paths.templates_dir().glob("*/campaign.toml")):
+        if folder.parent.name.startswith("_"):
+            continue
+        latest = load_campaign(folder.parent.name)
+        for entry in latest.history:
+            campaigns.append(load_campaign(folder.parent.name, revision=entry.id).campaign.model_dump(by_alias=True))
+    return check(langs, campaigns)

@@ -27,7 +27,8 @@ from letters.mail.plan import plan, select_stage, stage_for, warnings_of
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
-from letters.render.pieces import BatchJob, BatchOutput, PieceInput, render_batch
+from letters.render.pieces import BatchJob, BatchOutput, PieceInput
+from letters.render.workers import render_batch
 from letters.report import resolve_lists
 from letters.write import (
     MANIFEST_COLUMNS,
@@ -221,7 +222,7 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
     # not inherit (and count as resident) the reconciliation of a 200,000-vehicle campaign,
     # so their memory stays flat however large the phase.
     context = get_context("forkserver")
-    context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast"])
+    context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast", "letters.render.workers"])
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
     pending: dict[Future[BatchOutput], BatchJob] = {}
     try:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import resource
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -244,29 +242,3 @@ def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
                 where[anchor] = index
     starts = [where[f"piece-{i}"] for i in range(count)]
     return [*starts, len(doc.pages)]
-
-
-_RENDERERS: dict[tuple[str, str, str, str], BatchRenderer] = {}
-
-
-def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
-    """One renderer per process, project, campaign and revision: stylesheets and fonts load once."""
-    key = (str(paths.home()), campaign, revision, kind)
-    if key not in _RENDERERS:
-        if kind == "full":
-            _RENDERERS[key] = FullRenderer(campaign, revision)
-        elif kind == "fast":
-            from letters.render.fast import FastRenderer
-
-            _RENDERERS[key] = FastRenderer(campaign, revision)
-        else:
-            raise ValueError(f"unknown renderer {kind!r}")
-    return _RENDERERS[key]
-
-
-def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
-    """Worker entry point: render ``job`` with the ``kind`` renderer."""
-    # Workers outlive the environment they started in (a fork server): take the job's project.
-    os.environ["LETTERS_HOME"] = job.home
-    out = renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
-    return replace(out, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)

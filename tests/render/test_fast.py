@@ -12,7 +12,8 @@ import pytest
 from pypdf import PdfReader
 
 from letters.render import fast
-from letters.render.pieces import BatchJob, PieceInput, render_batch, renderer_for
+from letters.render.pieces import BatchJob, PieceInput
+from letters.render.workers import render_batch, renderer_for
 
 REVISION = date(2024, 1, 31)
 TRICKY = [
