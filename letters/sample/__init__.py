@@ -17,17 +17,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from faker import Faker
-
 from letters import vin as vins
-from letters.address import overflow, usps_line
-from letters.campaign import Campaign, ChartRow
-from letters.campaign.model import Descriptor
+from letters.campaign import Campaign
 from letters.errors import CampaignError
+from letters.sample.people import _People
+from letters.sample.people import fits as fits
+from letters.sample.vehicles import SERIALS as SERIALS
+from letters.sample.vehicles import _built, _descriptors, _make_vin, _row_weights
 
 VEHICLE_HEADER = ["VIN", "Model", "Model Year", "Production Date", "Location"]
 OWNER_HEADER = [
@@ -68,114 +67,6 @@ class SampleFiles:
     """Rows in the owner file."""
     defects: dict[str, int]
     """Defect kind -> records given it."""
-
-
-def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, str], Descriptor]:
-    """The VIN beginning of every charted (model, location); a missing one is an error naming it."""
-    found = {(d.model.upper(), d.location): d for d in campaign.vehicles.descriptors}
-    missing = sorted({f"{r.model} built in {r.location}" for r in rows if (r.model.upper(), r.location) not in found})
-    if missing:
-        raise CampaignError(
-            f"sample-data for {campaign.code} needs a [[vehicles.descriptors]] entry (model, location, wmi, vds, "
-            f"plant) in campaign.toml for: {', '.join(missing)}"
-        )
-    return found
-
-
-_SERIAL_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
-_PER_PLANT = 900_000 + len(_SERIAL_LETTERS) * 100_000
-_PLANTS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
-SERIALS = _PER_PLANT * len(_PLANTS)
-"""Serial numbers per VIN prefix and model year: 100001-999999, then A00000-Z99999 (49 CFR 565.15
-lets position 12 be a letter; positions 13-17 stay digits); beyond that (millions of one model
-year, only in scale tests) the sample borrows further plant codes for position 11."""
-
-
-def _make_vin(descriptor: Descriptor, year: int, number: int) -> str:
-    """The ``number``-th VIN (from 1) of a prefix and model year."""
-    extra, number = divmod(number, _PER_PLANT)
-    if number < 900_000:
-        serial = f"{100_000 + number:06d}"
-    else:
-        block, rest = divmod(number - 900_000, 100_000)
-        serial = f"{_SERIAL_LETTERS[block]}{rest:05d}"
-    plant = descriptor.plant if not extra else _PLANTS[(_PLANTS.index(descriptor.plant) + extra) % len(_PLANTS)]
-    body = f"{descriptor.wmi}{descriptor.vds}0{vins.year_code(year)}{plant}{serial}"
-    return vins.with_check_digit(body)
-
-
-def _row_weights(campaign: Campaign) -> list[tuple[ChartRow, float]]:
-    """Chart rows weighted by the models table volume they correspond to."""
-    out = []
-    assert campaign.chart is not None
-    for row in campaign.chart.rows:
-        volume = row.volume or next(
-            (m.volume for m in campaign.models if m.model == row.model and m.location == row.location), 0
-        )
-        out.append((row, float(volume)))
-    return [(r, w) for r, w in out if w > 0]
-
-
-def _built(rng: random.Random, row: ChartRow, last_covered: date, last_charted: date) -> date:
-    end = row.end or (last_covered if rng.random() < 0.92 else last_charted)
-    start = row.start if end == (row.end or last_covered) else last_covered + timedelta(days=1)
-    return start + timedelta(days=rng.randrange((end - start).days + 1))
-
-
-def fits(street: str) -> bool:
-    """The street prints inside the envelope window as written."""
-    return overflow(usps_line(street)) is None
-
-
-_TERRITORIES = frozenset({"PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AA", "AE", "AP"})
-
-
-@cache
-def _zips_by_state() -> dict[str, list[tuple[str, str]]]:
-    import zipcodes
-
-    out: dict[str, list[tuple[str, str]]] = {}
-    for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
-        if entry["zip_code_type"] == "STANDARD" and entry["active"]:
-            out.setdefault(entry["state"], []).append((entry["city"], entry["zip_code"]))
-    return out
-
-
-class _People:
-    """Pools of Faker people and places, drawn once and sampled (Faker is slow per call)."""
-
-    def __init__(self, seed: int, size: int) -> None:
-        us, es, ie = Faker("en_US"), Faker("es_MX"), Faker("en_IE")
-        us.seed_instance(seed)
-        es.seed_instance(seed + 1)
-        ie.seed_instance(seed + 2)
-        # en_US names have no apostrophes or accents; Irish and Mexican ones bring both.
-        self.names = (
-            [us.name() for _ in range(size)]
-            + [es.name() for _ in range(size // 10)]
-            + [ie.name() for _ in range(size // 10)]
-        )
-        self.streets = [us.street_address() for _ in range(size)]
-        self.apartments = [us.secondary_address() for _ in range(max(1, size // 5))]
-        # Real ZIPs with their own city and state (the zipcodes package's data), so that the
-        # records stage's ZIP/state check and a vendor's CASS pass see plausible addresses.
-        by_state = _zips_by_state()
-        rng = random.Random(seed)
-        self.places = []
-        states = sorted(s for s in by_state if s not in _TERRITORIES)
-        for _ in range(size):
-            state = rng.choice(states)
-            city, zip_code = rng.choice(by_state[state])
-            self.places.append((city, state, zip_code))
-        self.pr_places = by_state["PR"]
-        self.pr_names = [es.name() for _ in range(max(1, size // 20))]
-        # es_MX street names run long ("PRIVADA REPUBLICA FEDERAL DEMOCRATICA DE NEPAL 844"):
-        # only those the envelope window can print, or the sample would be rejected.
-        self.pr_streets = [s for s in (es.street_address() for _ in range(max(2, size // 10))) if fits(s)]
-        self.pr_cities = [es.city() for _ in range(max(1, size // 50))]
-        self.urbanizations = [f"URB {es.last_name().upper()}" for _ in range(max(1, size // 50))]
-        self.companies = [us.company() for _ in range(max(1, size // 20))]
-        self.emails = [us.free_email() for _ in range(max(1, size // 5))]
 
 
 CHUNK = 50_000
