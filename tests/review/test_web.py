@@ -21,6 +21,8 @@ from letters.review.web import Settings, create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAST = "2024-01-31"
+WAIT_MS = 180_000
+"""Longest wait for any one browser condition (a loaded CI machine renders pages slowly)."""
 
 
 @pytest.fixture
@@ -46,9 +48,10 @@ def server(unapproved: Path) -> Iterator[str]:
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while not running.started and time.monotonic() < deadline and thread.is_alive():
         time.sleep(0.05)
+    assert running.started, "the review server did not start within 120 s"
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(10)
@@ -56,7 +59,7 @@ def server(unapproved: Path) -> Iterator[str]:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
 def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str, unapproved: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     shots = unapproved / "output" / "screens"
     shots.mkdir(parents=True, exist_ok=True)
@@ -67,31 +70,38 @@ def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str
                   "--disable-sync", "--no-first-run"],
         )  # fmt: skip
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(server + "/")
+        # A loaded machine renders a revision's pages slowly: every wait is on a condition
+        # (a URL, an element, the network idle), each with a generous limit, never a fixed click.
+        page.set_default_timeout(WAIT_MS)
+        page.set_default_navigation_timeout(WAIT_MS)
+        page.goto(server + "/", wait_until="domcontentloaded")
+        expect(page.get_by_role("link", name="23LJ01", exact=True)).to_be_visible(timeout=WAIT_MS)
         page.screenshot(path=str(shots / "home.png"))
-        page.click("text=23LJ01")
-        assert page.locator("table.history tbody tr").count() == 6
-        assert page.locator(f"tr:has-text('{LAST}') .draft").count() == 1
+        page.get_by_role("link", name="23LJ01", exact=True).click(no_wait_after=True)
+        page.wait_for_url("**/campaigns/23LJ01", wait_until="domcontentloaded", timeout=WAIT_MS)
+        expect(page.locator("table.history tbody tr")).to_have_count(6, timeout=WAIT_MS)
+        expect(page.locator(f"tr:has-text('{LAST}') .draft")).to_have_count(1, timeout=WAIT_MS)
         page.screenshot(path=str(shots / "history.png"), full_page=True)
-        page.click(f"text={LAST}")
-        page.wait_for_load_state("networkidle", timeout=120_000)
-        assert page.locator("#draft").inner_text() == "DRAFT"
+        page.get_by_role("link", name=LAST, exact=True).click(no_wait_after=True)
+        page.wait_for_url(f"**/revisions/{LAST}", wait_until="domcontentloaded", timeout=WAIT_MS)
+        page.wait_for_load_state("networkidle", timeout=WAIT_MS)
+        expect(page.locator("#draft")).to_have_text("DRAFT", timeout=WAIT_MS)
         for side in ("old", "new"):
             images = page.locator(f".pages section.{side} img")
+            expect(images.nth(7)).to_be_attached(timeout=WAIT_MS)
             assert images.count() >= 8
             first = images.nth(0)
-            first.scroll_into_view_if_needed()
+            first.scroll_into_view_if_needed(timeout=WAIT_MS)
             page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle(),
-                                   timeout=60_000)  # fmt: skip
+                                   timeout=WAIT_MS)  # fmt: skip
         changes = page.locator(".changes").inner_text()
         assert "eligibility chart, 23MY - 24MY RX built in Japan, February 2024 production: changed" in changes
         assert "phase timing table, row “Phase 6”, Announcement Timing: changed" in changes
         page.screenshot(path=str(shots / "revision.png"))
         page.fill("#reviewer", "Dana Reviewer")
         page.fill("#comment", "Checked against the source notice.")
-        page.click("#approve")
-        page.wait_for_load_state("networkidle")
-        assert "approved by Dana Reviewer" in page.inner_text("h1")
+        page.locator("#approve").click(no_wait_after=True)
+        expect(page.locator("h1")).to_contain_text("approved by Dana Reviewer", timeout=WAIT_MS)
         browser.close()
     approvals = tomllib.loads((unapproved / "templates/23LJ01/approvals.toml").read_text(encoding="utf-8"))
     last = approvals["approval"][-1]
