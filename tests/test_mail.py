@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import json
 import re
 import signal
@@ -211,11 +212,62 @@ def test_parallel_workers_match_serial(records: tuple[Path, Path], tmp_path: Pat
                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     # Planning in chunks on all cores too (it starts at thousands of pieces): same pieces, addresses, barcodes.
     monkeypatch.setattr("letters.mail.plan.PARALLEL_PIECES", 1)
-    report = mail("23LJ01", options(tmp_path, records, workers=2))
+    seen: list[tuple[int, int]] = []
+    report = mail("23LJ01", options(tmp_path, records, workers=2), lambda done, total: seen.append((done, total)))
     parallel = manifest(report.runs[0].folder)
     serial = manifest(mailed)
     assert len(parallel) >= 10  # several chunks of pieces, two batches
     assert parallel == serial
+    # The workers' letter counts reach the bar: it never goes back, never past the end, and ends full.
+    assert seen[0] == (0, len(parallel)) and seen[-1] == (len(parallel), len(parallel))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
+
+
+@pytest.mark.parametrize("renderer", ["fast", "full"])
+def test_progress_advances_per_letter_or_chunk_within_a_batch(
+    records: tuple[Path, Path], tmp_path: Path, renderer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch of every letter: the bar still moves per letter (fast) or per layout chunk (full)."""
+    monkeypatch.setattr("letters.render.pieces.CHUNK", 5)  # the full renderer's chunk: 5 letters here, 25 in use
+    seen: list[int] = []
+    report = mail("23LJ01", options(tmp_path, records, batch_size=10_000, renderer=renderer),
+                  lambda done, total: seen.append(done))  # fmt: skip
+    letters = report.runs[0].job["letters"]
+    assert len(report.runs[0].job["files"]) == 1 and letters > 10
+    assert seen == sorted(seen) and seen[0] == 0 and seen[-1] == letters
+    steps = [b - a for a, b in itertools.pairwise(seen) if b > a]
+    if renderer == "fast":
+        assert sorted(set(seen)) == list(range(letters + 1))  # every letter
+    else:
+        # A chunk is up to 5 letters of one language (a language change starts the next).
+        assert len(steps) >= letters // 5 and max(steps) <= 5
+
+
+def test_progress_bar_shows_eta_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's bar on a real terminal (a pty): position, rate and, once a second has passed, the ETA."""
+    import os
+    import pty
+
+    from letters.cli.mail import _Progress
+
+    master, slave = pty.openpty()
+    terminal = os.fdopen(slave, "w", buffering=1)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("TERM", "xterm")
+    bar = _Progress(quiet=False)
+    assert bar.enabled
+    bar(0, 100)
+    bar(10, 100)
+    time.sleep(1.1)  # click estimates the ETA from steps at least a second apart
+    bar(20, 100)
+    bar(30, 100)
+    bar.close()
+    terminal.flush()
+    os.set_blocking(master, False)
+    shown = os.read(master, 65536).decode("utf-8", "replace")
+    terminal.close()
+    os.close(master)
+    assert re.search(r"letters .* 30/100 .*\d\d:\d\d:\d\d", shown), shown
 
 
 def test_unavailable_phase_is_refused(records: tuple[Path, Path], tmp_path: Path) -> None:

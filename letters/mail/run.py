@@ -27,6 +27,7 @@ from letters.mail.plan import plan, select_stage, stage_for, warnings_of
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
+from letters.render import progress as letters_laid_out
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput
 from letters.render.workers import render_batch
 from letters.report import resolve_lists
@@ -37,6 +38,9 @@ from letters.write import (
     write_json,
     write_manifest,
 )
+
+PROGRESS_POLL_S = 0.25
+"""How often a run with worker processes reads their letter count for the progress bar."""
 
 
 def _ledger(options: MailOptions) -> Ledger:
@@ -160,6 +164,11 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _start_worker(laid_out: Any) -> None:
+    _ignore_sigint()
+    letters_laid_out.share(laid_out)
+
+
 def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progress | None,
              resumed: bool = False) -> RunResult:  # fmt: skip
     folder = Path(run.folder)
@@ -182,8 +191,21 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
     total = len(ledger.pieces(run.run_id))
     done = total - sum(len(j.pieces) for j in jobs)
     renderer = str(run.settings.get("renderer", options.renderer))
-    if progress:
-        progress(done, total)
+    base = done
+    live = [0]  # letters laid out by this call so far, as the renderers count them
+    shown = [done]
+
+    def show() -> None:
+        # Letters laid out advance the bar between batches; it never goes back or past the end.
+        if progress:
+            shown[0] = min(total, max(shown[0], done, base + live[0]))
+            progress(shown[0], total)
+
+    def counted(n: int) -> None:
+        live[0] += n
+        show()
+
+    show()
     peak = [0]
 
     parts: Counter[str] = Counter()
@@ -199,37 +221,44 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
         done += len(job.pieces)
         peak[0] = max(peak[0], out.peak_rss_mb)
         parts.update(out.timings)
-        if progress:
-            progress(done, total)
+        show()
+
+    def poll(laid_out: int) -> None:
+        live[0] = laid_out
+        show()
 
     workers = min(options.workers or os.cpu_count() or 1, max(1, len(jobs)))
     if workers <= 1:
-        for job in jobs:
-            try:
-                record(render_batch(job, renderer), job)
-            except KeyboardInterrupt:
-                raise Interrupted(_interrupted(run, done, total)) from None
+        with letters_laid_out.watch(counted):
+            for job in jobs:
+                try:
+                    record(render_batch(job, renderer), job)
+                except KeyboardInterrupt:
+                    raise Interrupted(_interrupted(run, done, total)) from None
     else:
-        _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total))
+        _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total), poll)
     job_ticket = _finish(ledger, run, folder, peak[0], dict(parts))
     return RunResult(run, folder, job_ticket, resumed)
 
 
 def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
                       record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
-                      counts: Callable[[], tuple[int, int]]) -> None:  # fmt: skip
+                      counts: Callable[[], tuple[int, int]],
+                      poll: Callable[[int], None] = lambda n: None) -> None:  # fmt: skip
     # Workers come from a fork server started before this process loaded the records: they do
     # not inherit (and count as resident) the reconciliation of a 200,000-vehicle campaign,
     # so their memory stays flat however large the phase.
     context = get_context("forkserver")
     context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast", "letters.render.workers"])
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_sigint)
+    laid_out = context.Value("q", 0)  # letters the workers have laid out, for the progress bar
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out,))
     pending: dict[Future[BatchOutput], BatchJob] = {}
     try:
         for job in jobs:
             pending[pool.submit(render_batch, job, renderer)] = job
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=PROGRESS_POLL_S, return_when=FIRST_COMPLETED)
+            poll(laid_out.value)
             for future in finished:
                 record(future.result(), pending.pop(future))
     except KeyboardInterrupt:

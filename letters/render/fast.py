@@ -28,6 +28,7 @@ from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.press.finish import gray_pages
+from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages, press
 from letters.render.shaping import ADDRESS_LINES, PANGO_SCALE, shape, widths_of
@@ -131,6 +132,7 @@ class FastRenderer:
                 fallback_pieces.append(index)
                 pages = []
             streams.append((index, pages))
+            progress.laid_out()
 
         clock.lap("stamp")
         fallback_pages = self._fallbacks(out, job, fallback_pieces)

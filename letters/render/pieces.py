@@ -24,6 +24,7 @@ from letters.campaign import load_campaign
 from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
 from letters.press.finish import finish, gray_pages
 from letters.press.marks import PieceMarks, apply_marks
+from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
@@ -159,19 +160,21 @@ class FullRenderer:
 
     def render_batch(self, job: BatchJob) -> BatchOutput:
         started = time.perf_counter()
-        data, pages, placed = self.render_pdf(job)
+        data, pages, placed = self.render_pdf(job, count=True)
         laid_out = time.perf_counter()
         durable_write(job.target, data)
         timings = {"render": laid_out - started, "write": time.perf_counter() - laid_out}
         return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed, timings=timings)
 
-    def render_pdf(self, job: BatchJob, marks: bool = True) -> tuple[bytes, int, tuple[PiecePages, ...]]:
+    def render_pdf(self, job: BatchJob, marks: bool = True,
+                   count: bool = False) -> tuple[bytes, int, tuple[PiecePages, ...]]:  # fmt: skip
         """The batch as PDF bytes (not written anywhere), its page count and page ranges.
 
         Black is DeviceGray; with ``marks`` the file is finished for the press (marks, output
-        intent, XMP, document parts), as the fast renderer finishes its own.
+        intent, XMP, document parts), as the fast renderer finishes its own. With ``count``
+        the letters laid out are counted for the progress bar, chunk by chunk.
         """
-        data, pages, placed = self._weasyprint_pdf(job)
+        data, pages, placed = self._weasyprint_pdf(job, count)
         pdf = pikepdf.open(io.BytesIO(data))
         gray_pages(pdf)
         if marks:
@@ -180,11 +183,12 @@ class FullRenderer:
         pdf.save(buffer, compress_streams=True, deterministic_id=True)
         return buffer.getvalue(), pages, placed
 
-    def _weasyprint_pdf(self, job: BatchJob) -> tuple[bytes, int, tuple[PiecePages, ...]]:
+    def _weasyprint_pdf(self, job: BatchJob, count: bool = False) -> tuple[bytes, int, tuple[PiecePages, ...]]:
         # Each piece is one letter per language of its language code ("es+en": Spanish,
         # then English). Consecutive versions in one language are laid out together.
         versions = [(i, lang) for i, piece in enumerate(job.pieces) for lang in piece.language.split("+")]
         own: list[list[weasyprint.document.Page]] = [[] for _ in job.pieces]
+        last = {i: k for k, (i, _) in enumerate(versions)}
         first_doc = None
         start = 0
         while start < len(versions):
@@ -202,6 +206,9 @@ class FullRenderer:
             starts = _letter_starts(doc, len(chunk))
             for k, (i, _) in enumerate(chunk):
                 own[i].extend(doc.pages[starts[k] : starts[k + 1]])
+            if count:
+                # A piece counts once its last language version is laid out.
+                progress.laid_out(sum(1 for k in range(start, end) if last[versions[k][0]] == k))
             start = end
         assert first_doc is not None, "a batch has at least one piece"
         pages: list[weasyprint.document.Page] = []
