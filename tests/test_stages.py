@@ -80,6 +80,10 @@ def test_interim_then_remedy_then_follow_up_one_piece_per_stage_and_vin(
     assert {row["stage"] for row in manifest} == {"follow-up"}
     job = json.loads((follow.runs[0].folder / "job.json").read_text())
     assert job["stage"] == "follow-up" and "stage" in job["manifest_columns"]
+    # The vendor's example payload is one of this run's own pieces, not another campaign's.
+    first = manifest[0]
+    assert job["marks"]["datamatrix"]["payload_example"] == f"{first['piece_id']}|1/2|{int(first['batch']):04d}"
+    assert job["marks"]["datamatrix"]["payload_example"].startswith("24A07-")
 
 
 def test_repaired_vins_get_no_remedy_or_follow_up(recall_records: tuple[Path, Path], tmp_path: Path) -> None:

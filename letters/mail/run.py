@@ -320,7 +320,10 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         ],
         "manifest_columns": MANIFEST_COLUMNS,
         "envelopes": envelopes,
-        "marks": describe_marks(),
+        "marks": describe_marks(
+            pieces[0]["piece_id"] if pieces else f"{run.campaign}-{run.phase}-0001-000001",
+            int(pieces[0]["batch"]) if pieces else 1,
+        ),
         "imb": _imb_settings(run),
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,

@@ -45,14 +45,14 @@ class PieceMarks:
     """Its IMb (65 letters F/A/D/T); empty: none."""
 
 
-def describe() -> dict[str, object]:
-    """The marks, as job.json tells the vendor."""
+def describe(example_piece: str, example_batch: int = 1) -> dict[str, object]:
+    """The marks, as job.json tells the vendor; the payload example is one of the run's own pieces."""
     return {
         "datamatrix": {
             "symbology": "DataMatrix ECC 200", "pages": "every page, blank backs included",
             "left_in": MARK_LEFT_IN, "top_in": MARK_TOP_IN, "size_in": MARK_SIZE_IN,
             "payload": PAYLOAD.replace(":04d", ""), "payload_example": PAYLOAD.format(
-                piece="23LJ01-5-0001-000042", sheet=1, sheets=2, batch=1),
+                piece=example_piece, sheet=1, sheets=2, batch=example_batch),
         },
         "imb": {
             "symbology": "USPS Intelligent Mail barcode (USPS-B-3200)", "pages": "first page of each piece",
