@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from letters import paths
+from letters.campaign.base import CODE_PATTERN, CODE_RULE
 from letters.campaign.load import CAMPAIGN_FILE, known_codes, load_campaign
 from letters.campaign.model import Campaign, Kind
 from letters.errors import CampaignError, LettersError, UsageError
@@ -17,7 +18,7 @@ from letters.i18n import CatalogReport, check
 
 SCAFFOLD = "_scaffold"
 """Folder under templates/ holding what ``letters new`` copies."""
-_CODE = re.compile(r"[0-9A-Z]{4,10}")
+_CODE = re.compile(CODE_PATTERN)
 # Set by the loader from the revision history, never written by an author.
 _COMPUTED = ("revision", "updates")
 
@@ -57,7 +58,7 @@ def new_campaign(code: str, kind: str, source: str | None = None, today: date | 
     """``letters new``: a campaign folder that renders at once (as a draft), from the scaffold or a copy."""
     code = code.strip().upper()
     if not _CODE.fullmatch(code):
-        raise UsageError(f"{code!r} is not a campaign code: 4 to 10 capital letters and digits, e.g. 24V117")
+        raise UsageError(f"{code!r} is not a campaign code: {CODE_RULE}")
     kinds = [k.value for k in Kind]
     if kind not in kinds:
         raise UsageError(f"{kind!r} is not a campaign kind; kinds: {', '.join(kinds)}")

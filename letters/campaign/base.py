@@ -10,6 +10,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
+CODE_PATTERN = r"[0-9A-Z]{4,10}"
+"""The one rule for a campaign code (campaign.toml's ``code``, its folder, ``letters new``, every command)."""
+CODE_RULE = "4 to 10 capital letters and digits, e.g. 24V117"
+"""``CODE_PATTERN`` in words, for messages and the README."""
+
 
 def _parse_month(value: object) -> object:
     """Accept "YYYY-MM" and return the first day of that month."""

@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 
 from letters import paths
+from letters.campaign.base import CODE_PATTERN, CODE_RULE
 from letters.campaign.history import RevisionEntry, merge, merged, pick, read_history, read_toml, template_folders
 from letters.campaign.model import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
@@ -66,7 +67,7 @@ class LoadedCampaign:
         return [*self.overrides, self.folder, paths.shared_templates_dir()]
 
 
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+_CODE = re.compile(CODE_PATTERN, re.IGNORECASE)  # typed in any case; the folder has capitals
 
 
 def known_codes() -> list[str]:
@@ -85,9 +86,7 @@ def canonical_code(raw: str) -> str:
     """
     name = re.split(r"[/\\]", raw.strip().rstrip("/\\"))[-1]
     if not _CODE.fullmatch(name):
-        raise CampaignError(
-            f"{raw!r} is not a campaign code: letters, digits, '-' and '_', starting with a letter or digit"
-        )
+        raise CampaignError(f"{raw!r} is not a campaign code: {CODE_RULE}")
     known = known_codes()
     if name in known:
         return name

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from letters.campaign.base import Month, Strict
+from letters.campaign.base import CODE_PATTERN, Month, Strict
 from letters.campaign.chart import Chart, ChartColumn, ChartPeriod, ChartRow, PhaseSpan
 from letters.campaign.sections import DEFAULT_STAGES as DEFAULT_STAGES
 from letters.campaign.sections import Contact as Contact
@@ -72,7 +72,7 @@ class Campaign(Strict):
     a free table its templates quote.
     """
 
-    code: str = Field(pattern=r"^[0-9A-Z]{4,10}$")
+    code: str = Field(pattern=f"^{CODE_PATTERN}$")
     """Campaign code, e.g. "23LJ01"."""
     brand: str
     """Brand name used in prose."""

@@ -189,3 +189,23 @@ def test_sample_zips_belong_to_their_states(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert {zip_state_problem(row["ZIP"][:5], row["State"]) for row in rows} == {""}
     assert len({row["State"] for row in rows}) > 20
+
+
+@pytest.mark.parametrize("code", ["x", "MY_CAMP", "25-X01", "ABCDEFGHIJK", "25X 01"])
+def test_one_campaign_code_rule_everywhere(project: Path, code: str) -> None:
+    """`letters new`, every command and campaign.toml apply the rule the README states."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "A campaign code is 4 to 10\ncapital letters and digits" in readme
+    result = CliRunner().invoke(cli, ["new", code, "--kind", "safety-recall"])
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == f"error: {code.upper()!r} is not a campaign code: 4 to 10 capital letters and digits, e.g. 24V117\n"
+    )
+    result = CliRunner().invoke(cli, ["revisions", code])
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {code!r} is not a campaign code: 4 to 10 capital letters and digits, e.g. 24V117\n"
+    # A folder of that name is refused as a campaign too, by its own campaign.toml's code.
+    edit(project / "templates" / "23LJ01" / "campaign.toml", 'code = "23LJ01"', f'code = "{code}"')
+    result = CliRunner().invoke(cli, ["revisions", "23LJ01"])
+    assert result.exit_code != 0 and "code" in result.stderr
