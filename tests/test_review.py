@@ -112,7 +112,9 @@ def test_unapproved_revision_needs_draft_and_is_stamped(project: Path, tmp_path:
         for page in pdf.pages:
             stamp = [c["text"] for c in page.chars if c["size"] > 60]
             assert "".join(stamp) == "DRAFT"
-    code, out, _ = run("approve", "23LJ01", "2024-03-01", "--by", "Campaign Manager", "--at", "2024-02-28")
+    code, _, err = run("approve", "23LJ01", "2024-03-01", "--by", "Campaign Manager", "--at", "2024-02-28")
+    assert code == 2 and "before its own date" in err  # an approval cannot predate the revision
+    code, out, _ = run("approve", "23LJ01", "2024-03-01", "--by", "Campaign Manager", "--at", "2024-03-01")
     assert code == 0 and "approved by Campaign Manager" in out
     code, _, err = run("notice", "23LJ01", "-o", str(target))
     assert code == 0, err
@@ -167,3 +169,15 @@ def test_reconstructed_revisions_say_so_and_hold_together(tmp_path: Path) -> Non
         assert ("distributed to Puerto Rico" in dealer) is puerto_rico
     warned = load_campaign("23LJ01", revision="2023-12-21").warnings
     assert any("214,000 but the models table adds up to 221,370" in w for w in warned)
+
+
+def test_an_approval_cannot_predate_its_revision(project: Path) -> None:
+    approvals = project / "templates" / "23LJ01" / "approvals.toml"
+    text = approvals.read_text(encoding="utf-8")
+    approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")  # 2024-01-31 unapproved
+    code, _, err = run("approve", "23LJ01", "2024-01-31", "--by", "Early Bird", "--at", "2020-01-01")
+    assert code == 2 and "revision 2024-01-31 cannot be approved on 2020-01-01: that is before its own date" in err
+    assert "Early Bird" not in approvals.read_text(encoding="utf-8")
+    code, out, err = run("approve", "23LJ01", "2024-01-31", "--by", "On Time", "--at", "2024-01-31", "--json")
+    assert code == 0, err
+    assert json.loads(out)["at"] == "2024-01-31"

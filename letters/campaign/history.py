@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from letters.errors import CampaignError, Problem, ValidationError
+from letters.errors import CampaignError, Problem, UsageError, ValidationError
 
 REVISIONS_DIR = "revisions"
 APPROVALS_FILE = "approvals.toml"
@@ -185,6 +185,8 @@ def approve(folder: Path, revision: str, by: str, at: date, comment: str = "") -
     by = by.strip()
     if not by:
         raise CampaignError("an approval needs a name (--by)")
+    if at < date.fromisoformat(revision):
+        raise UsageError(f"revision {revision} cannot be approved on {at.isoformat()}: that is before its own date")
     entry = f'\n[[approval]]\nrevision = {revision}\nby = "{_toml_escape(by)}"\nat = {at.isoformat()}\n'
     if comment.strip():
         entry += f'comment = "{_toml_escape(comment.strip())}"\n'
