@@ -26,8 +26,7 @@ def review_command(host: str, port: int, open_browser: bool) -> None:
     """Serve the reviewers' web app: history, pages side by side, changes in plain words, approval."""
     from letters.review.web import serve
 
-    click.echo(f"letters review on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    serve(host, port, open_browser)
+    serve(host, port, open_browser, lambda url: click.echo(f"letters review on {url} (Ctrl-C stops it)", err=True))
 
 
 @cli.command("revisions")

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -281,8 +282,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(routes=routes, exception_handlers=handlers)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False) -> None:
-    """``letters review``: serve the app until interrupted."""
+def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
+          ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
+    """``letters review``: serve the app until interrupted; ``ready(url)`` once the port is known free."""
     import socket
 
     import uvicorn
@@ -293,6 +295,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False)
             probe.bind((host, port))
         except OSError as exc:
             raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
+    if ready is not None:
+        ready(url)
     if open_browser:
         import threading
         import webbrowser

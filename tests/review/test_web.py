@@ -161,3 +161,4 @@ def test_review_command_refuses_a_taken_port() -> None:
         port = taken.getsockname()[1]
         result = CliRunner().invoke(cli, ["review", "--port", str(port)])
     assert result.exit_code == 1 and "error: cannot serve on" in result.stderr
+    assert "letters review on" not in result.stderr  # no URL printed for a server that never started
