@@ -80,15 +80,18 @@ class Written:
     """Blocks outlined as changed, per document."""
     warnings: tuple[str, ...]
     """Campaign inconsistencies and refused resources, for the user."""
+    as_of: str = ""
+    """Date the documents speak as of, ISO (``--as-of``, else the revision's date)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "path": str(self.path), "revision": self.revision, "pages": self.pages, "boxed": self.boxed,
-            "warnings": list(self.warnings),
+            "path": str(self.path), "revision": self.revision, "as_of": self.as_of, "pages": self.pages,
+            "boxed": self.boxed, "warnings": list(self.warnings),
         }  # fmt: skip
 
 
-def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered], notes: Sequence[str] = ()) -> Written:
+def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered], notes: Sequence[str] = (),
+             as_of: date | None = None) -> Written:  # fmt: skip
     refused = sorted({url for p in parts for url in p.refused})
     return Written(
         target,
@@ -101,6 +104,7 @@ def _written(loaded: LoadedCampaign, target: Path, parts: Sequence[Rendered], no
             *dict.fromkeys(w for p in parts for w in p.warnings),
             *notes,
         ),
+        (as_of or loaded.campaign.revision.date).isoformat(),
     )
 
 
@@ -129,7 +133,7 @@ def render_document_file(
     target = target or paths.output_dir() / f"{code}-{name}.pdf"
     baseline = baseline_for(loaded, changes_since) if options.boxes else None
     rendered = render_one(loaded, name, target, options, baseline)
-    return _written(loaded, target, [rendered], notes)
+    return _written(loaded, target, [rendered], notes, options.as_of)
 
 
 def render_notice_file(code: str, target: Path | None, options: RenderOptions, revision: str | None = None,
@@ -144,8 +148,9 @@ def render_notice_file(code: str, target: Path | None, options: RenderOptions, r
         )
     target = target or paths.output_dir() / f"{code}-notice.pdf"
     baseline = baseline_for(loaded, changes_since) if options.boxes else None
-    parts = render_notice(loaded, target, _options(loaded, options), baseline)
-    return _written(loaded, target, parts)
+    options = _options(loaded, options)
+    parts = render_notice(loaded, target, options, baseline)
+    return _written(loaded, target, parts, as_of=options.as_of)
 
 
 def vehicle_prefill(loaded: LoadedCampaign, raw_vin: str) -> tuple[VehiclePrefill, tuple[str, ...]]:

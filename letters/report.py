@@ -14,7 +14,7 @@ from letters import paths
 from letters import vin as vins
 from letters.campaign import Campaign, load_campaign
 from letters.eligibility import coverage_of
-from letters.errors import InputError, UsageError
+from letters.errors import UsageError
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
@@ -131,10 +131,16 @@ class LookupResult:
     """Estimated announcement month while not available."""
     mailing: date | None
     """Owner letter mailing month of the phase."""
+    as_of: date | None = None
+    """The date the lookup was judged as of (``--as-of``, else the revision's date)."""
+    valid: bool = True
+    """False when ``vin`` is not a VIN at all; ``reason`` says why."""
 
     def describe(self) -> str:
         """One line for a person."""
         v = self.vehicle
+        if not self.valid:
+            return f"{self.vin}: not a valid VIN: {self.reason}"
         if not self.covered or v is None:
             return f"{self.vin}: not covered: {self.reason}"
         timing = "remedy available" if self.available else f"remedy estimated {human_month(self.estimate)}"
@@ -148,6 +154,8 @@ class LookupResult:
         v = self.vehicle
         return {
             "vin": self.vin,
+            "valid": self.valid,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "covered": self.covered,
             "reason": self.reason or None,
             "model": v.model if v else None,
@@ -175,37 +183,46 @@ def find_vehicles(campaign: Campaign, vehicles: Path, wanted: set[str]) -> dict[
 
 def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: date | None,
                 revision: str | None = None) -> list[LookupResult]:  # fmt: skip
-    """``letters lookup``: coverage, phase and timing of each VIN; an invalid VIN is an error."""
+    """``letters lookup``: coverage, phase and timing of each VIN, in the order given.
+
+    A string that is not a VIN gets a result too (``valid`` false, ``reason`` saying why), so
+    one typo does not hide the answers for the others.
+    """
     campaign = load_campaign(code, as_of=as_of, revision=revision).campaign
-    bad = []
-    parsed = []
+    when = as_of or campaign.revision.date
+    parsed: list[str | LookupResult] = []
     for raw in raw_vins:
         try:
             parsed.append(vins.parse(raw).value)
         except vins.VinError as exc:
-            bad.append(str(exc))
-    if bad:
-        raise InputError("\n".join(bad))
+            parsed.append(LookupResult(raw, False, str(exc), None, None, False, None, None, when, valid=False))
     vpath = vehicles or default_lists(code)[0]
-    found = find_vehicles(campaign, vpath, set(parsed))
+    wanted = {value for value in parsed if isinstance(value, str)}
+    found = find_vehicles(campaign, vpath, wanted) if wanted else {}
     chart = coverage_of(campaign)
-    when = as_of or campaign.revision.date
     results = []
     for value in parsed:
+        if isinstance(value, LookupResult):
+            results.append(value)
+            continue
         vehicle = found.get(value)
         if vehicle is None:
             results.append(
-                LookupResult(value, False, f"no vehicle record for this VIN in {vpath}", None, None, False, None, None)
+                LookupResult(
+                    value, False, f"no vehicle record for this VIN in {vpath}", None, None, False, None, None, when
+                )
             )
             continue
         verdict = chart.assess(
             vehicle.vin, vehicle.model, vehicle.location, vehicle.model_year, vehicle.production_date
         )
         if not verdict.covered or verdict.phase is None:
-            results.append(LookupResult(value, False, verdict.reason, vehicle, None, False, None, None))
+            results.append(LookupResult(value, False, verdict.reason, vehicle, None, False, None, None, when))
             continue
         status = chart.status(verdict.phase, when)
         results.append(
-            LookupResult(value, True, "", vehicle, verdict.phase, status.available, status.estimate, status.mailing)
+            LookupResult(
+                value, True, "", vehicle, verdict.phase, status.available, status.estimate, status.mailing, when
+            )
         )
     return results

@@ -297,3 +297,86 @@ def test_every_readme_command_runs_with_json_and_fails_cleanly(mailed_ledger: di
             path,
             result.output,
         )
+
+
+def test_status_refuses_a_ledger_that_does_not_exist(records: tuple[Path, Path], tmp_path: Path) -> None:
+    typo = tmp_path / "nope" / "ledger.sqlite"
+    files = ["--vehicles", str(records[0]), "--owners", str(records[1]), "--as-of", "2024-02-05"]
+    code, out, err = invoke("status", "23LJ01", "--ledger", str(typo), *files)
+    assert code == 2 and err.startswith(f"error: no ledger at {typo}") and "--create-ledger" in err
+    assert out == "" and not typo.parent.exists()  # no folder, no empty ledger
+    code, out, err = invoke("status", "23LJ01", "--ledger", str(typo), "--create-ledger", *files)
+    assert code == 0, err
+    assert out.splitlines()[0] == "23LJ01 as of 2024-02-05" and typo.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["notice", "23LJ01", "--draft", "-o", "PDF"],
+        ["render", "23LJ01", "faq", "-o", "PDF"],
+        ["check", "23LJ01", "--json"],
+        ["lookup", "23LJ01", "VIN", "--json"],
+    ],
+)
+def test_as_of_and_revision_together_are_refused(args: list[str], tmp_path: Path) -> None:
+    target = tmp_path / "x.pdf"
+    vin = (ROOT / "mailing_lists/23LJ01/23LJ01-vehicles.csv").read_text().splitlines()[1].split(",")[0]
+    args = [str(target) if a == "PDF" else vin if a == "VIN" else a for a in args]
+    code, out, err = invoke(*args, "--as-of", "2024-02-05", "--revision", "2023-06-15")
+    assert code == 2 and "--as-of and --revision are alternatives: give one of them" in err
+    assert not target.exists() and out == ""
+    code, _, err = invoke(*args, "--revision", "2023-06-15")  # either alone is fine
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("2024-02-30", "'2024-02-30': no such day (February 2024 has 29 days)"),
+        ("2023-02-29", "'2023-02-29': no such day (February 2023 has 28 days)"),
+        ("2024-13-01", "'2024-13-01': no such day (there is no month 13)"),
+        ("2024-04-31", "'2024-04-31': no such day (April 2024 has 30 days)"),
+        ("24-02-05", "'24-02-05' is not a date as YYYY-MM-DD"),
+    ],
+)
+def test_an_impossible_date_is_no_such_day(value: str, said: str) -> None:
+    code, _, err = invoke("lookup", "23LJ01", "JTJGKCEZ0PJ100001", "--as-of", value)
+    assert code == 2 and said in err
+    code, _, err = invoke("diff", "23LJ01", "faq", "--from", value, "--to", "2024-01-31")
+    assert code == 2 and said.replace("a date", "a revision date") in err
+
+
+def test_lookup_reports_every_vin_and_exits_2_for_bad_ones() -> None:
+    good = (ROOT / "mailing_lists/23LJ01/23LJ01-vehicles.csv").read_text().splitlines()[1].split(",")[0]
+    code, out, err = invoke("lookup", "23LJ01", "XYZ", good, "JTJGKCEZ0PJ10000I")
+    assert code == 2
+    assert out.splitlines()[0] == "23LJ01 as of 2024-01-31:"  # the latest revision's date, said
+    assert out.splitlines()[1].startswith(f"{good}: covered:")
+    assert err.startswith("error: 2 of 3 given are not valid VINs:")
+    assert "VIN 'XYZ' has 3 characters, not 17" in err and "'JTJGKCEZ0PJ10000I' contains 'I'" in err
+    code, out, err = invoke("lookup", "23LJ01", "XYZ", good, "--json", "--as-of", "2023-06-15")
+    assert code == 2 and "error: VIN 'XYZ' has 3 characters" in err
+    rows = json.loads(out)
+    assert [(r["vin"], r["valid"], r["as_of"]) for r in rows] == [("XYZ", False, "2023-06-15"),
+                                                                  (good, True, "2023-06-15")]  # fmt: skip
+    assert rows[0]["reason"] == "VIN 'XYZ' has 3 characters, not 17" and rows[1]["covered"] is True
+
+
+def test_every_date_taking_command_prints_the_date_it_used(mailed_ledger: dict[str, str], tmp_path: Path) -> None:
+    p = mailed_ledger
+    files = ["--vehicles", p["vehicles"], "--owners", p["owners"]]
+    code, out, _ = invoke("check", "23LJ01", *files)
+    assert code == 0 and out.startswith("23LJ01 as of 2024-01-31:")
+    code, out, _ = invoke("status", "23LJ01", "--ledger", p["ledger"], *files, "--as-of", "2024-02-05")
+    assert code == 0 and out.startswith("23LJ01 as of 2024-02-05\n")
+    code, out, _ = invoke("lookup", "23LJ01", p["vin"], "--vehicles", p["vehicles"], "--as-of", "2024-02-05")
+    assert code == 0 and out.startswith("23LJ01 as of 2024-02-05:\n")
+    code, out, _ = invoke("mail", "23LJ01", "--phase", "1", *files, "--as-of", "2024-02-05", "--ledger", p["ledger"],
+                          "-o", p["out"], "--workers", "1", "-q")  # fmt: skip
+    assert code == 0 and out.startswith("as of 2024-02-05\n") and "nothing new to mail" in out
+    target = tmp_path / "f.pdf"
+    code, out, _ = invoke("render", "23LJ01", "faq", "-o", str(target), "--as-of", "2023-09-01")
+    assert code == 0 and out.rstrip().endswith("revision 2023-08-29, as of 2023-09-01")
+    code, out, _ = invoke("render", "23LJ01", "faq", "-o", str(target), "--json")
+    assert code == 0 and json.loads(out)["as_of"] == json.loads(out)["revision"] == "2024-01-31"

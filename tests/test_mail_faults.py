@@ -53,8 +53,8 @@ def test_a_code_spelled_otherwise_mails_nothing_twice(records: tuple[Path, Path]
 
 def test_cli_takes_a_path_spelling_and_refuses_a_bad_code(records: tuple[Path, Path], tmp_path: Path) -> None:
     runner = CliRunner()
-    args = ["--ledger", str(tmp_path / "l.sqlite"), "--vehicles", str(records[0]), "--owners", str(records[1]),
-            "--as-of", AS_OF.isoformat(), "--json"]  # fmt: skip
+    args = ["--ledger", str(tmp_path / "l.sqlite"), "--create-ledger", "--vehicles", str(records[0]), "--owners",
+            str(records[1]), "--as-of", AS_OF.isoformat(), "--json"]  # fmt: skip
     result = runner.invoke(cli, ["status", "./23LJ01/", *args])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["phase"] == 1

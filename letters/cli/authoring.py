@@ -27,7 +27,7 @@ def report_written(result: Written, as_json: bool) -> None:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     pages = sum(result.pages.values())
     detail = ", ".join(f"{name} {n}" for name, n in result.pages.items())
-    click.echo(f"wrote {result.path} ({pages} pages: {detail})")
+    click.echo(f"wrote {result.path} ({pages} pages: {detail}); revision {result.revision}, as of {result.as_of}")
 
 
 @cli.command()

@@ -71,6 +71,7 @@ def _report_mail(report: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report.as_json(), indent=2))
         return
+    click.echo(f"as of {report.as_of}")
     for note in report.notes:
         click.echo(note)
     for r in report.runs:
@@ -135,16 +136,20 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 @files_options
 @click.option("--as-of", type=DATE, help="Count eligible and pending letters as of this date (default: today).")
 @COMPLETED_OPTION
+@click.option("--create-ledger", is_flag=True, help="Start an empty ledger if none is at --ledger (else refused).")
 @json_option
 def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, owners: Path | None,
-                   as_of: date | None, completed: Path | None, as_json: bool) -> None:  # fmt: skip
+                   as_of: date | None, completed: Path | None, create_ledger: bool,
+                   as_json: bool) -> None:  # fmt: skip
     """Per phase and stage: letters eligible, mailed, pending and remailed."""
     from letters.mail import status
 
-    rows = status(campaign, ledger, vehicles, owners, as_of, completed)
+    rows = status(campaign, ledger, vehicles, owners, as_of, completed, create_ledger)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    if rows:
+        click.echo(f"{campaign} as of {rows[0]['as_of']}")
     click.echo("phase  stage        available  eligible    mailed   pending  remailed")
     for r in rows:
         click.echo(

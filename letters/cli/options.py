@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
+
+from letters.dates import parse_day
+from letters.errors import LettersError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -19,9 +23,9 @@ class _Date(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, date):
             return value
         try:
-            return datetime.strptime(str(value), "%Y-%m-%d").date()
-        except ValueError:
-            self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+            return parse_day(str(value))
+        except LettersError as exc:
+            self.fail(exc.message, param, ctx)
 
 
 DATE = _Date()
@@ -41,7 +45,16 @@ class _Campaign(click.ParamType):  # type: ignore[type-arg]
 CAMPAIGN = _Campaign()
 
 
-def as_of_option(f: F) -> F:
+def as_of_option(command: F) -> F:
+    """``--as-of DATE`` or ``--revision ID``: alternatives, so giving both is refused."""
+
+    @functools.wraps(command)
+    def refuse_both(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("as_of") is not None and kwargs.get("revision") is not None:
+            raise click.UsageError("--as-of and --revision are alternatives: give one of them")
+        return command(*args, **kwargs)
+
+    f = cast(F, refuse_both)
     f = click.option("--revision", help="Use this revision (its date, YYYY-MM-DD) instead of the latest.")(f)
     return click.option(
         "--as-of", type=DATE, help="Speak as of this date: the revision then in effect, phases then available."

@@ -16,6 +16,7 @@ from letters.cli.options import (
     files_options,
     json_option,
 )
+from letters.errors import InputError
 
 
 @cli.command()
@@ -67,9 +68,19 @@ def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: d
     results = lookup_vins(campaign, list(vins), vehicles, as_of, revision)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in results], indent=2))
-        return
-    for r in results:
-        click.echo(r.describe())
+    else:
+        if results and results[0].as_of:
+            click.echo(f"{campaign} as of {results[0].as_of.isoformat()}:")
+        for r in results:
+            if r.valid:
+                click.echo(r.describe())
+    bad = [r for r in results if not r.valid]
+    if len(bad) == 1:
+        raise InputError(bad[0].reason)
+    if bad:
+        raise InputError(
+            f"{len(bad)} of {len(results)} given are not valid VINs:\n" + "\n".join(f"  - {r.reason}" for r in bad)
+        )
 
 
 @cli.command("sample-data")

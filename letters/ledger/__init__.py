@@ -27,4 +27,7 @@ __all__ = [
 
 
 class Ledger(Runs, Serials, Streets, LedgerBase):
-    """One SQLite file, opened per command; ``lock=True`` for commands that plan or render runs."""
+    """One SQLite file, opened per command; ``lock=True`` for commands that plan or render runs.
+
+    ``create=False`` refuses a path that does not exist (a typo must not read as "nothing mailed").
+    """

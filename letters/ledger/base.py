@@ -15,8 +15,13 @@ from letters.ledger.schema import INDEXES, MIGRATIONS, SCHEMA, SERIALS, STREETS
 class LedgerBase:
     """The SQLite connection the ledger's concerns share."""
 
-    def __init__(self, path: Path, lock: bool = False) -> None:
+    def __init__(self, path: Path, lock: bool = False, create: bool = True) -> None:
         path = path.resolve()
+        if not create and not path.exists():
+            raise InputError(
+                f"no ledger at {path}: check --ledger (mail writes output/ledger.sqlite by default), "
+                "or give --create-ledger to start an empty one"
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

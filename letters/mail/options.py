@@ -75,9 +75,12 @@ class MailReport:
     """Runs finished by this call."""
     notes: list[str] = field(default_factory=list)
     """Phases with nothing new to mail, and other news for the user."""
+    as_of: str = ""
+    """The mailing date phases were judged as of, ISO (``--as-of``, else today)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "runs": [{**r.job, "folder": str(r.folder), "resumed": r.resumed} for r in self.runs],
             "notes": self.notes,
+            "as_of": self.as_of,
         }

@@ -57,7 +57,7 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     stages = {phase: stage_for(campaign, phase, as_of, options.stage) for phase in options.phases}
     repaired = read_completed(options.completed) if options.completed else {}
     ledger = _ledger(options)
-    report = MailReport()
+    report = MailReport(as_of=as_of.isoformat())
     try:
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
@@ -98,7 +98,7 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
         except vins.VinError as exc:
             raise UsageError(str(exc)) from None
     ledger = _ledger(options)
-    report = MailReport()
+    report = MailReport(as_of=(options.as_of or date.today()).isoformat())
     try:
         _resume(ledger, code, options, report, progress)
         mailed = ledger.reserved_vins(code)
@@ -355,17 +355,21 @@ def _fallbacks(batches: Sequence[Any]) -> dict[str, int]:
 
 
 def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: Path | None,
-           as_of: date | None, completed: Path | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """``letters status``: per phase and stage, eligible, mailed, pending and remailed letters."""
+           as_of: date | None, completed: Path | None = None,
+           create_ledger: bool = False) -> list[dict[str, Any]]:  # fmt: skip
+    """``letters status``: per phase and stage, eligible, mailed, pending and remailed letters.
+
+    A ledger path that does not exist is refused unless ``create_ledger``.
+    """
     when = as_of or date.today()
     campaign = load_campaign(code, as_of=when).campaign
     code = campaign.code
     vpath, opath = resolve_lists(code, vehicles, owners)
     repaired = read_completed(completed) if completed else {}
-    rec = reconcile(campaign, vpath, opath, when, repaired)
-    ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite")
+    ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite", create=create_ledger)
     out = []
     try:
+        rec = reconcile(campaign, vpath, opath, when, repaired)
         counts = ledger.status(code)
         for p in campaign.phases:
             for stage in campaign.stages:
@@ -374,7 +378,7 @@ def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: P
                 out.append({
                     "phase": p.number, "stage": stage.name, "available": p.available(when),
                     "eligible": selection.eligible, "mailed": c["mailed"], "in_progress": c["planned"],
-                    "pending": len(selection.pieces), "remailed": c["remailed"],
+                    "pending": len(selection.pieces), "remailed": c["remailed"], "as_of": when.isoformat(),
                 })  # fmt: skip
     finally:
         ledger.close()

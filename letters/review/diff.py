@@ -13,6 +13,7 @@ from typing import Any
 from letters.campaign import load_campaign
 from letters.campaign.history import approve
 from letters.campaign.model import Campaign
+from letters.dates import parse_day
 from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
 from letters.errors import InputError, UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
@@ -117,10 +118,7 @@ class DiffResult:
 
 
 def _document_blocks(code: str, name: str, version: str) -> tuple[str, list[Block], Campaign]:
-    try:
-        when = date.fromisoformat(version)
-    except ValueError:
-        raise UsageError(f"{version!r} is not a revision date (YYYY-MM-DD)") from None
+    when = parse_day(version, "a revision date")
     loaded = load_campaign(code, as_of=when)
     spec = document_spec(loaded.campaign, name)
     html = Renderer(loaded).html(spec, RenderOptions(as_of=when))
