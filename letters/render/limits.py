@@ -43,7 +43,7 @@ class Limits:
     work: int = 40_000_000
     """Characters all the render's string operations together may make."""
     items: int = 100_000
-    """Length of any one list (``range``'s own cap, too)."""
+    """Length of any one list, and the most ``batch`` and ``slice`` may make (Jinja caps ``range`` at 100,000)."""
     width: int = 1_000
     """Largest field width or precision a format may ask for (``'%5d'``, ``'{:>10}'``)."""
     int_bits: int = 8_192
