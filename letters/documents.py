@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from xml.etree.ElementTree import Element
 
 import weasyprint
@@ -27,6 +27,7 @@ from letters.kinds import check_letter
 from letters.render.changes import mark_changes
 from letters.render.env import key_paths, make_environment, prose_renderer, render_string, template_errors
 from letters.render.pdf import PdfMetadata, layout, parse
+from letters.render.view import TemplateFunction, View, plain
 
 SAMPLE_VIN = "[VIN]"
 GLYPH_COVERAGE = PRINTABLE.replace(" ", "").replace("\u00a0", "") + " fi fl ff ffi ffl"
@@ -86,6 +87,9 @@ class Letter:
 
     Each field is its own single-line box: two fields on one line would move each other,
     which the fast renderer's verification refuses. Use ``vehicle`` for both together."""
+
+    template_names: ClassVar[tuple[str, ...]] = ("vehicle",)
+    """Computed names templates may read (``letters.render.view``)."""
 
     @property
     def vehicle(self) -> str:
@@ -202,6 +206,9 @@ class Renderer:
         self.folders = loaded.template_folders
         self.env = make_environment(self.folders, self.translations, self.notes)
         self.prose_keys = key_paths(self.campaign.model_dump(by_alias=True, mode="json"))
+        self.view: View = plain(self.campaign)
+        """The campaign as templates see it: plain data."""
+        self._states: dict[date, View] = {}
 
     @property
     def warnings(self) -> list[str]:
@@ -216,8 +223,10 @@ class Renderer:
         print the figure of its date, not the latest one.
         """
         # Topics are dealer text (the cover is English only): the English state is the one.
-        state = self.loaded.state_on(update.date)
-        ctx: dict[str, Any] = {name: getattr(state, name) for name in CampaignModel.model_fields}
+        state = self._states.get(update.date)
+        if state is None:
+            state = self._states[update.date] = plain(self.loaded.state_on(update.date))
+        ctx: dict[str, Any] = {name: state[name] for name in CampaignModel.model_fields}
         ctx.update(c=state, title=state.title, lang=self.lang, phase=state.phase)
         where = f"{self.loaded.folder / 'campaign.toml'}, topic of revision {update.date.isoformat()}"
         return render_string(self.env, update.topic, ctx, where)
@@ -225,25 +234,26 @@ class Renderer:
     def context(self, spec: DocumentSpec, options: RenderOptions) -> dict[str, Any]:
         """Names a template sees: the campaign's fields at top level, plus the render's own."""
         c = self.campaign
-        ctx: dict[str, Any] = {name: getattr(c, name) for name in CampaignModel.model_fields}
+        view = self.view
+        ctx: dict[str, Any] = {name: view[name] for name in CampaignModel.model_fields}
         ctx.update(
-            c=c,
-            title=c.title,
+            c=view,
+            title=view.title,
             lang=self.lang,
-            doc=spec,
+            doc=plain(spec),
             as_of=options.as_of or c.revision.date,
-            phase=c.phase,
-            letters=self._letters(options),
-            remedy_status=self.remedy_status,
-            stages=c.stages,
+            phase=view.phase,
+            letters=plain(self._letters(options)),
+            remedy_status=TemplateFunction(self.remedy_status),
+            stages=view.stages,
             mailing=options.mailing,
-            vehicle=options.vehicle,
+            vehicle=plain(options.vehicle),
             draft=options.draft,
             removed=options.removed,
             fast_template=options.fast_template,
             coverage=GLYPH_COVERAGE,
-            topic=self.topic,
-            stop_sale_models=c.stop_sale_models,
+            topic=TemplateFunction(self.topic),
+            stop_sale_models=view.stop_sale_models,
         )
         source = self.loaded.folder / "campaign.toml"
         if self.lang != "en":

@@ -223,8 +223,8 @@ def test_refused_template_resource_is_reported_by_mail(project: Path, records: t
 def test_template_failing_at_run_time_reserves_nothing(project: Path, records: tuple[Path, Path],
                                                        tmp_path: Path) -> None:  # fmt: skip
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}",
-         "{% block letter %}{{ [].pop() }}")  # fmt: skip
+         "{% block letter %}{{ [1].index(2) }}")  # fmt: skip
     result = CliRunner().invoke(cli, ["mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]), "--owners",
                                       str(records[1]), "--as-of", AS_OF.isoformat(), "--workers", "1"])  # fmt: skip
-    assert result.exit_code == 1 and re.search(r"error: .*owner-letter\.html, line \d+: IndexError", result.stderr)
+    assert result.exit_code == 1 and re.search(r"error: .*owner-letter\.html, line \d+: ValueError", result.stderr)
     assert _pieces(project / "output" / "ledger.sqlite") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 
@@ -47,6 +48,9 @@ class ChartRow(Open):
     """Approximate vehicle volume; absent means TBD."""
     phases: list[PhaseSpan]
     """Production months by phase."""
+
+    template_names: ClassVar[tuple[str, ...]] = ("phase_of", "years_label")
+    """Computed names templates may read (``letters.render.view``)."""
 
     def phase_of(self, month: date) -> int | None:
         """Phase of vehicles built in ``month`` (any day of it), or None if not charted."""
@@ -100,6 +104,9 @@ class Chart(Strict):
     rows: list[ChartRow] = Field(min_length=1)
     """Chart rows, in print order."""
 
+    template_names: ClassVar[tuple[str, ...]] = ("months", "periods")
+    """Computed names templates may read (``letters.render.view``)."""
+
     def months(self) -> list[date]:
         """Every month the chart shows, in order."""
         return months_between(self.first_month, self.last_month)
@@ -128,6 +135,9 @@ class ChartPeriod:
     """Last month."""
     step: int
     """1 (month), 3 (quarter) or 12 (year)."""
+
+    template_names: ClassVar[tuple[str, ...]] = ("year", "month", "months")
+    """Computed names templates may read (``letters.render.view``)."""
 
     @property
     def year(self) -> int:

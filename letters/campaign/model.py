@@ -7,7 +7,7 @@ reports every problem with its key path, which the loader turns into one error.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -143,6 +143,9 @@ class Campaign(Strict):
     """Eligibility chart (required when coverage is by chart)."""
     translations: dict[str, dict[str, Any]] = {}
     """Owner-facing prose per language code, merged over the English values when rendering in it."""
+
+    template_names: ClassVar[tuple[str, ...]] = ("title", "stop_sale_models", "phase", "stage", "document")
+    """Computed names templates may read (``letters.render.view``)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:

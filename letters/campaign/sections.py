@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -88,6 +88,9 @@ class ModelEntry(Open):
     stop_sale: bool = False
     """Dealers must not sell or deliver these vehicles until repaired (drives the notice's banner)."""
 
+    template_names: ClassVar[tuple[str, ...]] = ("label",)
+    """Computed names templates may read (``letters.render.view``)."""
+
     @property
     def label(self) -> str:
         """ "2023 - 2024 NX (JP)" as the tables print it."""
@@ -109,6 +112,9 @@ class Phase(Strict):
     """Approximate vehicles in the phase; absent means TBD."""
     mailing: Month | None = None
     """Month of the owner letter mailing; absent until scheduled."""
+
+    template_names: ClassVar[tuple[str, ...]] = ("available",)
+    """Computed names templates may read (``letters.render.view``)."""
 
     def available(self, as_of: date) -> bool:
         """Whether the remedy for this phase is available on ``as_of``."""

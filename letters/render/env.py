@@ -1,9 +1,10 @@
 """The Jinja environment every document and every prose field renders in.
 
-Templates and campaign prose are untrusted: the environment is sandboxed (no Python
-internals), autoescaped (owner data cannot inject markup), and strict (an undefined name is
-an error naming the template, line and name rather than an empty string in a letter).
-Dates and numbers are formatted through Babel for the document's locale.
+Templates and campaign prose are untrusted: the environment is sandboxed (templates see
+plain data and an allow-list of methods, and a render has limits on its work: see
+``letters.render.sandbox``), autoescaped (owner data cannot inject markup), and strict (an
+undefined name is an error naming the template, line and name rather than an empty string in
+a letter). Dates and numbers are formatted through Babel for the document's locale.
 """
 
 from __future__ import annotations
@@ -17,23 +18,28 @@ from typing import Any
 import jinja2
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_decimal
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from letters.errors import TemplateError
 from letters.i18n import MissingTranslation, Translations, locale_of, translate_period
+from letters.render.sandbox import DEFAULT_LIMITS, LimitError, Limits, Sandbox
+from letters.render.view import TemplateFunction
 
 
 def make_environment(
-    folders: list[Path], translations: Translations | None = None, warnings: list[str] | None = None
-) -> SandboxedEnvironment:
+    folders: list[Path],
+    translations: Translations | None = None,
+    warnings: list[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Sandbox:
     """A sandboxed, autoescaping, strict environment loading from ``folders`` in order.
 
     ``translations`` (default English) decides the language of template text and the
     locale of dates and numbers; text it cannot translate raises in strict mode, else it is
-    noted in ``warnings``.
+    noted in ``warnings``. Each render runs within ``limits``.
     """
-    env = SandboxedEnvironment(
+    env = Sandbox(
+        limits,
         loader=ContainedLoader(folders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -68,6 +74,7 @@ def make_environment(
         hours=lambda n: format_decimal(n, "0.0", locale=locale),
         period=period,
     )
+    env.guard_filters()
     return env
 
 
@@ -103,14 +110,17 @@ def as_month(value: Any) -> Any:
     return value
 
 
-def render_string(env: jinja2.Environment, source: str, context: Mapping[str, Any], where: str) -> Markup:
+def render_string(env: Sandbox, source: str, context: Mapping[str, Any], where: str) -> Markup:
     """Render a prose field (itself a small template) to markup."""
+    if len(source) > env.limits.source:
+        raise TemplateError(f"{where}: over a template limit: a prose string of {len(source):,} characters "
+                            f"(at most {env.limits.source:,})")  # fmt: skip
     with template_errors(where):
         return Markup(env.from_string(source).render(context))
 
 
 def prose_renderer(
-    env: jinja2.Environment, context: dict[str, Any], where: str, keys: Mapping[str, str] | None = None
+    env: Sandbox, context: dict[str, Any], where: str, keys: Mapping[str, str] | None = None
 ) -> Callable[[str], Markup]:
     """A ``text(source)`` function templates call to render a prose field in context.
 
@@ -123,7 +133,7 @@ def prose_renderer(
         key = keys.get(source)
         return render_string(env, source, context, f"{where}, key {key}" if key else where)
 
-    return text
+    return TemplateFunction(text, "text")
 
 
 def key_paths(data: Any, prefix: str = "") -> dict[str, str]:
@@ -181,6 +191,8 @@ def template_errors(what: str) -> Iterator[None]:
         raise TemplateError(f"{what}: template {exc.name!r} not found") from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{_where(_template_frame(exc), what)}: undefined name: {exc.message}") from None
+    except LimitError as exc:
+        raise TemplateError(f"{_where(_template_frame(exc), what)}: over a template limit: {exc}") from None
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(f"{_where(_template_frame(exc), what)}: not allowed in a template: {exc}") from None
     except jinja2.TemplateError as exc:
@@ -190,7 +202,7 @@ def template_errors(what: str) -> Iterator[None]:
     except RecursionError:
         raise TemplateError(f"{what}: a template includes or calls itself without end") from None
     except Exception as exc:
-        # A template is untrusted code: whatever it raises at run time ([].pop(), a range
+        # A template is untrusted code: whatever it raises at run time ([1].index(2), a range
         # the sandbox refuses, a bad filter argument) is the template's mistake.
         frame = _template_frame(exc)
         if frame is None and not isinstance(exc, (TypeError, ValueError, AttributeError, KeyError, LookupError,
