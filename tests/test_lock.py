@@ -43,8 +43,9 @@ def test_every_dependency_and_extra_is_pinned_within_its_range() -> None:
             problems.append(f"{requirement.name}: not in requirements.lock")
         elif not requirement.specifier.contains(pin, prereleases=True):
             problems.append(f"{requirement.name}: locked at {pin}, outside {requirement.specifier}")
-    assert not problems, "requirements.lock no longer matches pyproject.toml (re-run the README's uv pip compile):\n" + (
-        "\n".join(problems)
+    assert not problems, (
+        "requirements.lock no longer matches pyproject.toml (re-run the README's uv pip compile):\n"
+        + ("\n".join(problems))
     )
 
 
