@@ -59,7 +59,9 @@ def test_cli_takes_a_path_spelling_and_refuses_a_bad_code(records: tuple[Path, P
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["phase"] == 1
     result = runner.invoke(cli, ["status", "../etc", *args])
-    assert result.exit_code == 1 and "error: no campaign '../etc'" in result.stderr
+    assert result.exit_code == 1 and "error: '../etc' is not a campaign code" in result.stderr
+    result = runner.invoke(cli, ["status", "../24Z999", *args])
+    assert result.exit_code == 1 and "error: no campaign '../24Z999'" in result.stderr
     result = runner.invoke(cli, ["status", "23 LJ01", *args])
     assert result.exit_code == 1 and "is not a campaign code" in result.stderr
 
