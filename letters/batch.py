@@ -7,7 +7,7 @@ name. Batches: ``size`` letters each, never splitting a letter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from letters.address import usps_line
@@ -23,15 +23,15 @@ PR_LANGUAGES = {"bilingual": "es+en", "es": "es", "en": "en"}
 """``--pr-language`` choices and the language code each gives a Puerto Rico letter."""
 
 
-def language_of(owner: Owner, pr_language: str = "bilingual") -> str:
+def language_of(owner: Owner, pr_language: str = "bilingual", languages: Sequence[str] = ("en", "es")) -> str:
     """Language code of an owner's letter: "en", "es" or "es+en" (Spanish, then English).
 
     An explicit language in the owner record wins; otherwise Puerto Rico addresses get
-    ``pr_language``, everyone else English.
+    ``pr_language``, everyone else English. Only the campaign's ``languages`` are written:
+    an English-only campaign writes every letter in English.
     """
-    if owner.language:
-        return owner.language
-    return PR_LANGUAGES[pr_language] if owner.puerto_rico else "en"
+    chosen = owner.language or (PR_LANGUAGES[pr_language] if owner.puerto_rico else "en")
+    return "+".join(part for part in chosen.split("+") if part in languages) or "en"
 
 
 def presort_key(piece: Piece) -> tuple[str, str, str]:

@@ -8,9 +8,12 @@ document.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 from xml.etree.ElementTree import Element
 
@@ -82,19 +85,55 @@ class Letter:
     """The vehicle's phase; none on the notice's sample (its first phase is shown)."""
     model: str = ""
     """The vehicle's model (a per-owner field: mark it data-field="model" in the template)."""
-    model_year: str = ""
-    """The vehicle's model year (a per-owner field: data-field="model-year").
+    model_year: int | None = None
+    """The vehicle's model year, a number (a per-owner field: data-field="model-year").
 
     Each field is its own single-line box: two fields on one line would move each other,
     which the fast renderer's verification refuses. Use ``vehicle`` for both together."""
+    production_date: datetime.date | None = None
+    """The vehicle's production date; none on the notice's sample."""
+    location: str = ""
+    """The vehicle's production location."""
+    values: tuple[tuple[str, Any], ...] = ()
+    """The campaign's declared vehicle columns and computed values (``letter.vehicle.NAME``)."""
+    brand: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, hash=False)
+    """The letter's brand as templates see it (``letter.brand.display``...); set by the renderer."""
 
-    template_names: ClassVar[tuple[str, ...]] = ("vehicle",)
+    template_names: ClassVar[tuple[str, ...]] = ("vehicle", "vehicle_label")
     """Computed names templates may read (``letters.render.view``)."""
 
     @property
-    def vehicle(self) -> str:
+    def vehicle_label(self) -> str:
         """ "2023 MERIDIAN": model year and model, one field (data-field="vehicle")."""
-        return f"{self.model_year} {self.model}".strip()
+        return f"{self.model_year or ''} {self.model}".strip()
+
+    @property
+    def vehicle(self) -> VehicleView:
+        """``letter.vehicle.NAME``: every field of the vehicle; printed, "2023 MERIDIAN"."""
+        data: dict[str, Any] = {"vin": self.vin, "model": self.model, "model_year": self.model_year,
+                                "production_date": self.production_date, "location": self.location}  # fmt: skip
+        data.update(self.values)
+        return VehicleView(data, self.vehicle_label)
+
+
+class VehicleView(View):
+    """A vehicle's fields as read-only template data (``letter.vehicle.coverage_ends``); prints as its label."""
+
+    __slots__ = ("_label",)
+
+    _label: str
+
+    def __init__(self, data: Mapping[str, Any], label: str) -> None:
+        super().__init__("vehicle", {k: plain(v) for k, v in data.items()}, {}, None)
+        object.__setattr__(self, "_label", label)
+
+    def __str__(self) -> str:
+        return self._label
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(self._label))
 
 
 @dataclass(frozen=True)
@@ -269,8 +308,17 @@ class Renderer:
     def _letters(self, options: RenderOptions) -> tuple[Letter, ...]:
         stage = options.stage or default_stage(self.campaign, options.as_of or self.campaign.revision.date)
         return tuple(
-            letter if letter.stage else replace(letter, stage=stage) for letter in options.letters or (options.letter,)
+            replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter))
+            for letter in options.letters or (options.letter,)
         )
+
+    def brand_of(self, letter: Letter) -> Mapping[str, Any]:
+        """The letter's brand as templates see it: chosen by its VIN or the campaign's brand column."""
+        from letters.campaign.brands import as_data, choose
+
+        c = self.campaign
+        brand = choose(c.brand_list, letter.vin, c.brand_column, dict(letter.values))
+        return as_data(brand, c.distributor.name)
 
     def remedy_status(self, letter: Letter) -> Remedy:
         """``remedy_status(letter)`` in templates: its phase's remedy status on its date (or the revision's)."""

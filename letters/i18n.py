@@ -254,6 +254,7 @@ def check(langs: Iterable[str], campaigns: Iterable[Mapping[str, Any]] = ()) -> 
     """Every message translated, none fuzzy, placeholders equal; every campaign's prose translated."""
     template = read_catalog(locales_dir() / f"{DOMAIN}.pot")
     wanted = {m.id for m in template if m.id}
+    places = {m.id: [str(f) for f, _ in m.locations] for m in template if m.id}
     problems = []
     campaigns = list(campaigns)
     for lang in langs:
@@ -265,7 +266,11 @@ def check(langs: Iterable[str], campaigns: Iterable[Mapping[str, Any]] = ()) -> 
             continue
         catalog = read_catalog(po, LANGUAGES[lang])
         have = {m.id: m for m in catalog if m.id}
+        # A message only campaigns not written in ``lang`` use needs no ``lang`` text.
+        elsewhere = {f"templates/{d.get('code')}/" for d in campaigns if lang not in declared_languages(d)}
         for msgid in sorted(wanted, key=str):
+            if elsewhere and places[msgid] and all(p.startswith(tuple(elsewhere)) for p in places[msgid]):
+                continue
             message = have.get(msgid)
             if message is None:
                 problems.append(f"{lang}: missing from {po.name}: {msgid!r} (run 'letters i18n update')")
@@ -276,12 +281,19 @@ def check(langs: Iterable[str], campaigns: Iterable[Mapping[str, Any]] = ()) -> 
             elif sorted(_PLACEHOLDER.findall(str(msgid))) != sorted(_PLACEHOLDER.findall(str(message.string))):
                 problems.append(f"{lang}: placeholders differ: {msgid!r} -> {message.string!r}")
         for data in campaigns:
+            if lang not in declared_languages(data):
+                continue
             problems.extend(f"{lang}: campaign {data.get('code')}: no translation for {gap}" for gap in
                             prose_gaps(data, lang))  # fmt: skip
             for model in data.get("models", []):
                 if translate_period(model["period"], lang) is None:
                     problems.append(f"{lang}: campaign {data.get('code')}: cannot translate period {model['period']!r}")
     return CatalogReport((), tuple(dict.fromkeys(problems)))
+
+
+def declared_languages(data: Mapping[str, Any]) -> list[str]:
+    """The languages a campaign's letters are written in: ``languages``, else English and its translations."""
+    return list(data.get("languages") or ["en", *(data.get("translations") or {})])
 
 
 def strict_prose(data: Mapping[str, Any], lang: str, strict: bool) -> list[str]:

@@ -43,8 +43,37 @@ class Label(_Model):
     """Black on white, beneath."""
 
 
+class Words(_Model):
+    """The words shared parts and commands use for a kind (a recall's remedy, an extension's coverage)."""
+
+    remedy: str = "remedy"
+    """What the fix is called."""
+    available: str = "remedy available"
+    """A phase whose fix can be had (lookup, status, the phase table)."""
+    estimated: str = "remedy estimated"
+    """A phase whose fix is expected, followed by the month."""
+    mailing: str = "owner letter mailing"
+    """The owner letter mailing, followed by the month."""
+
+
+class EnvelopeText(_Model):
+    """Text printed above the envelope's recipient window (kinds without a federal label)."""
+
+    text: str
+    """The heading, in capitals."""
+    line: str = ""
+    """A smaller line beneath it."""
+
+
 class KindRules(_Model):
-    """What every campaign of one kind must carry."""
+    """What every campaign of one kind must carry, and the words it speaks with."""
+
+    words: Words = Words()
+    """Vocabulary of shared parts and commands."""
+    stage_labels: dict[str, str] = {}
+    """How stage names read to people, e.g. notice = "Coverage notice"."""
+    envelope: EnvelopeText | None = None
+    """Envelope text when the kind has no federal label; none: plain envelopes."""
 
     envelope_label: bool = False
     """Each run writes the envelope artwork with the federal label (49 CFR 577.14)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,15 @@ from babel.dates import format_date
 from letters import paths
 from letters import vin as vins
 from letters.campaign import Campaign, load_campaign
+from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
 from letters.errors import UsageError
+from letters.errors import UsageError
+from letters.kinds import Words, rules_of
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
-from letters.records.parse import VEHICLE_COLUMNS, VEHICLE_REQUIRED, RowParser
+from letters.records.parse import RowParser
 
 
 def human_month(d: date | None, locale: str = "en_US") -> str:
@@ -85,7 +88,32 @@ class CheckReport:
             ],
             "not_covered_reasons": dict(rec.not_covered_reasons.most_common()),
             "rejects_file": str(self.rejects) if self.rejects else None,
+            "vehicle_values": self.vehicle_values(),
+            "warnings": list(rec.warnings),
         }
+
+    def vehicle_values(self) -> dict[str, dict[str, Any]]:
+        """Each declared column and computed value: its type, title, and range over the letters."""
+        c = self.campaign
+        letters = self.reconciliation.letters
+        specs: dict[str, tuple[str, str, str]] = {
+            **{n: ("column", col.type, col.title or n) for n, col in c.vehicles.columns.items()},
+            **{n: ("computed", v.type, v.title or n) for n, v in c.vehicles.computed.items()},
+        }
+        out: dict[str, dict[str, Any]] = {}
+        for name, (source, kind, title) in specs.items():
+            values = letters.get_column(name).drop_nulls() if name in letters.columns else None
+            filled = 0 if values is None else len(values)
+            low = values.min() if values is not None and filled and kind != "boolean" else None
+            high = values.max() if values is not None and filled and kind != "boolean" else None
+            out[name] = {"source": source, "type": kind, "title": title, "letters_with_value": filled,
+                         "min": _plain(low), "max": _plain(high)}  # fmt: skip
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON writes it (dates as YYYY-MM-DD)."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def check_records(
@@ -135,6 +163,14 @@ class LookupResult:
     """The date the lookup was judged as of (``--as-of``, else the revision's date)."""
     valid: bool = True
     """False when ``vin`` is not a VIN at all; ``reason`` says why."""
+    brand: str = ""
+    """Display name of the vehicle's brand."""
+    brand_name: str = ""
+    """Short name of the vehicle's brand."""
+    titles: tuple[tuple[str, str], ...] = ()
+    """(name, title) of each declared column and computed value, as the line prints them."""
+    words: Words = field(default_factory=Words)
+    """The campaign's kind's words (remedy available, coverage in effect...)."""
 
     def describe(self) -> str:
         """One line for a person."""
@@ -143,11 +179,15 @@ class LookupResult:
             return f"{self.vin}: not a valid VIN: {self.reason}"
         if not self.covered or v is None:
             return f"{self.vin}: not covered: {self.reason}"
-        timing = "remedy available" if self.available else f"remedy estimated {human_month(self.estimate)}"
-        mailing = f"; owner letter mailing {human_month(self.mailing)}" if self.mailing else ""
+        w = self.words
+        timing = w.available if self.available else f"{w.estimated} {human_month(self.estimate)}"
+        mailing = f"; {w.mailing} {human_month(self.mailing)}" if self.mailing else ""
+        brand = f"{self.brand} " if self.brand else ""
+        values = dict(v.values)
+        extra = "".join(f"; {title} {_printed(values.get(name))}" for name, title in self.titles)
         return (
-            f"{self.vin}: covered: {v.model_year} {v.model} built {human_month(v.production_date)} "
-            f"in {v.location}; phase {self.phase}; {timing}{mailing}"
+            f"{self.vin}: covered: {v.model_year} {brand}{v.model} built {human_month(v.production_date)} "
+            f"in {v.location}{extra}; phase {self.phase}; {timing}{mailing}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -166,14 +206,24 @@ class LookupResult:
             "remedy_available": self.available if self.covered else None,
             "estimated_announcement": self.estimate.strftime("%Y-%m") if self.estimate else None,
             "owner_letter_mailing": self.mailing.strftime("%Y-%m") if self.mailing else None,
+            "brand": self.brand_name or None,
+            "values": {name: _plain(value) for name, value in v.values} if v else {},
         }
+
+
+def _printed(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 def find_vehicles(campaign: Campaign, vehicles: Path, wanted: set[str]) -> dict[str, Vehicle]:
     """Valid vehicle records of the ``wanted`` VINs in ``vehicles`` (first valid row wins)."""
     parser = RowParser(campaign)
     found: dict[str, Vehicle] = {}
-    for row in read_rows(vehicles, VEHICLE_COLUMNS, VEHICLE_REQUIRED):
+    for row in read_rows(vehicles, parser.aliases, parser.required):
         if vins.normalise(row.values.get("vin", "")) in wanted:
             result = parser.vehicle(row, str(vehicles))
             if isinstance(result, Vehicle) and result.vin not in found:
@@ -200,6 +250,10 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
     wanted = {value for value in parsed if isinstance(value, str)}
     found = find_vehicles(campaign, vpath, wanted) if wanted else {}
     chart = coverage_of(campaign)
+    when = as_of or campaign.revision.date
+    words = rules_of(str(campaign.kind)).words
+    declared = [(n, c.title) for n, c in campaign.vehicles.columns.items()]
+    titles = tuple((n, t or n) for n, t in [*declared, *((n, c.title) for n, c in campaign.vehicles.computed.items())])
     results = []
     for value in parsed:
         if isinstance(value, LookupResult):
@@ -220,9 +274,9 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
             results.append(LookupResult(value, False, verdict.reason, vehicle, None, False, None, None, when))
             continue
         status = chart.status(verdict.phase, when)
-        results.append(
-            LookupResult(
-                value, True, "", vehicle, verdict.phase, status.available, status.estimate, status.mailing, when
-            )
-        )
+        brand = choose(campaign.brand_list, vehicle.vin, campaign.brand_column, dict(vehicle.values))
+        shown = brand.display if len(campaign.brand_list) > 1 else ""
+        results.append(LookupResult(value, True, "", vehicle, verdict.phase, status.available, status.estimate,
+                                    status.mailing, when, brand=shown, brand_name=brand.name, titles=titles,
+                                    words=words))  # fmt: skip
     return results

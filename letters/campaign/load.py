@@ -126,8 +126,16 @@ def _describe(err: object) -> str:
     if err["type"] == "missing":
         return "required key is missing"
     if err["type"] == "extra_forbidden":
-        return f"unknown key (value {err['input']!r})"
-    return f"{msg} (value {err['input']!r})"
+        return f"unknown key (value {_short(err['input'])})"
+    if isinstance(err["input"], (dict, list)) and not err["loc"]:
+        return msg  # a rule across the whole file: its input is the whole campaign
+    return f"{msg} (value {_short(err['input'])})"
+
+
+def _short(value: object) -> str:
+    """A value as an error quotes it: at most a short excerpt."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}... ({len(text):,} characters)"
 
 
 def load_campaign(code: str, as_of: date | None = None, revision: str | None = None) -> LoadedCampaign:

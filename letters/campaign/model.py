@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from letters.campaign.base import CODE_PATTERN, Month, Strict
+from letters.campaign.brands import Brand, default_brand
+from letters.campaign.brands import problems_of as brand_problems
 from letters.campaign.chart import Chart, ChartColumn, ChartPeriod, ChartRow, PhaseSpan
 from letters.campaign.sections import DEFAULT_STAGES as DEFAULT_STAGES
 from letters.campaign.sections import Contact as Contact
@@ -19,6 +21,7 @@ from letters.campaign.sections import Coverage as Coverage
 from letters.campaign.sections import Covered as Covered
 from letters.campaign.sections import Descriptor as Descriptor
 from letters.campaign.sections import Distributor as Distributor
+from letters.campaign.sections import EnvelopeText as EnvelopeText
 from letters.campaign.sections import Kind as Kind
 from letters.campaign.sections import Location as Location
 from letters.campaign.sections import Mailing as Mailing
@@ -31,6 +34,7 @@ from letters.campaign.sections import Stage as Stage
 from letters.campaign.sections import Training as Training
 from letters.campaign.sections import Update as Update
 from letters.campaign.sections import Vehicles as Vehicles
+from letters.campaign.values import Calculator, ValueError_, check_names
 
 __all__ = ["Chart", "ChartColumn", "ChartPeriod", "ChartRow", "Month", "PhaseSpan"]
 
@@ -76,8 +80,19 @@ class Campaign(Strict):
     """Campaign code, e.g. "23LJ01"."""
     brand: str
     """Brand name used in prose."""
-    brands: list[str] = []
-    """Every brand the campaign covers, when more than ``brand``."""
+    brands: list[Brand] = []
+    """The brands letters speak with, chosen per VIN (none: one brand, ``brand`` and ``distributor``)."""
+    brand_column: str = ""
+    """A declared enum column whose value chooses the brand (empty: the VIN's WMI chooses)."""
+    languages: list[str] = []
+    """Languages the campaign's owner letters are written in (default: English plus every language
+    of ``translations``); ``letters i18n check`` checks these, and owners asking for another get English."""
+    original_topic: str = ""
+    """The update cover's row for the original publication (a template); empty: none."""
+    history: list[Update] = []
+    """Dated topics before the original publication (e.g. superseded earlier programs), on the update cover."""
+    envelope: EnvelopeText | None = None
+    """The text printed on this campaign's envelopes, instead of its kind's."""
     program: str
     """Program name, e.g. "Second Key Delivery Program"."""
     subtitle: str = ""
@@ -184,7 +199,29 @@ class Campaign(Strict):
             if stage.when == "after" and (stage.after not in stage_names[:i] or stage.days < 1):
                 raise ValueError(f"stages[{i}] ({stage.name}) follows an earlier stage: give after = one of "
                                  f"{stage_names[:i]} and days >= 1")  # fmt: skip
+        problems = check_names(self.vehicles.columns, self.vehicles.computed)
+        problems += brand_problems(self.brands, self.brand_column, self.vehicles.wmis, self.vehicles.columns)
+        if not problems:
+            try:
+                problems += Calculator(self.vehicles.computed, self.facts).trial(self.vehicles.columns)
+            except ValueError_ as exc:
+                problems.append(str(exc))
+        for lang in self.languages:
+            if lang != "en" and lang not in self.translations:
+                problems.append(f"languages: {lang!r} has no [translations.{lang}]")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def brand_list(self) -> list[Brand]:
+        """The campaign's brands: ``[[brands]]``, or the one made of ``brand`` and ``distributor``."""
+        return list(self.brands) or [default_brand(self.brand, self.distributor)]
+
+    @property
+    def letter_languages(self) -> list[str]:
+        """Languages owner letters are written in: ``languages``, or English and every translation."""
+        return list(self.languages) or ["en", *(lang for lang in self.translations if lang != "en")]
 
     def stage(self, name: str) -> Stage:
         """The stage called ``name``."""

@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from letters.campaign.base import Month, Open, Strict
+from letters.campaign.values import Column, Computed
 
 
 class Kind(StrEnum):
@@ -214,6 +215,19 @@ class Vehicles(Strict):
     """Production locations."""
     descriptors: list[Descriptor] = []
     """VIN beginnings per model and location, for ``letters sample-data``."""
+    columns: dict[str, Column] = {}
+    """The vehicle file's own columns beyond the built-in five, by name (``letter.vehicle.NAME``)."""
+    computed: dict[str, Computed] = {}
+    """Values computed per vehicle by sandboxed expressions, by name, in order (``letter.vehicle.NAME``)."""
+
+
+class EnvelopeText(Strict):
+    """Text printed above the envelope's recipient window."""
+
+    text: str
+    """The heading, e.g. "IMPORTANT WARRANTY INFORMATION"."""
+    line: str = ""
+    """A smaller line beneath it."""
 
 
 class Coverage(Strict):

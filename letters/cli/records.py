@@ -39,6 +39,8 @@ def check(campaign: str, vehicles: Path | None, owners: Path | None, as_of: date
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
+    for warning in data["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{data['campaign']} as of {data['as_of']}: {data['records_read']:,} records read")
     for name, count in data["outcomes"].items():
         if count:
@@ -50,6 +52,9 @@ def check(campaign: str, vehicles: Path | None, owners: Path | None, as_of: date
         click.echo(f"{p['phase']:>5}{p['covered']:>9,}{p['mailable']:>10,}{p['pending']:>9,}  {approx}")
     for reason, count in data["not_covered_reasons"].items():
         click.echo(f"not covered ({count:,}): {reason}")
+    for name, v in data["vehicle_values"].items():
+        span = f"{v['min']} to {v['max']}" if v["min"] != v["max"] else f"{v['min']}"
+        click.echo(f"{v['title']} ({name}, {v['source']} {v['type']}): {span} over {v['letters_with_value']:,} letters")
     if rejects:
         click.echo(f"wrote {rejects}")
 

@@ -103,8 +103,10 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
     folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
-    languages = {lang for p in pieces for lang in language_of(p.owner, options.pr_language).split("+")}
-    warnings = _preflight(campaign, languages, stage, phase, as_of)
+    languages = {
+        lang for p in pieces for lang in language_of(p.owner, options.pr_language, campaign.letter_languages).split("+")
+    }
+    warnings = [*rec.warnings, *_preflight(campaign, languages, stage, phase, as_of)]
     make_folder(folder)
     durable_write(folder / "rejects.csv", rejects_csv(rec))
     run = RunInfo(
@@ -120,16 +122,17 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     template = _Chunk(campaign.mailing, serial, capacity, 0, ())
     printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
     size = options.batch_size
-    fields: dict[tuple[str, int], dict[str, str]] = {}
+    fields: dict[tuple[Any, ...], dict[str, str]] = {}
     planned = []
     for index, (p, (block, imb)) in enumerate(zip(pieces, printed, strict=True)):
         batch, seq = first + index // size, index % size + 1
         vehicle = p.vehicle
-        key = (vehicle.model, vehicle.model_year)
+        key = vehicle[1:5] + vehicle[6:]
         if key not in fields:
-            fields[key] = PieceInput.vehicle_fields(vehicle.model, str(vehicle.model_year))
+            fields[key] = PieceInput.vehicle_fields(vehicle)
+        language = language_of(p.owner, options.pr_language, campaign.letter_languages)
         planned.append(PlannedPiece(piece_id(campaign.code, phase, batch, seq), vehicle.vin, batch, seq,
-                                    language_of(p.owner, options.pr_language), block, p.owner.zip, fields[key],
+                                    language, block, p.owner.zip, fields[key],
                                     imb))  # fmt: skip
     ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
                       for i in range(0, len(planned), size)])  # fmt: skip

@@ -13,7 +13,7 @@ and a differential test holds the two paths to the same results.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,14 +21,13 @@ import polars as pl
 
 from letters import vin as vins
 from letters.address import char_bounds, safe_length
+from letters.campaign.values import parse_value
 from letters.charset import PRINTABLE
 from letters.records.csvio import Row
 from letters.records.model import Owner, Vehicle
 from letters.records.parse import (
     OWNER_COLUMNS,
     OWNER_REQUIRED,
-    VEHICLE_COLUMNS,
-    VEHICLE_REQUIRED,
     RowParser,
     language_of,
     lessor_of,
@@ -36,6 +35,10 @@ from letters.records.parse import (
     year_of,
 )
 from letters.records.table import EXTRA, LINE, MISSING, map_chunks
+
+DTYPES: dict[str, Any] = {"text": pl.String, "enum": pl.String, "integer": pl.Int64, "date": pl.Date,
+                          "boolean": pl.Boolean}  # fmt: skip
+"""Polars type of each declared column or computed value type."""
 
 VEHICLE_FIELDS = ("vin", "model", "model_year", "production_date", "location")
 OWNER_TEXT = ("name", "name2", "urbanization", "address1", "address2", "city")
@@ -65,10 +68,21 @@ class Checked(NamedTuple):
         return self.valid.height + self.rejected.height
 
 
+def vehicle_schema(parser: RowParser) -> dict[str, Any]:
+    """``VEHICLE_SCHEMA`` with the campaign's declared columns and computed values before the line."""
+    schema = {k: v for k, v in VEHICLE_SCHEMA.items() if k != LINE}
+    for name, column in parser.columns.items():
+        schema[name] = DTYPES[column.type]
+    for name, spec in parser.calculator.computed.items():
+        schema[name] = DTYPES[spec.type]
+    schema[LINE] = pl.Int64
+    return schema
+
+
 def vehicle_file(parser: RowParser, path: Path) -> Checked:
     """Valid vehicles and rejected rows of a vehicle file, judged a chunk at a time."""
-    parts = map_chunks(path, VEHICLE_COLUMNS, VEHICLE_REQUIRED, lambda chunk: vehicles(parser, chunk, str(path)))
-    return _joined(parts, VEHICLE_SCHEMA)
+    parts = map_chunks(path, parser.aliases, parser.required, lambda chunk: vehicles(parser, chunk, str(path)))
+    return _joined(parts, vehicle_schema(parser))
 
 
 def owner_file(parser: RowParser, path: Path) -> Checked:
@@ -85,7 +99,8 @@ def _joined(parts: list[Checked], schema: dict[str, Any]) -> Checked:
 
 def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
     """Valid vehicles and rejected rows of a vehicle table."""
-    table = _filled(table, VEHICLE_FIELDS)
+    fields = (*VEHICLE_FIELDS, *parser.columns)
+    table = _filled(table, fields)
     table = table.with_columns(
         _vins(table.get_column("vin")).alias("_vin"),
         _each(table, "model", parser.model, pl.String).alias("_model"),
@@ -104,13 +119,46 @@ def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
         & pl.col("_date").is_not_null()
         & pl.col("_location").is_not_null()
     )
+    declared = []
+    for name, column in parser.columns.items():
+        # Each distinct cell once: (value, problem) by the row parser's own rule.
+        judged = _each(table, name, partial(parse_value, name, column),
+                       pl.Struct({"value": DTYPES[column.type], "problem": pl.String}))  # fmt: skip
+        table = table.with_columns(judged.alias(f"_c.{name}"))
+        ok = ok & (pl.col(f"_c.{name}").struct.field("problem") == "")
+        declared.append(pl.col(f"_c.{name}").struct.field("value").alias(name))
     table = table.with_columns(ok.fill_null(False).alias("_ok"))
     fast = table.filter(pl.col("_ok")).select(
         pl.col("_vin").alias("vin"), pl.col("_model").alias("model"), pl.col("_year").alias("model_year"),
-        pl.col("_date").alias("production_date"), pl.col("_location").alias("location"), pl.col(LINE),
+        pl.col("_date").alias("production_date"), pl.col("_location").alias("location"), *declared, pl.col(LINE),
     )  # fmt: skip
-    return _with_doubtful(table, fast, VEHICLE_FIELDS, lambda row: parser.vehicle(row, file), _vehicle_row,
-                          VEHICLE_SCHEMA)  # fmt: skip
+    fast, failed = _computed(parser, fast)
+    schema = vehicle_schema(parser)
+    checked = _with_doubtful(table, fast, fields, lambda row: parser.vehicle(row, file), _vehicle_row, schema)
+    if failed.height:
+        rejected = pl.concat([checked.rejected, failed]).sort(LINE)
+        checked = Checked(checked.valid, rejected)
+    return checked
+
+
+def _computed(parser: RowParser, fast: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``fast`` with each computed value as a column, and the rows whose values cannot be computed (rejected)."""
+    names = parser.calculator.names
+    if not names:
+        return fast, pl.DataFrame(schema=REJECT_SCHEMA)
+    inputs = [c for c in fast.columns if c != LINE and (c != "vin" or parser.uses_vin)]
+    distinct = fast.select(inputs).unique()
+    results = [parser.compute({"vin": "", **row}) for row in distinct.iter_rows(named=True)]
+    dtypes = {name: DTYPES[parser.calculator.computed[name].type] for name in names}
+    judged = distinct.with_columns(
+        *(pl.Series(name, [r.get(name) if isinstance(r, dict) else None for r in results], dtypes[name])
+          for name in names),
+        pl.Series("_problem", [r if isinstance(r, str) else "" for r in results], pl.String),
+    )  # fmt: skip
+    joined = fast.join(judged, on=inputs, how="left", maintain_order="left", nulls_equal=True)
+    failed = joined.filter(pl.col("_problem") != "").select(LINE, pl.col("vin").alias("given_vin"),
+                                                             pl.col("_problem").alias("reason"))  # fmt: skip
+    return joined.filter(pl.col("_problem") == "").drop("_problem"), failed
 
 
 def owners(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
@@ -237,7 +285,8 @@ def _with_doubtful(table: pl.DataFrame, fast: pl.DataFrame, fields: Sequence[str
 
 
 def _vehicle_row(v: Vehicle) -> tuple[Any, ...]:
-    return (v.vin, v.model, v.model_year, v.production_date, v.location, v.source.line)
+    return (v.vin, v.model, v.model_year, v.production_date, v.location, *(value for _, value in v.values),
+            v.source.line)  # fmt: skip
 
 
 def _owner_row(o: Owner) -> tuple[Any, ...]:

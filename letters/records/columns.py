@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from letters.records.csvio import header_key
+
+if TYPE_CHECKING:
+    from letters.campaign import Campaign
+
 VEHICLE_COLUMNS = {
     "vin": "vin",
     "vehicle_identification_number": "vin",
@@ -151,3 +159,24 @@ TRUE = frozenset({"y", "yes", "true", "1", "x", "t"})
 
 
 FALSE = frozenset({"", "n", "no", "false", "0", "f"})
+
+
+def vehicle_aliases(campaign: Campaign) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(header key -> column name, the required columns) of the campaign's vehicle file.
+
+    The built-in columns, then each declared column under its name and every alias.
+    """
+    aliases = dict(VEHICLE_COLUMNS)
+    required = list(VEHICLE_REQUIRED)
+    for name, column in campaign.vehicles.columns.items():
+        for spelling in (name, *column.aliases):
+            aliases[header_key(spelling)] = name
+        if column.required:
+            required.append(name)
+    return aliases, tuple(required)
+
+
+def undeclared(columns: list[str], aliases: Mapping[str, str], header: list[str]) -> list[str]:
+    """Header names of the columns that are neither built in nor declared: the campaign ignores them."""
+    known = set(aliases.values())
+    return [raw.strip() for raw, column in zip(header, columns, strict=True) if column and column not in known]

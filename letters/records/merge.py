@@ -103,6 +103,10 @@ class Reconciliation:
     """Why vehicles were not covered, by reason."""
     covered: Counter[int] = field(default_factory=Counter)
     """Covered vehicles per phase, with or without an owner."""
+    value_names: tuple[str, ...] = ()
+    """The campaign's declared columns and computed values, columns of ``letters`` (``Vehicle.values``)."""
+    warnings: tuple[str, ...] = ()
+    """What the records say that the campaign does not read (undeclared vehicle columns)."""
 
     @cached_property
     def pieces(self) -> list[Piece]:
@@ -123,17 +127,37 @@ class Reconciliation:
 
     def _pieces_of(self, letters: pl.DataFrame) -> Iterator[Piece]:
         vfile, ofile = self.files
-        columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase", "available"]
-        for (vin, model, year, built, location, vline, name, name2, urb, street, unit, city, state, zip_code, lang,
-             email, lessor, lines, phase, available) in letters.select(columns).sort("v_line").iter_rows():  # fmt: skip
+        names = self.value_names
+        columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase", "available", *names]
+        for row in letters.select(columns).sort("v_line").iter_rows():
+            (vin, model, year, built, location, vline, name, name2, urb, street, unit, city, state, zip_code, lang,
+             email, lessor, lines, phase, available) = row[:20]  # fmt: skip
+            values = tuple(zip(names, row[20:], strict=True))
             sources = tuple(Source(ofile, line) for line in lines)
             yield Piece(
-                Vehicle(vin, model, year, built, location, Source(vfile, vline)),
+                Vehicle(vin, model, year, built, location, Source(vfile, vline), values),
                 _owner((vin, name, name2, urb, street, unit, city, state, zip_code, lang, email, lessor), sources[0]),
                 sources,
                 phase,
                 available,
             )
+
+
+def ignored_columns(parser: RowParser, vehicles: Path) -> list[str]:
+    """A warning per vehicle-file column the campaign neither has built in nor declares."""
+    import csv
+
+    from letters.records.csvio import header_key
+    from letters.records.parse import undeclared
+
+    try:
+        with vehicles.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # the records stage has already said what is wrong with the file
+    columns = [parser.aliases.get(header_key(h), header_key(h)) for h in header]
+    return [f"{vehicles}: column {name!r} is not one the campaign reads (declare it in [vehicles.columns] "
+            "to use it); ignored" for name in undeclared(columns, parser.aliases, header)]  # fmt: skip
 
 
 def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
@@ -147,11 +171,12 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     vname, oname = str(vehicles), str(owners)
     vcheck = check.vehicle_file(parser, vehicles)
     ocheck = check.owner_file(parser, owners)
-    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + ocheck.rows)
+    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + ocheck.rows,
+                         value_names=parser.value_names, warnings=tuple(ignored_columns(parser, vehicles)))  # fmt: skip
     reports = _Reports(vname, oname)
     reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
     reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
-    kept, conflicting = _one_row_per_vin(vcheck.valid, reports)
+    kept, conflicting = _one_row_per_vin(vcheck.valid, reports, parser.value_names)
     rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
     del vcheck  # only what the merge keeps stays in memory
     kept = _assess(campaign, kept, as_of, repaired or {})
@@ -180,7 +205,7 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
         .alias("reason"),
     ))  # fmt: skip
 
-    vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], pl.col(LINE).alias("v_line")]
+    vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], *parser.value_names, pl.col(LINE).alias("v_line")]
     owned = owned.join(kept.select("vin", "status", "reason", "fixed", "phase", *vehicle), on="vin", how="left",
                        maintain_order="left")  # fmt: skip
     not_mailed = (
@@ -197,7 +222,7 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     ))  # fmt: skip
 
     mailed = owned.filter(pl.col("status") == "mail")
-    columns = [*_VEHICLE_COLUMNS, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
+    columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
     single = mailed.filter(pl.col("_rows") == 1).with_columns(pl.concat_list(LINE).alias("owner_lines"))
     chosen = _choose_all(mailed.filter(pl.col("_rows") > 1), oname, reports, rec)
     if chosen.height:
@@ -242,9 +267,10 @@ class _Reports:
         return pl.concat(parts).sort(order, LINE)
 
 
-def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports) -> tuple[pl.DataFrame, pl.Series]:
+def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports,
+                     names: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
     """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported."""
-    data = pl.struct("model", "model_year", "production_date", "location")
+    data = pl.struct("model", "model_year", "production_date", "location", *names)
     valid = valid.with_columns(
         pl.col(LINE).first().over("vin").alias("_first"),
         data.n_unique().over("vin").alias("_versions"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from letters.address import Standardiser
@@ -42,10 +42,17 @@ class Vehicle(NamedTuple):
     """Production location, a campaign location name."""
     source: Source
     """Where the record was read."""
+    values: tuple[tuple[str, Any], ...] = ()
+    """The campaign's declared columns, then its computed values, as (name, value) in declared order."""
 
     def same_as(self, other: Vehicle) -> bool:
         """Same data, wherever each was read."""
-        return self[:-1] == other[:-1]
+        return self[:5] == other[:5] and self.values == other.values
+
+    def fields(self) -> dict[str, Any]:
+        """Every field by name: the built-in five, then the declared and computed values."""
+        return {"vin": self.vin, "model": self.model, "model_year": self.model_year,
+                "production_date": self.production_date, "location": self.location, **dict(self.values)}  # fmt: skip
 
 
 class Owner(NamedTuple):

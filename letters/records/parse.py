@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from letters import vin as vins
 from letters.address import window_problems, zip_prefix_states, zip_state_problem
 from letters.campaign import Campaign
+from letters.campaign.values import Calculator, ValueError_, parse_value
 from letters.charset import unprintable
 from letters.records.columns import DOMESTIC as DOMESTIC
 from letters.records.columns import FALSE as FALSE
@@ -21,6 +23,8 @@ from letters.records.columns import STATES as STATES
 from letters.records.columns import TRUE as TRUE
 from letters.records.columns import VEHICLE_COLUMNS as VEHICLE_COLUMNS
 from letters.records.columns import VEHICLE_REQUIRED as VEHICLE_REQUIRED
+from letters.records.columns import undeclared as undeclared
+from letters.records.columns import vehicle_aliases
 from letters.records.csvio import Row
 from letters.records.model import Owner, Source, Vehicle
 
@@ -37,6 +41,13 @@ class RowParser:
     """Validates rows against one campaign; build once per run."""
 
     def __init__(self, campaign: Campaign) -> None:
+        self.columns = dict(campaign.vehicles.columns)
+        self.calculator = Calculator(campaign.vehicles.computed, campaign.facts)
+        self.aliases, self.required = vehicle_aliases(campaign)
+        self.value_names = (*self.columns, *self.calculator.names)
+        """Names of ``Vehicle.values``: the declared columns, then the computed values."""
+        self.uses_vin = any("vin" in c.expr for c in campaign.vehicles.computed.values())
+        self._computed: dict[tuple[Any, ...], dict[str, Any] | str] = {}
         self.wmis = frozenset(campaign.vehicles.wmis)
         self.locations: dict[str, str] = {}
         for loc in campaign.vehicles.locations:
@@ -99,9 +110,35 @@ class RowParser:
         location = self.location(v.get("location", ""))
         if location is None:
             problems.append(f"location: {v.get('location', '').strip()!r} is not a known production location")
+        declared: list[tuple[str, Any]] = []
+        for name, column in self.columns.items():
+            value, problem = parse_value(name, column, v.get(name, ""))
+            if problem:
+                problems.append(problem)
+            declared.append((name, value))
         if problems or parsed is None or year is None or built is None or location is None:
             return problems
-        return Vehicle(parsed, model, year, built, location, Source(file, row.line))
+        fields = {"vin": parsed, "model": model, "model_year": year, "production_date": built, "location": location,
+                  **dict(declared)}  # fmt: skip
+        computed = self.compute(fields)
+        if isinstance(computed, str):
+            return [computed]
+        return Vehicle(parsed, model, year, built, location, Source(file, row.line),
+                       (*declared, *computed.items()))  # fmt: skip
+
+    def compute(self, fields: Mapping[str, Any]) -> dict[str, Any] | str:
+        """The computed values of a vehicle with ``fields``, or the problem; once per distinct input."""
+        if not self.calculator.compiled:
+            return {}
+        key = tuple(v for k, v in fields.items() if k != "vin" or self.uses_vin)
+        found = self._computed.get(key)
+        if found is None:
+            try:
+                found = self.calculator.values(fields)
+            except ValueError_ as exc:
+                found = f"cannot compute {exc}"
+            self._computed[key] = found
+        return found
 
     def owner(self, row: Row, file: str, known_vins: Container[str] = ()) -> Owner | list[str]:
         """An owner record, or the problems of the row.

@@ -70,7 +70,7 @@ class FastRenderer:
     def _build(self, lang: str, job: BatchJob) -> Template:
         renderer = Renderer(self.loaded, lang, strict=True)
         placeholder = Letter("W" * 17, tuple("W" for _ in range(ADDRESS_LINES)), job.letter_date, "W", job.stage,
-                             job.phase, "W", "W")  # fmt: skip
+                             job.phase, "W", "W")  # type: ignore[arg-type]  # fmt: skip
         options = RenderOptions(letters=(placeholder,), mailing=True, lang=lang, strict=True, fast_template=True)
         html = renderer.html(document_spec(renderer.campaign, job.document), options)
         doc, _ = layout(html, self.loaded.folder, renderer.folders)

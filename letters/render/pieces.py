@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,17 @@ import weasyprint
 
 from letters import paths
 from letters.campaign import load_campaign
+from letters.campaign.values import decode, encode
 from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
 from letters.press.finish import finish, gray_pages
 from letters.press.marks import PieceMarks, apply_marks
 from letters.render import progress
+from letters.records.model import Vehicle
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
+
+VEHICLE_DATA = "_vehicle"
+"""Key of ``PieceInput.fields`` holding the vehicle's data as JSON (no template field has this name)."""
 
 # Letters laid out per WeasyPrint document. Measured on the 23LJ01 letter: 1, 5 and 25 per
 # document all run at about 19 letters/s per core; 25 keeps the number of documents low.
@@ -53,14 +59,26 @@ class PieceInput:
     def letter(self, job: BatchJob) -> Letter:
         """The letter this piece prints, in ``job``'s stage, phase and date."""
         extra = dict(self.fields)
+        data = json.loads(extra.get(VEHICLE_DATA, "{}"))
+        year = extra.get("model-year", "")
+        built = data.get("production_date")
         return Letter(self.vin, self.address, job.letter_date, self.piece_id, job.stage, job.phase,
-                      extra.get("model", ""), extra.get("model-year", ""))  # fmt: skip
+                      extra.get("model", ""), int(year) if year.isdigit() else None,
+                      date.fromisoformat(built) if built else None, data.get("location", ""),
+                      decode(data.get("values", [])))  # fmt: skip
 
     @staticmethod
-    def vehicle_fields(model: str, model_year: str) -> dict[str, str]:
-        """The per-owner fields a vehicle gives, by data-field name (as ``Letter`` prints them)."""
-        letter = Letter(model=model, model_year=model_year)
-        return {"model": letter.model, "model-year": letter.model_year, "vehicle": letter.vehicle}
+    def vehicle_fields(vehicle: Vehicle) -> dict[str, str]:
+        """The per-owner fields a vehicle gives, by data-field name (as ``Letter`` prints them), and its data.
+
+        ``VEHICLE_DATA`` holds what the letter knows of the vehicle beyond the printed
+        fields (production date, location, declared and computed values) as JSON.
+        """
+        letter = Letter(model=vehicle.model, model_year=vehicle.model_year)
+        data = {"production_date": vehicle.production_date.isoformat(), "location": vehicle.location,
+                "values": encode(vehicle.values)}  # fmt: skip
+        return {"model": letter.model, "model-year": str(vehicle.model_year), "vehicle": letter.vehicle_label,
+                VEHICLE_DATA: json.dumps(data, sort_keys=True)}  # fmt: skip
 
 
 @dataclass(frozen=True)

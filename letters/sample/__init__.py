@@ -99,7 +99,7 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
             otmp.open("w", encoding="utf-8", newline="") as ofile,
         ):
             vwriter, owriter = csv.writer(vfile), csv.writer(ofile)
-            vwriter.writerow(VEHICLE_HEADER)
+            vwriter.writerow(vehicle_header(campaign))
             owriter.writerow(OWNER_HEADER)
             while chunk := list(itertools.islice(source, CHUNK)):
                 owner_rows: list[list[str]] = []
@@ -115,6 +115,7 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
                         co = list(owner)
                         co[1], co[2] = rng.choice(people.names), ""
                         owner_rows.append(co)
+                _declared(campaign, rng, chunk)
                 _check(campaign, parser, chunk, owner_rows)
                 if with_errors:
                     _add_defects(rng, chunk, owner_rows, defects, people)
@@ -132,6 +133,22 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
     return SampleFiles(vpath, opath, counts[0], counts[1], dict(sorted(defects.items())))
 
 
+def vehicle_header(campaign: Campaign) -> list[str]:
+    """The vehicle file's header: the built-in columns, then each declared one (its first alias, else its name)."""
+    return [*VEHICLE_HEADER, *((c.aliases or [name])[0] for name, c in campaign.vehicles.columns.items())]
+
+
+def _declared(campaign: Campaign, rng: random.Random, rows: list[list[str]]) -> None:
+    """Each row's values of the campaign's declared columns, appended."""
+    from letters.campaign.values import sample_value
+
+    columns = list(campaign.vehicles.columns.values())
+    if columns:
+        for row in rows:
+            built = date.fromisoformat(row[3])
+            row.extend(sample_value(column, rng, built) for column in columns)
+
+
 def _parser(campaign: Campaign) -> Any:
     from letters.records.parse import RowParser
 
@@ -141,11 +158,11 @@ def _parser(campaign: Campaign) -> Any:
 def _check(campaign: Campaign, parser: Any, vehicle_rows: list[list[str]], owner_rows: list[list[str]]) -> None:
     """Refuse to write records the campaign's own records stage would reject."""
     from letters.records.csvio import Row, header_key
-    from letters.records.parse import OWNER_COLUMNS, VEHICLE_COLUMNS
+    from letters.records.parse import OWNER_COLUMNS
 
     problems = []
     for header, aliases, rows, check in (
-        (VEHICLE_HEADER, VEHICLE_COLUMNS, vehicle_rows, parser.vehicle),
+        (vehicle_header(campaign), parser.aliases, vehicle_rows, parser.vehicle),
         (OWNER_HEADER, OWNER_COLUMNS, owner_rows, parser.owner),
     ):
         keys = [aliases.get(header_key(h), header_key(h)) for h in header]
