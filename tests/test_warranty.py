@@ -1,0 +1,137 @@
+"""The third bundled campaign, 25X09: a two-brand warranty extension whose letters state each vehicle's
+coverage end date (ten years from its in-service date, never before a calendar floor)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+
+from letters import vin as vins
+from letters.campaign import load_campaign
+from letters.cli import cli
+from letters.mail import MailOptions, mail
+from tests.conftest import write_csv
+
+PHASE_1, PHASE_2 = date(2025, 7, 1), date(2026, 1, 5)
+"""25X09: Corvo coverage in effect since 2025-06-16; Kestrel since the 2025-11-17 revision."""
+
+
+def corvo(year: int, serial: int) -> str:
+    return vins.with_check_digit(f"1TSCV4T20{vins.year_code(year)}F{100000 + serial:06d}")
+
+
+def kestrel(year: int, serial: int) -> str:
+    return vins.with_check_digit(f"2VRKS7R30{vins.year_code(year)}B{100000 + serial:06d}")
+
+
+# (VIN, model, model year, built, in service, the coverage end its letter must print)
+FLEET = [
+    # Ten years from 2016-05-02 would end 2026-05-02, before the floor: the floor applies.
+    (corvo(2017, 1), "Corvo", 2017, "2016-03-14", "2016-05-02", "June 30, 2026"),
+    # In service on a leap day: ten years later has no 29 February, so the 28th.
+    (corvo(2020, 2), "Corvo", 2020, "2020-01-20", "2020-02-29", "February 28, 2030"),
+    # An ordinary case, written as M/D/YYYY in the file.
+    (corvo(2018, 3), "Corvo", 2018, "2017-11-06", "3/15/2018", "March 15, 2028"),
+    # The floor's own day: ten years ending after it keep their own date.
+    (corvo(2017, 4), "Corvo", 2017, "2016-04-01", "2016-07-01", "July 1, 2026"),
+    # Virel vehicles (phase 2): their own brand, and the rental benefit.
+    (kestrel(2019, 1), "Kestrel", 2019, "2018-10-01", "2019-02-28", "February 28, 2029"),
+    (kestrel(2018, 2), "Kestrel", 2018, "2017-06-12", "2017-08-01", "August 1, 2027"),
+]
+BRANDS = {"Corvo": ("TESSARO", "Tessaro Customer Relations", "1-800-555-0177", "www.tessaro.example/owners"),
+          "Kestrel": ("VIREL", "Virel Owner Care", "1-888-555-0142", "www.virel.example/care")}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("fleet")
+    vehicles = write_csv(
+        folder / "vehicles.csv", ["VIN", "Model", "Model Year", "Production Date", "Location", "In-Service Date"],
+        [[v, m, str(y), b, "Fairhaven" if m == "Corvo" else "Brantford", s] for v, m, y, b, s, _ in FLEET],
+    )  # fmt: skip
+    owners = write_csv(
+        folder / "owners.csv", ["VIN", "Name", "Address", "City", "State", "ZIP"],
+        [[v, f"OWNER {i}", f"{100 + i} MAIN ST", "LANSING", "MI", "48933"] for i, (v, *_) in enumerate(FLEET)],
+    )  # fmt: skip
+    return vehicles, owners
+
+
+def letters_by_vin(folder: Path) -> dict[str, str]:
+    """Each piece's letter text (its pages), by VIN, read from the batch files through the manifest."""
+    out: dict[str, str] = {}
+    with (folder / "manifest.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        with pdfplumber.open(folder / row["file"]) as pdf:
+            pages = pdf.pages[int(row["first_page"]) - 1 : int(row["last_page"])]
+            out[row["vin"]] = "\n".join(p.extract_text() or "" for p in pages)
+    return out
+
+
+def test_every_letter_states_its_vehicles_coverage_end_and_speaks_with_its_brand(
+    fleet: tuple[Path, Path], tmp_path: Path
+) -> None:
+    texts: dict[str, str] = {}
+    pages_of: dict[str, list[str]] = {}
+    for phase, as_of in ((1, PHASE_1), (2, PHASE_2)):
+        options = MailOptions(phases=(phase,), vehicles=fleet[0], owners=fleet[1], as_of=as_of, batch_size=10,
+                              workers=1, ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out",
+                              renderer="full")  # fmt: skip
+        (run,) = mail("25X09", options).runs
+        assert run.job["letters"] == sum(1 for f in FLEET if (f[1] == "Corvo") == (phase == 1))
+        texts.update(letters_by_vin(run.folder))
+        with pdfplumber.open(run.folder / "batch-0001.pdf") as pdf:
+            for page in pdf.pages:
+                found = re.search(r"[12][A-Z0-9]{16}", page.extract_text() or "")
+                pages_of.setdefault(found[0] if found else "", []).append(page.extract_text() or "")
+    assert set(texts) == {f[0] for f in FLEET}
+    for vin, model, _, _, in_service, ends in FLEET:
+        text = " ".join(texts[vin].split())
+        assert f"Its valve body coverage ends on {ends}" in text, (vin, text)
+        name, office, phone, site = BRANDS[model]
+        other = BRANDS["Kestrel" if model == "Corvo" else "Corvo"]
+        assert text.startswith(name) and office in text and phone in text and site in text
+        assert f"Dear {name.title()} Owner:" in text
+        assert other[1] not in text and other[2] not in text and other[3] not in text
+        assert ("rental vehicle at no charge" in text) == (model == "Kestrel")
+
+
+def test_check_lookup_and_json_show_coverage_and_brand(fleet: tuple[Path, Path]) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "25X09", "--vehicles", str(fleet[0]), "--owners", str(fleet[1]),
+                                 "--as-of", PHASE_2.isoformat(), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    ends = data["vehicle_values"]["coverage_ends"]
+    assert ends == {"source": "computed", "type": "date", "title": "Coverage ends", "letters_with_value": 6,
+                    "min": "2026-06-30", "max": "2030-02-28"}  # fmt: skip
+    assert data["vehicle_values"]["in_service"]["min"] == "2016-05-02"
+    leap = FLEET[1][0]
+    result = runner.invoke(cli, ["lookup", "25X09", leap, FLEET[4][0], "--vehicles", str(fleet[0]), "--as-of",
+                                 PHASE_2.isoformat(), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(result.output)
+    assert first["values"] == {"in_service": "2020-02-29", "coverage_ends": "2030-02-28"}
+    assert (first["brand"], second["brand"]) == ("tessaro", "virel")
+    text = runner.invoke(cli, ["lookup", "25X09", leap, "--vehicles", str(fleet[0]), "--as-of", "2025-07-01"])
+    assert "2020 Tessaro CORVO" in text.output and "Coverage ends 2030-02-28" in text.output
+    assert "coverage in effect" in text.output and "remedy" not in text.output
+
+
+def test_bundled_campaign_checks_and_renders() -> None:
+    loaded = load_campaign("25X09")
+    assert [b.name for b in loaded.campaign.brands] == ["tessaro", "virel"]
+    assert loaded.campaign.letter_languages == ["en"]
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "25X09", "--as-of", PHASE_2.isoformat(), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["letters"] > 0 and data["warnings"] == []
+    assert data["vehicle_values"]["coverage_ends"]["min"] >= "2026-06-30"
