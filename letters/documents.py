@@ -26,7 +26,7 @@ from letters.campaign.model import Update
 from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
-from letters.kinds import check_letter
+from letters.kinds import check_letter, rules_of
 from letters.render.changes import mark_changes
 from letters.render.env import key_paths, make_environment, prose_renderer, render_string, template_errors
 from letters.render.pdf import PdfMetadata, layout, parse
@@ -293,6 +293,8 @@ class Renderer:
             coverage=GLYPH_COVERAGE,
             topic=TemplateFunction(self.topic),
             stop_sale_models=view.stop_sale_models,
+            words=plain(rules_of(str(c.kind)).words),
+            stage_label=TemplateFunction(self.stage_label),
         )
         source = self.loaded.folder / "campaign.toml"
         if self.lang != "en":
@@ -311,6 +313,10 @@ class Renderer:
             replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter))
             for letter in options.letters or (options.letter,)
         )
+
+    def stage_label(self, name: str) -> str:
+        """``stage_label(letter.stage)`` in templates: how the kind names a stage to people."""
+        return rules_of(str(self.campaign.kind)).stage_labels.get(name, name.replace("-", " ").capitalize())
 
     def brand_of(self, letter: Letter) -> Mapping[str, Any]:
         """The letter's brand as templates see it: chosen by its VIN or the campaign's brand column."""

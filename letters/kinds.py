@@ -70,6 +70,8 @@ class KindRules(_Model):
 
     words: Words = Words()
     """Vocabulary of shared parts and commands."""
+    default_stage: str = "remedy"
+    """Name of the one stage of a campaign of the kind that declares no ``[[stages]]``."""
     stage_labels: dict[str, str] = {}
     """How stage names read to people, e.g. notice = "Coverage notice"."""
     envelope: EnvelopeText | None = None

@@ -15,7 +15,7 @@ from letters.errors import OutputError
 
 MANIFEST_COLUMNS = [
     "piece_id", "vin", "batch", "file", "first_page", "last_page", "pages", "sheets", "language", "zip", "phase",
-    "stage", "imb_tracking", "imb_routing", "imb",
+    "stage", "imb_tracking", "imb_routing", "imb", "envelope", "brand",
 ]  # fmt: skip
 
 

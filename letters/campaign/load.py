@@ -166,7 +166,13 @@ def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaig
     target = entries[index]
     data = merged(entries, index)
     data["revision"] = {"date": target.date, "approved_by": target.approved_by, "approved_at": target.approved_at}
-    data["updates"] = [{"date": e.date, "topic": t} for e in entries[1 : index + 1] for t in e.topics]
+    # The cover's rows: history before the original (superseded programs), the original's own
+    # topic when the campaign words one, then each revision's topics.
+    history = [{"date": h.get("date"), "topic": h.get("topic")} for h in data.get("history", [])
+               if isinstance(h, dict)]  # fmt: skip
+    original = [{"date": entries[0].date, "topic": data["original_topic"]}] if data.get("original_topic") else []
+    revised = [{"date": e.date, "topic": t} for e in entries[1 : index + 1] for t in e.topics]
+    data["updates"] = [*history, *original, *revised]
     label = source if index == 0 else Path(f"{source} as revised by {target.source.name}")
     campaign = parse_campaign(data, label)
     for lang in campaign.translations:

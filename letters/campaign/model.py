@@ -159,8 +159,19 @@ class Campaign(Strict):
     translations: dict[str, dict[str, Any]] = {}
     """Owner-facing prose per language code, merged over the English values when rendering in it."""
 
-    template_names: ClassVar[tuple[str, ...]] = ("title", "stop_sale_models", "phase", "stage", "document")
+    template_names: ClassVar[tuple[str, ...]] = ("title", "stop_sale_models", "phase", "stage", "document",
+                                                 "brand_list", "letter_languages")  # fmt: skip
     """Computed names templates may read (``letters.render.view``)."""
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_stage(cls, data: Any) -> Any:
+        """A campaign without ``[[stages]]`` mails one letter per VIN, named as its kind names it."""
+        if isinstance(data, dict) and "stages" not in data and isinstance(data.get("kind"), str):
+            from letters.kinds import rules_of
+
+            if data["kind"] in {k.value for k in Kind}:
+                data = {**data, "stages": [{"name": rules_of(data["kind"]).default_stage, "when": "remedy-available"}]}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
@@ -206,6 +217,10 @@ class Campaign(Strict):
                 problems += Calculator(self.vehicles.computed, self.facts).trial(self.vehicles.columns)
             except ValueError_ as exc:
                 problems.append(str(exc))
+        for i, entry in enumerate(self.history):
+            if entry.date >= self.published:
+                problems.append(f"history[{i}].date {entry.date} is not before the original publication "
+                                f"{self.published} (later changes are revisions/)")  # fmt: skip
         for lang in self.languages:
             if lang != "en" and lang not in self.translations:
                 problems.append(f"languages: {lang!r} has no [translations.{lang}]")

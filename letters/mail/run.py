@@ -19,7 +19,7 @@ from letters import paths
 from letters import vin as vins
 from letters.campaign import load_campaign
 from letters.documents import OWNER_LETTER
-from letters.envelope import write_envelopes
+from letters.envelope import envelope_of, write_envelopes
 from letters.errors import LedgerError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
@@ -281,6 +281,21 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
     )
 
 
+def brands_of(code: str, revision: str, pieces: list[tuple[str, str]]) -> list[str]:
+    """The brand (short name) of each piece, from its VIN and the vehicle data its ledger row keeps."""
+    from letters.campaign.brands import choose
+    from letters.campaign.values import decode
+    from letters.render.pieces import VEHICLE_DATA
+
+    campaign = load_campaign(code, revision=revision).campaign
+    brands = campaign.brand_list
+    out = []
+    for vin, fields in pieces:
+        data = json.loads(json.loads(fields or "{}").get(VEHICLE_DATA, "{}"))
+        out.append(choose(brands, vin, campaign.brand_column, dict(decode(data.get("values", [])))).name)
+    return out
+
+
 def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
             parts: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
     """Write manifest.csv and job.json from the ledger, then mark the run finished."""
@@ -293,9 +308,13 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
          "imb_tracking": p["imb_tracking"], "imb_routing": p["imb_routing"], "imb": p["imb"]}
         for p in pieces
     ]  # fmt: skip
+    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces})
+    brands = brands_of(run.campaign, run.revision, [(p["vin"], p["fields"]) for p in pieces])
+    for row, brand in zip(rows, brands, strict=True):
+        row["envelope"] = envelope_of(str(row["language"]), envelopes)
+        row["brand"] = brand
     write_manifest(folder / "manifest.csv", rows)
     per_batch = Counter(p["batch"] for p in pieces)
-    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces})
     job = {
         "campaign": run.campaign,
         "phase": run.phase,
