@@ -309,10 +309,12 @@ class Renderer:
 
     def _letters(self, options: RenderOptions) -> tuple[Letter, ...]:
         stage = options.stage or default_stage(self.campaign, options.as_of or self.campaign.revision.date)
+        names = (*self.campaign.vehicles.columns, *self.campaign.vehicles.computed)
         return tuple(
-            replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter))
+            replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter),
+                    values=letter.values if len(letter.values) == len(names) else _with_names(letter.values, names))
             for letter in options.letters or (options.letter,)
-        )
+        )  # fmt: skip
 
     def stage_label(self, name: str) -> str:
         """``stage_label(letter.stage)`` in templates: how the kind names a stage to people."""
@@ -377,6 +379,12 @@ class Renderer:
             revision=c.revision.date,
             extra=(("AsOf", (options.as_of or c.revision.date).isoformat()),),
         )
+
+
+def _with_names(values: tuple[tuple[str, Any], ...], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Every declared and computed name, none where the letter has no value (the notice's sample letter)."""
+    known = dict(values)
+    return tuple((name, known.get(name)) for name in names)
 
 
 def document_spec(campaign: Campaign, name: str) -> DocumentSpec:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from datetime import date
 from pathlib import Path
 
@@ -87,14 +86,27 @@ def test_every_letter_states_its_vehicles_coverage_end_and_speaks_with_its_brand
         (run,) = mail("25X09", options).runs
         assert run.job["letters"] == sum(1 for f in FLEET if (f[1] == "Corvo") == (phase == 1))
         texts.update(letters_by_vin(run.folder))
-        with pdfplumber.open(run.folder / "batch-0001.pdf") as pdf:
-            for page in pdf.pages:
-                found = re.search(r"[12][A-Z0-9]{16}", page.extract_text() or "")
-                pages_of.setdefault(found[0] if found else "", []).append(page.extract_text() or "")
+        with (run.folder / "manifest.csv").open(encoding="utf-8") as handle:
+            manifest = list(csv.DictReader(handle))
+        assert {row["envelope"] for row in manifest} == {"envelope-en.pdf"}
+        assert {row["brand"] for row in manifest} == {"tessaro" if phase == 1 else "virel"}
+        assert run.job["envelopes"] == {"en": "envelope-en.pdf"} and run.job["stage"] == "notice"
+        with pdfplumber.open(run.folder / "envelope-en.pdf") as pdf:
+            assert "IMPORTANT WARRANTY EXTENSION INFORMATION" in (pdf.pages[0].extract_text() or "")
+        for row in manifest:
+            with pdfplumber.open(run.folder / row["file"]) as pdf:
+                pages = pdf.pages[int(row["first_page"]) - 1 : int(row["last_page"])]
+                pages_of[row["vin"]] = [p.extract_text() or "" for p in pages if (p.extract_text() or "").strip()]
     assert set(texts) == {f[0] for f in FLEET}
+    for vin, model, *_ in FLEET:
+        name, _, phone, _ = BRANDS[model]
+        # Every printed page of the letter names its brand and phone (the pad page of duplex is blank).
+        assert pages_of[vin] and all(f"{name} · {phone}" in page for page in pages_of[vin]), pages_of[vin]
     for vin, model, _, _, in_service, ends in FLEET:
         text = " ".join(texts[vin].split())
         assert f"Its valve body coverage ends on {ends}" in text, (vin, text)
+        since = date.fromisoformat(in_service) if "-" in in_service else date(2018, 3, 15)
+        assert f"went into service on {since.strftime('%B')} {since.day}, {since.year}." in text
         name, office, phone, site = BRANDS[model]
         other = BRANDS["Kestrel" if model == "Corvo" else "Corvo"]
         assert text.startswith(name) and office in text and phone in text and site in text

@@ -16,7 +16,7 @@ from letters.address import needs_parser, standard_delivery, standard_rules
 from letters.batch import Selection, language_of, piece_id, select
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
-from letters.documents import Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, document_spec, stage_on
 from letters.errors import UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
@@ -106,7 +106,13 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     languages = {
         lang for p in pieces for lang in language_of(p.owner, options.pr_language, campaign.letter_languages).split("+")
     }
-    warnings = [*rec.warnings, *_preflight(campaign, languages, stage, phase, as_of)]
+    first_vehicle = pieces[0].vehicle if pieces else None
+    sample = (
+        None
+        if first_vehicle is None
+        else PieceInput("", first_vehicle.vin, (), "en", tuple(PieceInput.vehicle_fields(first_vehicle).items()))
+    )
+    warnings = [*rec.warnings, *_preflight(campaign, languages, stage, phase, as_of, sample)]
     make_folder(folder)
     durable_write(folder / "rejects.csv", rejects_csv(rec))
     run = RunInfo(
@@ -233,7 +239,8 @@ def _serials(ledger: Ledger, campaign: Campaign, count: int) -> tuple[int, int]:
     return ledger.allocate_serials(settings.mailer_id, count, digits), 10**digits
 
 
-def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date) -> list[str]:
+def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date,
+               piece: PieceInput | None = None) -> list[str]:  # fmt: skip
     """Lay out a sample letter of the stage in every language the run needs, strictly, before planning it.
 
     A missing translation, a template that fails, or a letter lacking content its kind
@@ -244,6 +251,10 @@ def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as
     loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
     refused: dict[str, None] = {}
     sample = Letter(date=as_of, stage=stage.name, phase=phase)
+    if piece is not None:
+        # The run's first vehicle: a letter quoting declared or computed values is tried with real ones.
+        real = piece.letter(_SampleJob(as_of, stage.name, phase))  # type: ignore[arg-type]
+        sample = replace(real, vin=SAMPLE_VIN, address=(), piece_id="")
     for lang in sorted(langs):
         renderer = Renderer(loaded, lang, strict=True)
         spec = document_spec(renderer.campaign, stage.document)
@@ -253,6 +264,15 @@ def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as
         refused.update(dict.fromkeys(refused_urls))
     return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
             for url in refused]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _SampleJob:
+    """What ``PieceInput.letter`` reads of a job, for the preflight's sample letter."""
+
+    letter_date: date
+    stage: str
+    phase: int
 
 
 def warnings_of(run: RunInfo) -> list[str]:
