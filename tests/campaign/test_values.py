@@ -92,7 +92,7 @@ def test_expressions_are_sandboxed_typed_and_ordered() -> None:
         wrong.values({"model_year": 2020})
     with pytest.raises(ValueError_, match="is undefined"):
         Calculator({"x": Computed(type="date", expr="open('/etc/passwd')")}, {}).values({})
-    with pytest.raises(ValueError_, match="vehicles.computed.x.expr"):
+    with pytest.raises(ValueError_, match=r"vehicles\.computed\.x\.expr"):
         Calculator({"x": Computed(type="date", expr="later_of(")}, {})
 
 
@@ -108,7 +108,7 @@ def test_a_campaign_with_bad_columns_or_expressions_lists_every_problem(project:
     assert "vehicles.columns.model_year: 'model_year' is a built-in vehicle field" in text
     assert "vehicles.columns.trim: an enum column lists its values" in text
     edit(path, '[vehicles.columns.model_year]\ntype = "integer"\n\n[vehicles.columns.trim]\ntype = "enum"\n\n', "")
-    with pytest.raises(ValidationError, match="vehicles.computed.coverage_ends: 'in_servce' is undefined") as caught:
+    with pytest.raises(ValidationError, match=r"vehicles\.computed\.coverage_ends: 'in_servce' is undefined") as caught:
         load_campaign("25X09")
     assert len(str(caught.value)) < 1000  # the message, not the whole merged campaign
 
