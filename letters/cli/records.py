@@ -98,12 +98,18 @@ def lookup(campaign: str, vins: tuple[str, ...], vehicles: Path | None, as_of: d
 @click.option(
     "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Folder to write (default: output/sample)."
 )
+@click.option(
+    "--make-vin-list",
+    is_flag=True,
+    help="VIN-list campaigns: first write the covered-VIN list (from the descriptors) where there is none.",
+)
 @json_option
-def sample_data(campaign: str, count: int, seed: int, with_errors: bool, output: Path | None, as_json: bool) -> None:
+def sample_data(campaign: str, count: int, seed: int, with_errors: bool, output: Path | None, make_vin_list: bool,
+                as_json: bool) -> None:  # fmt: skip
     """Write realistic synthetic vehicle and owner CSVs for CAMPAIGN."""
     from letters.sample import generate_files
 
-    files = generate_files(campaign, output, count, seed, with_errors)
+    files = generate_files(campaign, output, count, seed, with_errors, make_vin_list)
     if as_json:
         click.echo(
             json.dumps(
@@ -113,11 +119,14 @@ def sample_data(campaign: str, count: int, seed: int, with_errors: bool, output:
                     "vehicle_rows": files.vehicle_rows,
                     "owner_rows": files.owner_rows,
                     "defects": files.defects,
+                    "vin_list": str(files.vin_list) if files.vin_list else None,
                 },
                 indent=2,
             )
         )
         return
+    if files.vin_list:
+        click.echo(f"wrote the covered-VIN list {files.vin_list}")
     click.echo(f"wrote {files.vehicles} ({files.vehicle_rows:,} rows) and {files.owners} ({files.owner_rows:,} rows)")
     for kind, n in files.defects.items():
         click.echo(f"  defect {kind}: {n}")

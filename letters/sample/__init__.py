@@ -15,7 +15,7 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,8 @@ class SampleFiles:
     """Rows in the owner file."""
     defects: dict[str, int]
     """Defect kind -> records given it."""
+    vin_list: Path | None = None
+    """The covered-VIN list written first (``--make-vin-list``), if any."""
 
 
 CHUNK = 50_000
@@ -335,10 +337,22 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer.writerows(rows)
 
 
-def generate_files(code: str, out_dir: Path | None, vehicles: int, seed: int, with_errors: bool) -> SampleFiles:
-    """``letters sample-data``: generate files for campaign ``code``."""
+def generate_files(code: str, out_dir: Path | None, vehicles: int, seed: int, with_errors: bool,
+                   make_vin_list: bool = False) -> SampleFiles:  # fmt: skip
+    """``letters sample-data``: generate files for campaign ``code`` (first its covered-VIN list, when asked)."""
     from letters import paths
     from letters.campaign import load_campaign
 
-    campaign = load_campaign(code).campaign
-    return generate(campaign, out_dir or paths.output_dir() / "sample", vehicles, seed, with_errors)
+    loaded = load_campaign(code)
+    written = None
+    if make_vin_list:
+        from letters.sample.vinlist import make_vin_list as make
+
+        written = make(loaded.campaign, loaded.folder, vehicles, seed)
+    try:
+        files = generate(loaded.campaign, out_dir or paths.output_dir() / "sample", vehicles, seed, with_errors)
+    except BaseException:
+        if written:
+            written[0].unlink(missing_ok=True)  # refused: the list it was made for goes too
+        raise
+    return replace(files, vin_list=written[0] if written else None)
