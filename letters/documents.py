@@ -97,6 +97,10 @@ class Letter:
     values: tuple[tuple[str, Any], ...] = ()
     """The campaign's declared vehicle columns and computed values (``letter.vehicle.NAME``)."""
     brand: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False, hash=False)
+    code: str = ""
+    """The code the letter prints: its stage's own, else the campaign's; set by the renderer."""
+    nhtsa_number: str = ""
+    """The NHTSA recall number of the letter's phase (the phase's own, else the campaign's); set by the renderer."""
     """The letter's brand as templates see it (``letter.brand.display``...); set by the renderer."""
 
     template_names: ClassVar[tuple[str, ...]] = ("vehicle", "vehicle_label")
@@ -312,6 +316,8 @@ class Renderer:
         names = (*self.campaign.vehicles.columns, *self.campaign.vehicles.computed)
         return tuple(
             replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter),
+                    code=self.campaign.code_for(letter.stage or stage),
+                    nhtsa_number=self.campaign.nhtsa_for(letter.phase or self.campaign.phases[0].number),
                     values=letter.values if len(letter.values) == len(names) else _with_names(letter.values, names))
             for letter in options.letters or (options.letter,)
         )  # fmt: skip

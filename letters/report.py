@@ -83,6 +83,7 @@ class CheckReport:
                     "pending": rec.outcomes.get(f"pending_phase_{p.number}", 0),
                     "campaign_approx": p.vehicles,
                     "available": p.available(rec.as_of),
+                    "nhtsa_number": self.campaign.nhtsa_for(p.number) or None,
                 }
                 for p in self.campaign.phases
             ],
@@ -171,6 +172,8 @@ class LookupResult:
     """(name, title) of each declared column and computed value, as the line prints them."""
     words: Words = field(default_factory=Words)
     """The campaign's kind's words (remedy available, coverage in effect...)."""
+    nhtsa_number: str = ""
+    """The NHTSA recall number the vehicle's phase is under."""
 
     def describe(self) -> str:
         """One line for a person."""
@@ -185,9 +188,10 @@ class LookupResult:
         brand = f"{self.brand} " if self.brand else ""
         values = dict(v.values)
         extra = "".join(f"; {title} {_printed(values.get(name))}" for name, title in self.titles)
+        recall = f" (NHTSA {self.nhtsa_number})" if self.nhtsa_number else ""
         return (
             f"{self.vin}: covered: {v.model_year} {brand}{v.model} built {human_month(v.production_date)} "
-            f"in {v.location}{extra}; phase {self.phase}; {timing}{mailing}"
+            f"in {v.location}{extra}; phase {self.phase}{recall}; {timing}{mailing}"
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -207,6 +211,7 @@ class LookupResult:
             "estimated_announcement": self.estimate.strftime("%Y-%m") if self.estimate else None,
             "owner_letter_mailing": self.mailing.strftime("%Y-%m") if self.mailing else None,
             "brand": self.brand_name or None,
+            "nhtsa_number": self.nhtsa_number or None,
             "values": {name: _plain(value) for name, value in v.values} if v else {},
         }
 
@@ -278,5 +283,5 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
         shown = brand.display if len(campaign.brand_list) > 1 else ""
         results.append(LookupResult(value, True, "", vehicle, verdict.phase, status.available, status.estimate,
                                     status.mailing, when, brand=shown, brand_name=brand.name, titles=titles,
-                                    words=words))  # fmt: skip
+                                    words=words, nhtsa_number=campaign.nhtsa_for(verdict.phase)))  # fmt: skip
     return results

@@ -160,7 +160,7 @@ class Campaign(Strict):
     """Owner-facing prose per language code, merged over the English values when rendering in it."""
 
     template_names: ClassVar[tuple[str, ...]] = ("title", "stop_sale_models", "phase", "stage", "document",
-                                                 "brand_list", "letter_languages")  # fmt: skip
+                                                 "brand_list", "letter_languages", "nhtsa_for", "code_for")  # fmt: skip
     """Computed names templates may read (``letters.render.view``)."""
     @model_validator(mode="before")
     @classmethod
@@ -227,6 +227,16 @@ class Campaign(Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def nhtsa_for(self, phase: int | None) -> str:
+        """The NHTSA recall number of ``phase``'s vehicles: the phase's own, else the campaign's."""
+        found = next((p for p in self.phases if p.number == phase), None)
+        return (found.nhtsa_number if found else "") or self.nhtsa_number
+
+    def code_for(self, stage: str) -> str:
+        """The code a stage's letters print: the stage's own, else the campaign's."""
+        found = next((s for s in self.stages if s.name == stage), None)
+        return (found.code if found else "") or self.code
 
     @property
     def brand_list(self) -> list[Brand]:

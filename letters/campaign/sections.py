@@ -113,6 +113,9 @@ class Phase(Strict):
     """Approximate vehicles in the phase; absent means TBD."""
     mailing: Month | None = None
     """Month of the owner letter mailing; absent until scheduled."""
+    nhtsa_number: str = ""
+    """The NHTSA recall number this phase's vehicles are under, when not the campaign's (vehicles added
+    later under a second recall number); empty: the campaign's ``nhtsa_number``."""
 
     template_names: ClassVar[tuple[str, ...]] = ("available",)
     """Computed names templates may read (``letters.render.view``)."""
@@ -274,6 +277,9 @@ class Stage(Strict):
     """The earlier stage a follow-up counts from (``when = "after"``)."""
     days: int = Field(default=0, ge=0)
     """Days after the earlier letter (``when = "after"``)."""
+    code: str = Field(default="", pattern=r"^([0-9A-Z]{4,10})?$")
+    """The stage's own campaign code (e.g. an interim notice's), printed on its letters, in their
+    piece IDs and the run's job ticket; empty: the campaign's ``code``."""
 
 
 DEFAULT_STAGES = (Stage(name="remedy", when="remedy-available"),)

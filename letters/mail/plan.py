@@ -137,7 +137,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         if key not in fields:
             fields[key] = PieceInput.vehicle_fields(vehicle)
         language = language_of(p.owner, options.pr_language, campaign.letter_languages)
-        planned.append(PlannedPiece(piece_id(campaign.code, phase, batch, seq), vehicle.vin, batch, seq,
+        planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin, batch, seq,
                                     language, block, p.owner.zip, fields[key],
                                     imb))  # fmt: skip
     ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])

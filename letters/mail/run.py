@@ -17,7 +17,7 @@ from typing import Any
 
 from letters import paths
 from letters import vin as vins
-from letters.campaign import load_campaign
+from letters.campaign import Campaign, load_campaign
 from letters.documents import OWNER_LETTER
 from letters.envelope import envelope_of, write_envelopes
 from letters.errors import LedgerError, OutputError, UsageError
@@ -281,13 +281,12 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
     )
 
 
-def brands_of(code: str, revision: str, pieces: list[tuple[str, str]]) -> list[str]:
+def brands_of(campaign: Campaign, pieces: list[tuple[str, str]]) -> list[str]:
     """The brand (short name) of each piece, from its VIN and the vehicle data its ledger row keeps."""
     from letters.campaign.brands import choose
     from letters.campaign.values import decode
     from letters.render.pieces import VEHICLE_DATA
 
-    campaign = load_campaign(code, revision=revision).campaign
     brands = campaign.brand_list
     out = []
     for vin, fields in pieces:
@@ -309,7 +308,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         for p in pieces
     ]  # fmt: skip
     envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces})
-    brands = brands_of(run.campaign, run.revision, [(p["vin"], p["fields"]) for p in pieces])
+    campaign = load_campaign(run.campaign, revision=run.revision).campaign
+    brands = brands_of(campaign, [(p["vin"], p["fields"]) for p in pieces])
     for row, brand in zip(rows, brands, strict=True):
         row["envelope"] = envelope_of(str(row["language"]), envelopes)
         row["brand"] = brand
@@ -317,6 +317,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
     per_batch = Counter(p["batch"] for p in pieces)
     job = {
         "campaign": run.campaign,
+        "code": campaign.code_for(run.stage),
+        "nhtsa_number": campaign.nhtsa_for(run.phase),
         "phase": run.phase,
         "stage": run.stage,
         "revision": run.revision,

@@ -242,7 +242,11 @@ class FullRenderer:
             subject=f"Owner letters, {len(job.pieces)} pieces",
             campaign=job.campaign,
             revision=job.revision,
-            extra=(("Phase", str(job.phase)), ("Batch", f"{job.batch:04d}")),
+            extra=(
+                ("Phase", str(job.phase)),
+                ("Batch", f"{job.batch:04d}"),
+                ("Code", self.loaded.campaign.code_for(job.stage)),
+            ),
         )
         return write(first_doc.copy(pages), meta), len(pages), tuple(placed)
 
