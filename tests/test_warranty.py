@@ -16,7 +16,7 @@ from letters import vin as vins
 from letters.campaign import load_campaign
 from letters.cli import cli
 from letters.mail import MailOptions, mail
-from tests.conftest import write_csv
+from tests.conftest import edit, write_csv
 
 PHASE_1, PHASE_2 = date(2025, 7, 1), date(2026, 1, 5)
 """25X09: Corvo coverage in effect since 2025-06-16; Kestrel since the 2025-11-17 revision."""
@@ -147,3 +147,44 @@ def test_bundled_campaign_checks_and_renders() -> None:
     data = json.loads(result.output)
     assert data["letters"] > 0 and data["warnings"] == []
     assert data["vehicle_values"]["coverage_ends"]["min"] >= "2026-06-30"
+
+
+def test_a_two_page_letter_names_its_brand_on_every_page(project: Path, tmp_path: Path) -> None:
+    from letters.documents import Letter, Renderer, RenderOptions
+
+    edit(project / "templates" / "25X09" / "owner-letter.html", "{% block letter %}",
+         "{% block letter %}" + "<p>Filler paragraph to make the letter run onto a second page.</p>" * 60)  # fmt: skip
+    loaded = load_campaign("25X09")
+    renderer = Renderer(loaded)
+    for vin, model, year, *_ in (FLEET[1], FLEET[4]):
+        letter = Letter(vin=vin, address=("OWNER", "1 MAIN ST", "LANSING MI 48933"), date=PHASE_2, piece_id="X-1",
+                        phase=1 if model == "Corvo" else 2, model=model.upper(), model_year=year)  # fmt: skip
+        rendered = renderer.render("owner-letter", RenderOptions(letter=letter, mailing=True, as_of=PHASE_2))
+        target = tmp_path / f"{vin}.pdf"
+        rendered.document.write_pdf(target)
+        name, _, phone, _ = BRANDS[model]
+        with pdfplumber.open(target) as pdf:
+            texts = [page.extract_text() or "" for page in pdf.pages]
+        assert len(texts) >= 2 and all(f"{name} · {phone}" in text for text in texts), texts
+
+
+def test_i18n_check_passes_an_english_only_campaign_and_checks_a_spanish_one(project: Path) -> None:
+    import shutil
+
+    from tests.conftest import ROOT
+
+    shutil.copytree(ROOT / "locales", project / "locales")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["i18n", "check"])
+    assert result.exit_code == 0, result.output
+    # The same campaign declared Spanish: its untranslated messages and prose are listed.
+    edit(project / "templates" / "25X09" / "campaign.toml", 'languages = ["en"]', 'languages = ["en", "es"]')
+    edit(
+        project / "templates" / "25X09" / "campaign.toml",
+        "\n[facts]\n",
+        '\n[translations.es]\nprogram = "Programa"\n\n[facts]\n',
+    )
+    result = runner.invoke(cli, ["i18n", "check"])
+    assert result.exit_code == 1
+    assert "es: untranslated: 'IMPORTANT WARRANTY EXTENSION'" in result.output
+    assert "es: campaign 25X09: no translation for translations.es.reason" in result.output
