@@ -9,7 +9,7 @@ document.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ from markupsafe import Markup
 from letters.campaign import Campaign, LoadedCampaign
 from letters.campaign.model import Campaign as CampaignModel
 from letters.campaign.model import Update
+from letters.campaign.values import VehicleView, with_names
 from letters.charset import PRINTABLE
 from letters.errors import UsageError
 from letters.i18n import load_translations
@@ -118,26 +119,6 @@ class Letter:
                                 "production_date": self.production_date, "location": self.location}  # fmt: skip
         data.update(self.values)
         return VehicleView(data, self.vehicle_label)
-
-
-class VehicleView(View):
-    """A vehicle's fields as read-only template data (``letter.vehicle.coverage_ends``); prints as its label."""
-
-    __slots__ = ("_label",)
-
-    _label: str
-
-    def __init__(self, data: Mapping[str, Any], label: str) -> None:
-        super().__init__("vehicle", {k: plain(v) for k, v in data.items()}, {}, None)
-        object.__setattr__(self, "_label", label)
-
-    def __str__(self) -> str:
-        return self._label
-
-    def __html__(self) -> str:
-        from markupsafe import escape
-
-        return str(escape(self._label))
 
 
 @dataclass(frozen=True)
@@ -318,7 +299,7 @@ class Renderer:
             replace(letter, stage=letter.stage or stage, brand=self.brand_of(letter),
                     code=self.campaign.code_for(letter.stage or stage),
                     nhtsa_number=self.campaign.nhtsa_for(letter.phase or self.campaign.phases[0].number),
-                    values=letter.values if len(letter.values) == len(names) else _with_names(letter.values, names))
+                    values=letter.values if len(letter.values) == len(names) else with_names(letter.values, names))
             for letter in options.letters or (options.letter,)
         )  # fmt: skip
 
@@ -385,12 +366,6 @@ class Renderer:
             revision=c.revision.date,
             extra=(("AsOf", (options.as_of or c.revision.date).isoformat()),),
         )
-
-
-def _with_names(values: tuple[tuple[str, Any], ...], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-    """Every declared and computed name, none where the letter has no value (the notice's sample letter)."""
-    known = dict(values)
-    return tuple((name, known.get(name)) for name in names)
 
 
 def document_spec(campaign: Campaign, name: str) -> DocumentSpec:

@@ -16,7 +16,6 @@ from letters.campaign import Campaign, load_campaign
 from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
 from letters.errors import UsageError
-from letters.errors import UsageError
 from letters.kinds import Words, rules_of
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows

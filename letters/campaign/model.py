@@ -162,6 +162,7 @@ class Campaign(Strict):
     template_names: ClassVar[tuple[str, ...]] = ("title", "stop_sale_models", "phase", "stage", "document",
                                                  "brand_list", "letter_languages", "nhtsa_for", "code_for")  # fmt: skip
     """Computed names templates may read (``letters.render.view``)."""
+
     @model_validator(mode="before")
     @classmethod
     def _kind_stage(cls, data: Any) -> Any:

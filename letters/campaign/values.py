@@ -32,6 +32,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field
 
 from letters.campaign.base import Strict
+from letters.render.view import View, plain
 
 ColumnType = Literal["text", "integer", "date", "enum", "boolean"]
 ValueType = Literal["text", "integer", "date", "boolean"]
@@ -334,3 +335,29 @@ def sample_value(column: Column, rng: Any, built: date) -> str:
     if column.type == "boolean":
         return "yes" if rng.random() < 0.5 else "no"
     return "SAMPLE"
+
+
+class VehicleView(View):
+    """A vehicle's fields as read-only template data (``letter.vehicle.coverage_ends``); prints as its label."""
+
+    __slots__ = ("_label",)
+
+    _label: str
+
+    def __init__(self, data: Mapping[str, Any], label: str) -> None:
+        super().__init__("vehicle", {k: plain(v) for k, v in data.items()}, {}, None)
+        object.__setattr__(self, "_label", label)
+
+    def __str__(self) -> str:
+        return self._label
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(self._label))
+
+
+def with_names(values: tuple[tuple[str, Any], ...], names: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Every declared and computed name, none where the letter has no value (the notice's sample letter)."""
+    known = dict(values)
+    return tuple((name, known.get(name)) for name in names)

@@ -26,8 +26,8 @@ from letters.campaign.values import decode, encode
 from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
 from letters.press.finish import finish, gray_pages
 from letters.press.marks import PieceMarks, apply_marks
-from letters.render import progress
 from letters.records.model import Vehicle
+from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.write import durable_write
 
