@@ -203,6 +203,13 @@ def extract() -> CatalogReport:
         directory_filter=lambda path: not Path(path).name.startswith("."),
     ):  # fmt: skip
         catalog.add(message, None, [(f"templates/{filename}", lineno)], auto_comments=comments, context=context)
+    # The phase table prints its kind's word for an available phase (``_(words.available|title)``).
+    from letters.kinds import Words, rules_of
+
+    kinds = sorted(p.stem for p in (templates / "_kinds").glob("*.toml"))
+    catalog.add(Words().available.title(), None, [("templates/_shared/tables.html", 1)])
+    for kind in kinds:
+        catalog.add(rules_of(kind).words.available.title(), None, [(f"templates/_kinds/{kind}.toml", 1)])
     target = locales_dir() / f"{DOMAIN}.pot"
     target.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()

@@ -188,3 +188,13 @@ def test_i18n_check_passes_an_english_only_campaign_and_checks_a_spanish_one(pro
     assert result.exit_code == 1
     assert "es: untranslated: 'IMPORTANT WARRANTY EXTENSION'" in result.output
     assert "es: campaign 25X09: no translation for translations.es.reason" in result.output
+
+
+def test_a_new_warranty_extension_declares_its_in_service_column_and_coverage_end(project: Path) -> None:
+    result = CliRunner().invoke(cli, ["new", "26X01", "--kind", "warranty-extension", "--json"])
+    assert result.exit_code == 0, result.output
+    campaign = load_campaign("26X01").campaign
+    assert list(campaign.vehicles.columns) == ["in_service"] and list(campaign.vehicles.computed) == ["coverage_ends"]
+    assert [s.name for s in campaign.stages] == ["notice"]  # the kind's default stage, not "remedy"
+    text = (project / "templates" / "26X01" / "owner-letter.html").read_text()
+    assert "letter.vehicle.coverage_ends" in text and "letter.brand" in text
