@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -273,6 +274,20 @@ class _SampleJob:
     letter_date: date
     stage: str
     phase: int
+
+
+def brands_of(campaign: Campaign, pieces: list[tuple[str, str]]) -> list[str]:
+    """The brand (short name) of each piece, from its VIN and the vehicle data its ledger row keeps."""
+    from letters.campaign.brands import choose
+    from letters.campaign.values import decode
+    from letters.render.pieces import VEHICLE_DATA
+
+    brands = campaign.brand_list
+    out = []
+    for vin, fields in pieces:
+        data = json.loads(json.loads(fields or "{}").get(VEHICLE_DATA, "{}"))
+        out.append(choose(brands, vin, campaign.brand_column, dict(decode(data.get("values", [])))).name)
+    return out
 
 
 def warnings_of(run: RunInfo) -> list[str]:

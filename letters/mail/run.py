@@ -17,13 +17,13 @@ from typing import Any
 
 from letters import paths
 from letters import vin as vins
-from letters.campaign import Campaign, load_campaign
+from letters.campaign import load_campaign
 from letters.documents import OWNER_LETTER
 from letters.envelope import envelope_of, write_envelopes
 from letters.errors import LedgerError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
-from letters.mail.plan import plan, select_stage, stage_for, warnings_of
+from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
@@ -279,20 +279,6 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
         f"interrupted: {done:,} of {total:,} letters of run {run.run_id} are done and recorded; "
         f"run 'letters mail {run.campaign} --phase {run.phase}' again to finish the rest"
     )
-
-
-def brands_of(campaign: Campaign, pieces: list[tuple[str, str]]) -> list[str]:
-    """The brand (short name) of each piece, from its VIN and the vehicle data its ledger row keeps."""
-    from letters.campaign.brands import choose
-    from letters.campaign.values import decode
-    from letters.render.pieces import VEHICLE_DATA
-
-    brands = campaign.brand_list
-    out = []
-    for vin, fields in pieces:
-        data = json.loads(json.loads(fields or "{}").get(VEHICLE_DATA, "{}"))
-        out.append(choose(brands, vin, campaign.brand_column, dict(decode(data.get("values", [])))).name)
-    return out
 
 
 def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
