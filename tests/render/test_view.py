@@ -50,7 +50,8 @@ def test_methods_a_class_lists_become_template_functions_returning_plain_data() 
     phase = view.phase(1)
     assert isinstance(phase, View) and phase.number == 1
     assert phase.available(date(2030, 1, 1)) is True
-    assert plain(Letter(model="NX", model_year="2024")).vehicle == "2024 NX"
+    vehicle = plain(Letter(model="NX", model_year=2024)).vehicle  # letter.vehicle.NAME, printed as its label
+    assert str(vehicle) == "2024 NX" and vehicle.model_year == 2024 and isinstance(vehicle, View)
 
 
 def test_views_are_handed_back_to_the_engine_as_what_they_show() -> None:
