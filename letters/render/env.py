@@ -74,7 +74,7 @@ def make_environment(
         hours=lambda n: format_decimal(n, "0.0", locale=locale),
         period=period,
     )
-    env.guard_filters()
+    env.seal()
     return env
 
 

@@ -10,6 +10,7 @@ a billion. ``letters.render.sandbox`` calls them.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -110,14 +111,9 @@ def check_width(limits: Limits, number: str | None, what: str) -> None:
 
 def check_percent(limits: Limits, fmt: str, values: Any) -> None:
     """Refuse a ``%`` format (``'%5d' % n``, ``|format``, gettext's) asking for a huge result."""
-    conversions = 0
-    for match in _PERCENT.finditer(fmt):
-        width, precision, conversion = match.groups()
-        if conversion == "%" and width is None and precision is None:
-            continue
-        conversions += 1
-        check_width(limits, width, "format")
-        check_width(limits, precision, "format")
+    if "%" not in fmt:
+        return
+    conversions = _conversions(fmt, limits.width)
     if not conversions:
         return
     if isinstance(values, Mapping):
@@ -126,9 +122,25 @@ def check_percent(limits: Limits, fmt: str, values: Any) -> None:
         items = list(values)
     else:
         items = [values]
-    longest = max((max(len(str(v)), len(repr(v))) for v in items), default=0)
+    # repr() (%r) of a character is at most 10 characters ("\\U0001f600").
+    longest = 10 * max((len(str(v)) for v in items), default=0) + 2
     if len(fmt) + conversions * (max(longest, limits.width) + 32) > limits.output:
         raise LimitError(f"format: the result could be longer than {limits.output:,} characters")
+
+
+@functools.lru_cache(maxsize=4096)
+def _conversions(fmt: str, width: int) -> int:
+    """How many values ``fmt`` formats; a ``LimitError`` for a width or precision over ``width``."""
+    limits = Limits(width=width)
+    conversions = 0
+    for match in _PERCENT.finditer(fmt):
+        field_width, precision, conversion = match.groups()
+        if conversion == "%" and field_width is None and precision is None:
+            continue
+        conversions += 1
+        check_width(limits, field_width, "format")
+        check_width(limits, precision, "format")
+    return conversions
 
 
 class CheckedFormatting(Formatter):

@@ -156,6 +156,9 @@ class GuardedTemplate(jinja2.Template):
         with env.budget():
             return super().render(values)
 
+    def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]:
+        raise TypeError("render a template with render(): its limits apply to the whole render")
+
 
 class Sandbox(SandboxedEnvironment):
     """Jinja's sandbox with an allow-list of what templates touch and limits on what they do."""
@@ -167,16 +170,21 @@ class Sandbox(SandboxedEnvironment):
     def __init__(self, limits: Limits = DEFAULT_LIMITS, **options: Any) -> None:
         super().__init__(**options)
         self.limits = limits
+        self._i18n: frozenset[int] = frozenset()
+        self._callable_globals: frozenset[int] = frozenset()
         for name in _REMOVED_GLOBALS:
             self.globals.pop(name, None)
         for name in _REMOVED_FILTERS:
             self.filters.pop(name, None)
 
-    def guard_filters(self) -> None:
-        """Wrap every filter: its arguments checked where they can ask for much, its result checked."""
+    def seal(self) -> None:
+        """Call once its filters and globals are installed: every filter is wrapped (its arguments
+        checked where they can ask for much, its result checked) and the callable globals noted."""
         for name, function in list(self.filters.items()):
             if not getattr(function, "letters_guarded", False):
                 self.filters[name] = self._guarded(name, function)
+        self._i18n = frozenset(id(self.globals[name]) for name in I18N_FUNCTIONS if name in self.globals)
+        self._callable_globals = self._i18n | {id(self.globals["range"])}
 
     def _guarded(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         check = FILTER_CHECKS.get(name)
@@ -214,11 +222,11 @@ class Sandbox(SandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value) and readable(obj, attr)
 
     def is_safe_callable(self, obj: Any) -> bool:
+        if id(obj) in self._callable_globals:
+            return True
         if isinstance(obj, (Macro, BlockReference, LoopContext, TemplateFunction, _Formatted, Joiner, Undefined)):
             return True
         if any(obj is allowed for allowed in (Namespace, Cycler, Joiner, dict)):
-            return True
-        if any(obj is self.globals.get(name) for name in ("range", *I18N_FUNCTIONS)):
             return True
         if isinstance(obj, (types.MethodType, types.BuiltinMethodType)):
             owner = obj.__self__
@@ -226,8 +234,14 @@ class Sandbox(SandboxedEnvironment):
         return False
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, View) and not attribute.startswith("_") and attribute not in obj._readable():
-            return self.undefined(obj=obj, name=attribute, hint=f"{obj._kind!r} has no attribute {attribute!r}")
+        if isinstance(obj, View) and not attribute.startswith("_"):
+            # A view's names are data and its own functions: the common case, answered directly.
+            if attribute in obj._values:
+                return obj._values[attribute]
+            if attribute in obj._methods:
+                return obj._methods[attribute]
+            if attribute not in MAPPING_METHODS:
+                return self.undefined(obj=obj, name=attribute, hint=f"{obj._kind!r} has no attribute {attribute!r}")
         return super().getattr(obj, attribute)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
@@ -271,7 +285,7 @@ class Sandbox(SandboxedEnvironment):
             raise SecurityError(f"{_describe(__obj)} may not be called")
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (__self.guard_loop(args[0]), *args[1:])
-        if any(__obj is __self.globals.get(name) for name in I18N_FUNCTIONS):
+        if id(__obj) in __self._i18n:
             for text in args:
                 if isinstance(text, str):
                     check_percent(__self.limits, text, kwargs)

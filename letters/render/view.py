@@ -30,10 +30,11 @@ MAPPING_METHODS = frozenset({"get", "items", "keys", "values"})
 class View(Mapping[str, Any]):
     """A read-only record of plain data: its names are attributes and items at once."""
 
-    __slots__ = ("_kind", "_methods", "_source", "_values")
+    __slots__ = ("_kind", "_methods", "_names", "_source", "_values")
 
     _kind: str
     _methods: dict[str, TemplateFunction]
+    _names: frozenset[str]
     _source: object
     _values: dict[str, Any]
 
@@ -42,6 +43,7 @@ class View(Mapping[str, Any]):
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "_methods", methods)
         object.__setattr__(self, "_source", source)
+        object.__setattr__(self, "_names", frozenset(values) | frozenset(methods) | MAPPING_METHODS)
 
     def __getitem__(self, name: str) -> Any:
         return self._values[name]
@@ -71,7 +73,7 @@ class View(Mapping[str, Any]):
 
     def _readable(self) -> frozenset[str]:
         """Every attribute a template may read: values, methods and the mapping methods."""
-        return frozenset(self._values) | frozenset(self._methods) | MAPPING_METHODS
+        return self._names
 
 
 class TemplateFunction:
