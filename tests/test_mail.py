@@ -108,6 +108,17 @@ def test_job_ticket_totals(mailed: Path) -> None:
     assert job["outcomes"]["mailable_phase_1"] == job["letters"]
 
 
+def test_job_ticket_timings_say_cpu_or_wall(mailed: Path) -> None:
+    timings = json.loads((mailed / "job.json").read_text())["timings"]
+    stages = ("records", "plan", "plan_address", "plan_ledger", "queue", "stamp", "press", "save", "verify", "write",
+              "ledger", "execute", "finish")  # fmt: skip
+    assert {f"{s}_s" for s in stages} | {f"{s}_wall_s" for s in stages} <= set(timings)
+    assert all(isinstance(v, float | int) and v >= 0 for v in timings.values())
+    # The rendering phase's CPU holds the parts the renderer timed, and the queue and ledger work around them.
+    inside = sum(timings[f"{s}_s"] for s in ("queue", "stamp", "press", "save", "verify", "write", "ledger"))
+    assert timings["execute_s"] >= inside - 0.01
+
+
 def test_presorted_by_zip(mailed: Path) -> None:
     zips = [r["zip"] for r in manifest(mailed)]
     assert zips == sorted(zips)

@@ -27,6 +27,7 @@ from letters.records import Owner, Piece, Reconciliation, outcome_names
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
 from letters.report import REJECTS_HEADER, human_month
+from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     csv_bytes,
     durable_write,
@@ -101,6 +102,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     output folder that cannot be written) is tried first, so a refused run reserves
     nothing and a later run with the problem fixed (or another ``-o``) starts clean.
     """
+    clock = Clock(tree_cpu_seconds)
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
     folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
@@ -127,7 +129,9 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     serial, capacity = _serials(ledger, campaign, len(pieces))
     assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
     template = _Chunk(campaign.mailing, serial, capacity, 0, ())
+    clock.lap("plan_preflight")
     printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
+    clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
     size = options.batch_size
     fields: dict[tuple[Any, ...], dict[str, str]] = {}
     planned = []
@@ -141,8 +145,11 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin, batch, seq,
                                     language, block, p.owner.zip, fields[key],
                                     imb))  # fmt: skip
+    clock.lap("plan_pieces")
     ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
                       for i in range(0, len(planned), size)])  # fmt: skip
+    clock.lap("plan_ledger")
+    run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
     return run
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +13,7 @@ import weasyprint
 
 from letters.errors import LettersError
 from letters.render.shaping import Shaped
+from letters.usage import Clock
 
 
 @dataclass(frozen=True)
@@ -78,17 +78,8 @@ class Template:
     """A batch printed from this template has passed the full sample verification in this process."""
 
 
-class _Clock:
-    """Seconds per named part of a batch."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self.last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
-        self.last = now
+class _Clock(Clock):
+    """Seconds per named part of a batch: this process's CPU, and wall seconds as ``part_wall``."""
 
 
 def _outline(pdf: pikepdf.Pdf, marks: Sequence[tuple[str, pikepdf.Object]]) -> None:
