@@ -12,7 +12,7 @@ import pikepdf
 import weasyprint
 
 from letters.errors import LettersError
-from letters.render.shaping import Shaped
+from letters.render.shaping import ShapeCache
 from letters.usage import Clock
 
 
@@ -72,8 +72,9 @@ class Template:
     fonts: dict[bool, pikepdf.Object]
     allowed: frozenset[int]
     widths: dict[bool, dict[int, int]]
-    shaped: dict[tuple[str, bool, float], Shaped] = field(default_factory=dict)
-    """Whole field texts already shaped with this template's fonts (city lines and names repeat)."""
+    shaped: ShapeCache = field(default_factory=ShapeCache)
+    """Whole field texts already shaped with this template's fonts (city lines and names repeat), least
+    recently used dropped first."""
     verified: bool = False
     """A batch printed from this template has passed the full sample verification in this process."""
 
