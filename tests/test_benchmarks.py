@@ -27,7 +27,7 @@ def test_readme_benchmark_options_exist() -> None:
     """Every ``python benchmarks/X.py --option`` the README names is an option of that script."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     found = re.findall(r"python benchmarks/(\w+\.py)([^`\n]*(?:\n[^`\n]*)?)`", readme)
-    assert {script for script, _ in found} >= {"throughput.py", "records.py", "plan.py"}
+    assert {script for script, _ in found} >= {"throughput.py", "records.py", "plan.py", "ledger.py"}
     for script, options in found:
         help_text = subprocess.run([sys.executable, f"benchmarks/{script}", "--help"], cwd=ROOT, capture_output=True,
                                    text=True, check=True).stdout  # fmt: skip
@@ -75,3 +75,11 @@ def test_throughput_benchmark() -> None:
     assert {"peak_rss_mb", "worker_peak_rss_mb", "ratio_vs_typst_cpu", "typst_cpu_ms_per_letter"} <= result.keys()
     ratio = result["typst_cpu_ms_per_letter"] / result["cpu_ms_per_letter"]  # type: ignore[operator]
     assert result["ratio_vs_typst_cpu"] == pytest.approx(ratio, rel=0.02)
+
+
+def test_ledger_benchmark() -> None:
+    result = run("ledger.py", "--pieces", "3000", "--runs", "3", "--batch-size", "100")
+    assert result["pieces"] == 3000 and result["index_build_s"] >= 0  # type: ignore[operator]
+    for when in ("before", "after"):
+        figures = result[when]
+        assert isinstance(figures, dict) and {"batch_ms", "batches_ms", "serials_ms"} <= figures.keys()
