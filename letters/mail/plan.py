@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, docum
 from letters.errors import UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
+from letters.mail.pool import worker_context
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
 from letters.records import Owner, Piece, Reconciliation, outcome_names
@@ -202,7 +202,7 @@ def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, led
         ledger.remember_streets(new, rules)
         return _print_chunk(replace(template, owners=owners, known=known | new))
     size = -(-len(owners) // (count * 4))
-    with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(count, mp_context=worker_context()) as pool:
         step = max(1, -(-len(missing) // (count * 4)))
         parts = pool.map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
         new = dict(zip(missing, (line for part in parts for line in part), strict=True))

@@ -10,7 +10,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import suppress
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from letters.errors import LedgerError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
+from letters.mail.pool import worker_context
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
@@ -257,11 +257,7 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
                       record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
                       counts: Callable[[], tuple[int, int]],
                       poll: Callable[[int], None] = lambda n: None) -> None:  # fmt: skip
-    # Workers come from a fork server started before this process loaded the records: they do
-    # not inherit (and count as resident) the reconciliation of a 200,000-vehicle campaign,
-    # so their memory stays flat however large the phase.
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast", "letters.render.workers"])
+    context = worker_context()  # see there: flat worker memory, the code loaded once
     laid_out = context.Value("q", 0)  # letters the workers have laid out, for the progress bar
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out,))
     pending: dict[Future[BatchOutput], BatchJob] = {}
