@@ -6,6 +6,7 @@ import csv
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     opened = LedgerBase.__init__
 
-    def traced(self: LedgerBase, path: Path, lock: bool = False) -> None:
-        opened(self, path, lock)
+    def traced(self: LedgerBase, *args: Any, **kwargs: Any) -> None:
+        opened(self, *args, **kwargs)
         self.db.set_trace_callback(seen.append)
 
     monkeypatch.setattr(LedgerBase, "__init__", traced)
