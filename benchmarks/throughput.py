@@ -104,7 +104,7 @@ def main() -> None:
         typst_cpu, typst_wall, typst_letters = typst
         result["typst_letters"] = typst_letters
         result["typst_cpu_ms_per_letter"] = round(typst_cpu * 1000 / typst_letters, 3)
-        result["ratio_vs_typst_cpu"] = round(typst_cpu / typst_letters / (cpu / letters), 2)
+        result["ratio_vs_typst_cpu"] = round(typst_cpu / typst_letters / (cpu / letters), 3)
         result["typst_letters_per_s"] = round(typst_letters / typst_wall, 1)
         result["ratio_vs_typst"] = round(result["letters_per_s"] / result["typst_letters_per_s"], 2)
     print(f"mailed {letters:,} letters ({job['pages']:,} pages): {cpu:.1f} s of CPU, {seconds:.1f} s of wall time")
