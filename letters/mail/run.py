@@ -246,9 +246,7 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
     else:
         _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total), poll)
     whole.lap("execute")
-    for name in ("queue", "ledger"):
-        parts[name] = mine.cpu_laps.get(name, 0.0)
-        parts[f"{name}_wall"] = mine.wall_laps.get(name, 0.0)
+    parts.update({k: v for k, v in mine.laps.items() if not k.startswith("idle")})  # queue, ledger
     job_ticket = _finish(ledger, run, folder, peak[0], {**parts, **whole.laps})
     return RunResult(run, folder, job_ticket, resumed)
 
@@ -293,6 +291,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
             parts: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
     """Write manifest.csv and job.json from the ledger, then mark the run finished."""
     clock = Clock()
+    timings: dict[str, float] = run.settings.get("timings", {})  # type: ignore[assignment]
     pieces = ledger.pieces(run.run_id)
     batches = ledger.batch_files(run.run_id)
     rows = [
@@ -344,18 +343,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "imb": _imb_settings(run),
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
-        # CPU seconds (user + sys) per stage, and wall seconds as NAME_wall_s: records and plan
-        # (this process and the planning workers), queue, ledger and finish (this process), the
-        # render parts (summed over the batches this call rendered, each in its worker's CPU),
-        # execute (the whole rendering phase: this process and every worker, start-up included).
-        "timings": {
-            f"{k}_s": round(v, 3)
-            for k, v in {
-                **run.settings.get("timings", {}),  # type: ignore[dict-item]
-                **(parts or {}),
-                **clock.laps,
-            }.items()
-        },
+        # CPU seconds per stage over the processes that ran it, wall seconds as NAME_wall_s (README: Benchmarks).
+        "timings": {f"{k}_s": round(v, 3) for k, v in {**timings, **(parts or {}), **clock.laps}.items()},
     }
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)
