@@ -1,16 +1,26 @@
 """End-to-end mailing throughput: records in -> batches, manifest, job ticket, ledger.
 
     python benchmarks/throughput.py --letters N [--renderer fast|full] [--compare-typst]
-                                    [--workers N] [--batch-size N]
+                                    [--workers N] [--batch-size N] [--distinct-addresses]
 
-Generates a campaign whose Phase 5 holds about --letters letters (generation not timed),
-runs ``letters.mail.mail`` for Phase 5 into a temporary folder (records in -> batches,
-manifest, job ticket, ledger), and prints as its last line one JSON object: letters,
-seconds, letters_per_s, pages_per_s, bytes_per_letter, peak_rss_mb (largest of this process
-and its workers; worker_peak_rss_mb the largest worker), fallbacks; with --compare-typst also typst_letters_per_s and
-ratio_vs_typst: the same owner letter (text exported from the project's template, same
-font and page size) typeset by the ``typst`` package in the same run, on at most
---typst-letters letters.
+Generates a campaign whose Phase 5 holds about --letters letters (generation not timed; with
+--distinct-addresses no two households share a street line), runs ``letters.mail.mail`` for
+Phase 5 into a temporary folder (records in -> batches, manifest, job ticket, ledger), and
+prints as its last line one JSON object:
+
+- ``cpu_s`` and ``cpu_ms_per_letter``: CPU seconds (user + sys) of the mailing, summed over this
+  process and every process it started (fork server, planning and rendering workers), by psutil;
+- ``seconds``, ``letters_per_s``, ``pages_per_s``: wall time, which follows the machine's load;
+- ``breakdown``: the job ticket's ``timings`` (CPU seconds per stage, ``*_wall_s`` wall seconds)
+  plus ``other_s``, the CPU outside the ticket's stages (campaign loading, selecting, the ledger
+  lock); ``cpu_ms_per_letter_by_stage``: the same per letter;
+- ``peak_rss_mb``: the mailing process's own peak (counted from just before the mailing, so not
+  the generator's, and read before Typst runs); ``worker_peak_rss_mb``: the largest worker's;
+- ``bytes_per_letter``, ``fallbacks``, ``renderer``, ``workers``;
+- with --compare-typst: the same owner letter (text exported from the project's template, same
+  font and page size) typeset by the ``typst`` package in the same run, on at most
+  --typst-letters letters: ``typst_cpu_ms_per_letter`` and ``ratio_vs_typst_cpu`` (Typst's CPU
+  per letter over ours), and ``typst_letters_per_s`` and ``ratio_vs_typst`` (wall).
 """
 
 from __future__ import annotations
@@ -18,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import tempfile
 import time
 from datetime import date
@@ -28,8 +37,11 @@ from letters.campaign import load_campaign
 from letters.campaign.load import implied_phase_volumes
 from letters.mail import MailOptions, mail
 from letters.sample import generate
+from letters.usage import peak_rss_mb, reset_peak_rss, tree_cpu_seconds
 
 PHASE = 5
+BODY = ("records", "plan", "execute", "finish")
+"""The job ticket's stages that follow each other (the others are parts of these)."""
 
 
 def main() -> None:
@@ -41,6 +53,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--distinct-addresses", action="store_true", help="no two households share a street line")
     args = parser.parse_args()
 
     campaign = load_campaign("23LJ01").campaign
@@ -48,49 +61,58 @@ def main() -> None:
     share = volumes[PHASE] / sum(m.volume for m in campaign.models)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        files = generate(campaign, folder / "records", round(args.letters / share), args.seed)
+        files = generate(campaign, folder / "records", round(args.letters / share), args.seed,
+                         distinct_addresses=args.distinct_addresses)  # fmt: skip
         options = MailOptions(
             phases=(PHASE,), vehicles=files.vehicles, owners=files.owners, as_of=date(2024, 2, 5),
             batch_size=args.batch_size, workers=args.workers, ledger=folder / "ledger.sqlite",
             out_dir=folder / "out", renderer=args.renderer,
         )  # fmt: skip
-        started = time.perf_counter()
+        reset_peak_rss()
+        cpu_before, started = tree_cpu_seconds(), time.perf_counter()
         report = mail("23LJ01", options)
         seconds = time.perf_counter() - started
+        cpu = tree_cpu_seconds() - cpu_before  # the fork server still runs: it has its workers' CPU
+        peak = peak_rss_mb()
         (run,) = report.runs
         job = run.job
+        letters = job["letters"]
         size = sum((run.folder / f["name"]).stat().st_size for f in job["files"])
-        typst_rate = (
-            typst_letters_per_s(folder, run.folder, min(args.typst_letters, job["letters"]))
-            if (args.compare_typst)
-            else None
-        )
-    worker_peak = job["worker_peak_rss_mb"] * 1024  # reported by the workers themselves
-    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, worker_peak)
+        typst = typst_run(folder, run.folder, min(args.typst_letters, letters)) if args.compare_typst else None
+    timings = dict(job["timings"])
+    timings["other_s"] = round(cpu - sum(timings.get(f"{stage}_s", 0.0) for stage in BODY), 3)
     result = {
-        "letters": job["letters"],
+        "letters": letters,
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_letter": round(cpu * 1000 / letters, 3),
         "seconds": round(seconds, 2),
-        "letters_per_s": round(job["letters"] / seconds, 1),
+        "letters_per_s": round(letters / seconds, 1),
         "pages_per_s": round(job["pages"] / seconds, 1),
-        "bytes_per_letter": round(size / job["letters"]),
-        "peak_rss_mb": round(peak / 1024),
-        "worker_peak_rss_mb": round(worker_peak / 1024),
+        "bytes_per_letter": round(size / letters),
+        "peak_rss_mb": peak,
+        "worker_peak_rss_mb": job["worker_peak_rss_mb"],
         "fallbacks": sum(job["fallbacks"].values()),
         "renderer": args.renderer,
         "workers": args.workers,
-        # Where the time went: records and plan are wall seconds in the main process; the render
-        # parts (stamp, verify, press, save, write, fallback) are summed over the workers.
-        "breakdown": job["timings"],
+        "distinct_addresses": args.distinct_addresses,
+        "breakdown": timings,
+        "cpu_ms_per_letter_by_stage": {
+            k.removesuffix("_s"): round(v * 1000 / letters, 3) for k, v in timings.items() if not k.endswith("_wall_s")
+        },
     }
-    if typst_rate is not None:
-        result["typst_letters_per_s"] = round(typst_rate, 1)
-        result["ratio_vs_typst"] = round(result["letters_per_s"] / typst_rate, 1)
-    print(f"mailed {job['letters']:,} letters ({job['pages']:,} pages) in {seconds:.1f} s")
+    if typst is not None:
+        typst_cpu, typst_wall, typst_letters = typst
+        result["typst_letters"] = typst_letters
+        result["typst_cpu_ms_per_letter"] = round(typst_cpu * 1000 / typst_letters, 3)
+        result["ratio_vs_typst_cpu"] = round(typst_cpu / typst_letters / (cpu / letters), 3)
+        result["typst_letters_per_s"] = round(typst_letters / typst_wall, 1)
+        result["ratio_vs_typst"] = round(result["letters_per_s"] / result["typst_letters_per_s"], 2)
+    print(f"mailed {letters:,} letters ({job['pages']:,} pages): {cpu:.1f} s of CPU, {seconds:.1f} s of wall time")
     print(json.dumps(result))
 
 
-def typst_letters_per_s(work: Path, run_folder: Path, count: int) -> float:
-    """Typeset ``count`` of the mailed letters with Typst; letters per second (one core)."""
+def typst_run(work: Path, run_folder: Path, count: int) -> tuple[float, float, int]:
+    """Typeset ``count`` of the mailed letters with Typst: (CPU seconds, wall seconds, letters)."""
     import csv
     import shutil
 
@@ -123,10 +145,10 @@ def typst_letters_per_s(work: Path, run_folder: Path, count: int) -> float:
         "body": body, "letters": letters,
     }))  # fmt: skip
     fonts = str(Path(__file__).resolve().parent.parent / "templates" / "_shared" / "fonts")
-    started = time.perf_counter()
+    cpu_before, started = time.process_time(), time.perf_counter()  # Typst runs in this process (all its threads)
     typst.compile(str(root / "letter.typ"), output=str(root / "out.pdf"), root=str(root), font_paths=[fonts],
                   ignore_system_fonts=True)  # fmt: skip
-    return len(letters) / (time.perf_counter() - started)
+    return time.process_time() - cpu_before, time.perf_counter() - started, len(letters)
 
 
 if __name__ == "__main__":

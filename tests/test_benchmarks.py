@@ -27,7 +27,7 @@ def test_readme_benchmark_options_exist() -> None:
     """Every ``python benchmarks/X.py --option`` the README names is an option of that script."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     found = re.findall(r"python benchmarks/(\w+\.py)([^`\n]*(?:\n[^`\n]*)?)`", readme)
-    assert {script for script, _ in found} >= {"throughput.py", "records.py", "plan.py"}
+    assert {script for script, _ in found} >= {"throughput.py", "records.py", "plan.py", "ledger.py"}
     for script, options in found:
         help_text = subprocess.run([sys.executable, f"benchmarks/{script}", "--help"], cwd=ROOT, capture_output=True,
                                    text=True, check=True).stdout  # fmt: skip
@@ -36,20 +36,50 @@ def test_readme_benchmark_options_exist() -> None:
 
 
 def test_records_benchmark(tmp_path: Path) -> None:
-    result = run("records.py", "--vehicles", "300", "--repeat", "1")
+    result = run("records.py", "--vehicles", "300", "--repeat", "1", "--distinct-addresses")
     assert result["records_read"] == result["vehicles"] + result["owners"]  # type: ignore[operator]
-    assert {"records_per_s", "reconcile_peak_rss_mb", "seconds"} <= result.keys()
+    assert {"records_per_s", "reconcile_peak_rss_mb", "seconds", "cpu_s", "cpu_us_per_record"} <= result.keys()
+    assert result["cpu_s"] > 0  # type: ignore[operator]
+    per_record = result["cpu_s"] * 1e6 / result["records_read"]  # type: ignore[operator]
+    assert result["cpu_us_per_record"] == pytest.approx(per_record, rel=0.01)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_plan_benchmark(workers: str) -> None:
-    result = run("plan.py", "--pieces", "60", "--vehicles", "400", "--workers", workers)
-    assert result["pieces"] == 60 and {"pieces_per_s", "ledger_mb", "peak_rss_mb"} <= result.keys()
+    result = run("plan.py", "--pieces", "60", "--vehicles", "400", "--workers", workers, "--distinct-addresses")
+    assert result["pieces"] == 60 and {"pieces_per_s", "ledger_mb", "peak_rss_mb", "cpu_s"} <= result.keys()
+    assert result["cpu_ms_per_letter"] == pytest.approx(result["cpu_s"] * 1000 / 60, rel=0.05)  # type: ignore[operator]
+    breakdown = result["breakdown"]
+    assert isinstance(breakdown, dict)
+    parts = ("plan_preflight", "plan_address", "plan_pieces", "plan_ledger")
+    assert {f"{p}_s" for p in parts} | {f"{p}_wall_s" for p in parts} <= breakdown.keys()
 
 
 def test_throughput_benchmark() -> None:
-    result = run("throughput.py", "--letters", "40", "--batch-size", "20")
-    assert result["letters"] > 0 and result["fallbacks"] == 0  # type: ignore[operator]
+    result = run("throughput.py", "--letters", "40", "--batch-size", "20", "--compare-typst")
+    letters = result["letters"]
+    assert isinstance(letters, int) and letters > 0 and result["fallbacks"] == 0
     breakdown = result["breakdown"]
     assert isinstance(breakdown, dict)
-    assert {"records_s", "plan_s", "stamp_s", "verify_s", "save_s", "write_s"} <= breakdown.keys()
+    stages = {"records", "plan", "execute", "finish", "stamp", "verify", "save", "write", "press", "queue", "ledger"}
+    assert {f"{s}_s" for s in stages} | {f"{s}_wall_s" for s in stages} | {"other_s"} <= breakdown.keys()
+    # The whole is the mailing's CPU over every process: its stages, and what lies between them.
+    cpu = result["cpu_s"]
+    assert isinstance(cpu, float)
+    between = sum(breakdown[f"{s}_s"] for s in ("records", "plan", "execute", "finish")) + breakdown["other_s"]
+    assert between == pytest.approx(cpu, abs=0.02)
+    assert result["cpu_ms_per_letter"] == pytest.approx(cpu * 1000 / letters, rel=0.01)
+    # The rendering phase counts its workers: at least the parts they timed themselves.
+    worker_parts = sum(breakdown[f"{s}_s"] for s in ("stamp", "press", "save", "verify", "write"))
+    assert breakdown["execute_s"] >= worker_parts - 0.01
+    assert {"peak_rss_mb", "worker_peak_rss_mb", "ratio_vs_typst_cpu", "typst_cpu_ms_per_letter"} <= result.keys()
+    ratio = result["typst_cpu_ms_per_letter"] / result["cpu_ms_per_letter"]  # type: ignore[operator]
+    assert result["ratio_vs_typst_cpu"] == pytest.approx(ratio, rel=0.02, abs=0.001)  # rounded to 3 places
+
+
+def test_ledger_benchmark() -> None:
+    result = run("ledger.py", "--pieces", "3000", "--runs", "3", "--batch-size", "100")
+    assert result["pieces"] == 3000 and result["index_build_s"] >= 0  # type: ignore[operator]
+    for when in ("before", "after"):
+        figures = result[when]
+        assert isinstance(figures, dict) and {"batch_ms", "batches_ms", "serials_ms"} <= figures.keys()

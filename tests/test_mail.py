@@ -108,6 +108,45 @@ def test_job_ticket_totals(mailed: Path) -> None:
     assert job["outcomes"]["mailable_phase_1"] == job["letters"]
 
 
+def test_job_ticket_timings_say_cpu_or_wall(mailed: Path) -> None:
+    timings = json.loads((mailed / "job.json").read_text())["timings"]
+    stages = ("records", "plan", "plan_address", "plan_ledger", "queue", "stamp", "press", "save", "verify", "write",
+              "ledger", "execute", "finish")  # fmt: skip
+    assert {f"{s}_s" for s in stages} | {f"{s}_wall_s" for s in stages} <= set(timings)
+    assert all(isinstance(v, float | int) and v >= 0 for v in timings.values())
+    # The rendering phase's CPU holds the parts the renderer timed, and the queue and ledger work around them.
+    inside = sum(timings[f"{s}_s"] for s in ("queue", "stamp", "press", "save", "verify", "write", "ledger"))
+    assert timings["execute_s"] >= inside - 0.01
+
+
+POOL_PROBE = """
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+from letters.mail.pool import worker_context
+
+
+def loaded() -> list[str]:
+    return sorted(m for m in ("letters.mail.plan", "letters.render.fast") if m in sys.modules)
+
+
+if __name__ == "__main__":
+    assert "letters.render.fast" not in sys.modules
+    for _ in range(2):  # planning's pool starts the fork server on a large run; rendering's comes next
+        with ProcessPoolExecutor(1, mp_context=worker_context()) as pool:
+            print(pool.submit(loaded).result())
+"""
+
+
+def test_every_pool_of_a_mailing_forks_workers_with_the_code_loaded(tmp_path: Path) -> None:
+    # Whichever pool starts the fork server, it loads the planning and rendering code once, so
+    # no worker spends a second of CPU importing it again.
+    probe = tmp_path / "probe.py"
+    probe.write_text(POOL_PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split("\n")[:2] == ["['letters.mail.plan', 'letters.render.fast']"] * 2
+
+
 def test_presorted_by_zip(mailed: Path) -> None:
     zips = [r["zip"] for r in manifest(mailed)]
     assert zips == sorted(zips)

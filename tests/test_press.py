@@ -14,11 +14,13 @@ import pypdfium2 as pdfium
 import pytest
 import treepoem
 import zxingcpp
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from letters.address import address_block, fold, usps_line, zip_state_problem
 from letters.mail import mail
-from letters.press.imb import encode
+from letters.press.imb import BAR_OPS, bar_ops, encode
 from letters.press.marks import IMB_LEFT_IN, IMB_TOP_IN, MARK_LEFT_IN, MARK_SIZE_IN, MARK_TOP_IN
 from tests.conftest import options
 
@@ -70,6 +72,20 @@ def test_imb_matches_the_spec_and_an_independent_encoder(tracking: str, routing:
     mine = encode(tracking[:2], tracking[2:5], tracking[5:14], int(tracking[14:]), routing)
     assert mine.tracking == tracking and mine.routing == routing
     assert mine.bars == bars == bwipp(tracking, routing)
+
+
+@given(st.text(alphabet="FADT", min_size=65, max_size=65), st.floats(0, 600), st.floats(0, 780))
+def test_imb_bars_from_the_table_are_the_rectangles_the_spec_sizes(bars: str, left: float, top: float) -> None:
+    # Each bar one 0.020 in rectangle on a 1/22 in pitch; full 0.145 in, tracker 0.048 in, centred.
+    full, tracker = 0.145 * 72, 0.048 * 72
+    mid = (full - tracker) / 2
+    spans = {"F": (b"0", full), "A": (b"0", mid + tracker), "D": (b"%.2f" % mid, full - mid),
+             "T": (b"%.2f" % mid, tracker)}  # fmt: skip
+    expected = b"q 0 g %.4f 0 0 1 %.2f %.2f cm\n" % (72 / 22, left, top)
+    expected += b"\n".join(b"%d %s %.2f %.2f re" % (i, spans[bar][0], 0.020 * 22, spans[bar][1])
+                           for i, bar in enumerate(bars))  # fmt: skip
+    assert bar_ops(bars, left, top) == expected + b"\nf Q\n"
+    assert len(BAR_OPS) == 65 and all(set(ops) == set("FADT") for ops in BAR_OPS)
 
 
 @pytest.fixture(scope="module")

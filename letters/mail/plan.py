@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,14 @@ from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, docum
 from letters.errors import UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
+from letters.mail.pool import worker_context
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
 from letters.records import Owner, Piece, Reconciliation, outcome_names
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
 from letters.report import REJECTS_HEADER, human_month
+from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     csv_bytes,
     durable_write,
@@ -101,6 +102,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     output folder that cannot be written) is tried first, so a refused run reserves
     nothing and a later run with the problem fixed (or another ``-o``) starts clean.
     """
+    clock = Clock(tree_cpu_seconds)
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
     folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
@@ -127,7 +129,9 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     serial, capacity = _serials(ledger, campaign, len(pieces))
     assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
     template = _Chunk(campaign.mailing, serial, capacity, 0, ())
+    clock.lap("plan_preflight")
     printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
+    clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
     size = options.batch_size
     fields: dict[tuple[Any, ...], dict[str, str]] = {}
     planned = []
@@ -141,8 +145,11 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin, batch, seq,
                                     language, block, p.owner.zip, fields[key],
                                     imb))  # fmt: skip
+    clock.lap("plan_pieces")
     ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
                       for i in range(0, len(planned), size)])  # fmt: skip
+    clock.lap("plan_ledger")
+    run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
     return run
 
 
@@ -195,7 +202,7 @@ def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, led
         ledger.remember_streets(new, rules)
         return _print_chunk(replace(template, owners=owners, known=known | new))
     size = -(-len(owners) // (count * 4))
-    with ProcessPoolExecutor(count, mp_context=get_context("forkserver")) as pool:
+    with ProcessPoolExecutor(count, mp_context=worker_context()) as pool:
         step = max(1, -(-len(missing) // (count * 4)))
         parts = pool.map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
         new = dict(zip(missing, (line for part in parts for line in part), strict=True))

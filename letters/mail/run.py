@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import suppress
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from letters.errors import LedgerError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
+from letters.mail.pool import worker_context
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
@@ -31,6 +30,7 @@ from letters.render import progress as letters_laid_out
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput
 from letters.render.workers import render_batch
 from letters.report import resolve_lists
+from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     MANIFEST_COLUMNS,
     make_folder,
@@ -61,11 +61,13 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     try:
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
-        started = time.perf_counter()
+        clock = Clock(tree_cpu_seconds)
         rec = reconcile(campaign, vehicles, owners, as_of, repaired)
-        records_s = time.perf_counter() - started
+        clock.lap("records")
+        records = clock.laps
         out_dir = options.out_dir or paths.output_dir()
         for phase, stage in stages.items():
+            clock = Clock(tree_cpu_seconds)
             selection = select_stage(ledger, campaign, rec, phase, stage, as_of)
             if not selection.pieces:
                 report.notes.append(
@@ -73,10 +75,10 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
                     f"{selection.already_mailed:,} already in the ledger"
                 )
                 continue
-            started = time.perf_counter()
             run = plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
-                        {"records": records_s})  # fmt: skip
-            run.settings["timings"]["plan"] = time.perf_counter() - started  # type: ignore[index]
+                        records)  # fmt: skip
+            clock.lap("plan")  # selecting the phase's letters, and planning them on all cores
+            run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
             report.notes.extend(warnings_of(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
@@ -185,11 +187,14 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
 
 def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions, progress: Progress | None,
                 resumed: bool) -> RunResult:  # fmt: skip
+    whole = Clock(tree_cpu_seconds)  # this process and the workers, start-up and shutdown included
+    mine = Clock()  # this process alone
     make_folder(folder)
     remove_partials(folder)
     jobs = _jobs(ledger, run)
     total = len(ledger.pieces(run.run_id))
     done = total - sum(len(j.pieces) for j in jobs)
+    mine.lap("queue")  # the run's pieces read back from the ledger as batch jobs
     renderer = str(run.settings.get("renderer", options.renderer))
     base = done
     live = [0]  # letters laid out by this call so far, as the renderers count them
@@ -208,10 +213,11 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
     show()
     peak = [0]
 
-    parts: Counter[str] = Counter()
+    parts: dict[str, float] = {}
 
     def record(out: BatchOutput, job: BatchJob) -> None:
         nonlocal done
+        mine.lap("idle")
         results = [
             PieceResult(p.piece_id, p.first_page, p.last_page, -(-(p.last_page - p.first_page + 1) // 2)
                         if job.duplex else p.last_page - p.first_page + 1)
@@ -220,8 +226,10 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
         ledger.complete_batch(run.campaign, run.phase, job.batch, out.sha256, out.pages, results, out.fallbacks)
         done += len(job.pieces)
         peak[0] = max(peak[0], out.peak_rss_mb)
-        parts.update(out.timings)
+        for name, seconds in out.timings.items():
+            parts[name] = parts.get(name, 0.0) + seconds
         show()
+        mine.lap("ledger")  # recording the batch
 
     def poll(laid_out: int) -> None:
         live[0] = laid_out
@@ -237,7 +245,9 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
                     raise Interrupted(_interrupted(run, done, total)) from None
     else:
         _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total), poll)
-    job_ticket = _finish(ledger, run, folder, peak[0], dict(parts))
+    whole.lap("execute")
+    parts.update({k: v for k, v in mine.laps.items() if not k.startswith("idle")})  # queue, ledger
+    job_ticket = _finish(ledger, run, folder, peak[0], {**parts, **whole.laps})
     return RunResult(run, folder, job_ticket, resumed)
 
 
@@ -245,11 +255,7 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
                       record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
                       counts: Callable[[], tuple[int, int]],
                       poll: Callable[[int], None] = lambda n: None) -> None:  # fmt: skip
-    # Workers come from a fork server started before this process loaded the records: they do
-    # not inherit (and count as resident) the reconciliation of a 200,000-vehicle campaign,
-    # so their memory stays flat however large the phase.
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["letters.render.pieces", "letters.render.fast", "letters.render.workers"])
+    context = worker_context()  # see there: flat worker memory, the code loaded once
     laid_out = context.Value("q", 0)  # letters the workers have laid out, for the progress bar
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out,))
     pending: dict[Future[BatchOutput], BatchJob] = {}
@@ -284,6 +290,8 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
 def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
             parts: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
     """Write manifest.csv and job.json from the ledger, then mark the run finished."""
+    clock = Clock()
+    timings: dict[str, float] = run.settings.get("timings", {})  # type: ignore[assignment]
     pieces = ledger.pieces(run.run_id)
     batches = ledger.batch_files(run.run_id)
     rows = [
@@ -301,6 +309,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         row["brand"] = brand
     write_manifest(folder / "manifest.csv", rows)
     per_batch = Counter(p["batch"] for p in pieces)
+    clock.lap("finish")
     job = {
         "campaign": run.campaign,
         "code": campaign.code_for(run.stage),
@@ -334,15 +343,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "imb": _imb_settings(run),
         "warnings": list(run.settings.get("warnings", [])),  # type: ignore[call-overload]
         "worker_peak_rss_mb": worker_rss_mb,
-        # Seconds: records and plan are wall time in this process; the render parts are summed
-        # over the batches this call rendered (CPU seconds across workers).
-        "timings": {
-            f"{k}_s": round(v, 3)
-            for k, v in {
-                **run.settings.get("timings", {}),  # type: ignore[dict-item]
-                **(parts or {}),
-            }.items()
-        },
+        # CPU seconds per stage over the processes that ran it, wall seconds as NAME_wall_s (README: Benchmarks).
+        "timings": {f"{k}_s": round(v, 3) for k, v in {**timings, **(parts or {}), **clock.laps}.items()},
     }
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)

@@ -79,18 +79,30 @@ _FOUR_BARS = ["".join("TDAF"[b >> 2 * j & 3] for j in range(4)) for b in range(2
 """Byte -> its four bars, lowest bits first: 0 tracker, 1 descender, 2 ascender, 3 full."""
 
 
+def _bar_table() -> tuple[dict[str, bytes], ...]:
+    """Each of the 65 positions' four possible bars as "i y w h re" (see ``bar_ops``)."""
+    w = BAR_WIDTH_IN / BAR_PITCH_IN
+    full, tracker = FULL_IN * 72, TRACKER_IN * 72
+    mid = (full - tracker) / 2
+    spans = {"F": (0.0, full), "A": (0.0, mid + tracker), "D": (mid, full - mid), "T": (mid, tracker)}
+    return tuple(
+        {bar: b"%d %s %.2f %s re" % (i, _y(y), w, b"%.2f" % h) for bar, (y, h) in spans.items()} for i in range(65)
+    )
+
+
+def _y(y: float) -> bytes:
+    return b"0" if y == 0 else b"%.2f" % y
+
+
+BAR_OPS = _bar_table()
+"""65 x 4: position -> bar letter -> its rectangle operator, in the bar frame (one unit per pitch)."""
+
+
 def bar_ops(bars: str, left_pt: float, top_pt: float) -> bytes:
     """PDF content drawing ``bars`` as vector rectangles, K-only black; (left, top) in points from the
     page's top-left corner (y down, as the page's field coordinates are)."""
     # In a frame one bar pitch wide per unit, each bar is "i y w h re" with four possible
-    # (y, h): short, repetitive operators that compress to a few hundred bytes per piece.
-    pitch = BAR_PITCH_IN * 72
-    w = BAR_WIDTH_IN / BAR_PITCH_IN
-    full, tracker = FULL_IN * 72, TRACKER_IN * 72
-    mid = (full - tracker) / 2
-    spans = {"F": b"0 %.2f" % full, "A": b"0 %.2f" % (mid + tracker), "D": b"%.2f %.2f" % (mid, full - mid),
-             "T": b"%.2f %.2f" % (mid, tracker)}  # fmt: skip
-    head = b"q 0 g %.4f 0 0 1 %.2f %.2f cm\n" % (pitch, left_pt, top_pt)
-    body = b"\n".join(b"%d %s %.2f %s re" % (i, spans[bar].split()[0], w, spans[bar].split()[1])
-                      for i, bar in enumerate(bars))  # fmt: skip
-    return head + body + b"\nf Q\n"
+    # (y, h): short, repetitive operators that compress to a few hundred bytes per piece,
+    # looked up in BAR_OPS rather than formatted per letter.
+    head = b"q 0 g %.4f 0 0 1 %.2f %.2f cm\n" % (BAR_PITCH_IN * 72, left_pt, top_pt)
+    return head + b"\n".join([ops[bar] for ops, bar in zip(BAR_OPS, bars, strict=True)]) + b"\nf Q\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +28,7 @@ from letters.press.marks import PieceMarks, apply_marks
 from letters.records.model import Vehicle
 from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
+from letters.usage import Clock
 from letters.write import durable_write
 
 VEHICLE_DATA = "_vehicle"
@@ -138,7 +138,8 @@ class BatchOutput:
     fallbacks: dict[str, int] = field(default_factory=dict)
     """Letters a fast renderer sent to the full one, by reason."""
     timings: dict[str, float] = field(default_factory=dict)
-    """Seconds spent per part (stamp, verify, press, save, write...), for the benchmark's breakdown."""
+    """CPU seconds of the rendering process per part (stamp, verify, press, save, write...), and wall
+    seconds as ``part_wall``: the job ticket's breakdown."""
     peak_rss_mb: int = 0
     """Peak resident memory of the process that rendered it."""
 
@@ -177,12 +178,13 @@ class FullRenderer:
         )
 
     def render_batch(self, job: BatchJob) -> BatchOutput:
-        started = time.perf_counter()
+        clock = Clock()
         data, pages, placed = self.render_pdf(job, count=True)
-        laid_out = time.perf_counter()
+        clock.lap("render")
         durable_write(job.target, data)
-        timings = {"render": laid_out - started, "write": time.perf_counter() - laid_out}
-        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed, timings=timings)
+        clock.lap("write")
+        return BatchOutput(job.batch, job.target, hashlib.sha256(data).hexdigest(), pages, placed,
+                           timings=clock.laps)  # fmt: skip
 
     def render_pdf(self, job: BatchJob, marks: bool = True,
                    count: bool = False) -> tuple[bytes, int, tuple[PiecePages, ...]]:  # fmt: skip

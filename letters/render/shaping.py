@@ -8,6 +8,8 @@ glyph it stamps lands where a full render puts it.
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cache
 
@@ -43,6 +45,43 @@ class Shaped:
     """Advance width (px)."""
     gids: frozenset[int]
     """Glyphs used."""
+
+
+SHAPE_CACHE_LINES = 50_000
+"""Shaped lines a template keeps (about 30 MB at most)."""
+ONE_VEHICLE = re.compile(r"(?<![A-Z0-9])[A-HJ-NPR-Z0-9]{17}(?![A-Z0-9])")
+"""A VIN-shaped word: a line holding one (the VIN line, the piece line) is one vehicle's and never repeats."""
+
+
+class ShapeCache(OrderedDict[tuple[str, bool, float], Shaped]):
+    """Whole lines already shaped with one template's fonts, least recently used dropped first.
+
+    Same text, font and size give the same glyphs and advances, so a hit is exact. Full, it
+    drops the line unused longest, so the lines that repeat (city lines, names, model names)
+    stay however many unique ones pass through; and lines holding a VIN (40% of the lines
+    shaped) are never kept. Replayed on a 69,000-letter run's lines, 44% miss, from 55% when
+    it emptied itself on filling (50% with the VIN lines kept).
+    """
+
+    def __init__(self, capacity: int = SHAPE_CACHE_LINES) -> None:
+        super().__init__()
+        self.capacity = capacity
+        """Lines kept at most."""
+
+    def get(self, key: tuple[str, bool, float], default: Shaped | None = None) -> Shaped | None:  # type: ignore[override]
+        """The shaped line, now the most recently used; ``default`` when not kept."""
+        found = super().get(key)
+        if found is None:
+            return default
+        self.move_to_end(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, bool, float], value: Shaped) -> None:
+        if ONE_VEHICLE.search(key[0]):
+            return
+        super().__setitem__(key, value)
+        if len(self) > self.capacity:
+            self.popitem(last=False)
 
 
 def measure(text: str, bold: bool, size: float) -> float:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,8 @@ import pikepdf
 import weasyprint
 
 from letters.errors import LettersError
-from letters.render.shaping import Shaped
+from letters.render.shaping import ShapeCache
+from letters.usage import Clock
 
 
 @dataclass(frozen=True)
@@ -72,23 +72,15 @@ class Template:
     fonts: dict[bool, pikepdf.Object]
     allowed: frozenset[int]
     widths: dict[bool, dict[int, int]]
-    shaped: dict[tuple[str, bool, float], Shaped] = field(default_factory=dict)
-    """Whole field texts already shaped with this template's fonts (city lines and names repeat)."""
+    shaped: ShapeCache = field(default_factory=ShapeCache)
+    """Whole field texts already shaped with this template's fonts (city lines and names repeat), least
+    recently used dropped first."""
     verified: bool = False
     """A batch printed from this template has passed the full sample verification in this process."""
 
 
-class _Clock:
-    """Seconds per named part of a batch."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self.last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
-        self.last = now
+class _Clock(Clock):
+    """Seconds per named part of a batch: this process's CPU, and wall seconds as ``part_wall``."""
 
 
 def _outline(pdf: pikepdf.Pdf, marks: Sequence[tuple[str, pikepdf.Object]]) -> None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from letters import paths
 from letters.render.pieces import BatchJob, BatchOutput, BatchRenderer, FullRenderer
+from letters.usage import Clock
 
 _RENDERERS: dict[tuple[str, str, str, str], BatchRenderer] = {}
 
@@ -31,5 +32,9 @@ def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
     """Worker entry point: render ``job`` with the ``kind`` renderer."""
     # Workers outlive the environment they started in (a fork server): take the job's project.
     os.environ["LETTERS_HOME"] = job.home
-    out = renderer_for(job.campaign, job.revision.isoformat(), kind).render_batch(job)
-    return replace(out, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    clock = Clock()
+    renderer = renderer_for(job.campaign, job.revision.isoformat(), kind)
+    clock.lap("setup")  # the first batch of a process loads the campaign, stylesheets and fonts
+    out = renderer.render_batch(job)
+    timings = {**out.timings, **clock.laps}
+    return replace(out, peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, timings=timings)

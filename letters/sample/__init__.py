@@ -23,7 +23,7 @@ from typing import Any
 from letters import vin as vins
 from letters.campaign import Campaign
 from letters.errors import CampaignError
-from letters.sample.people import _People
+from letters.sample.people import _People, _Streets
 from letters.sample.people import fits as fits
 from letters.sample.vehicles import SERIALS as SERIALS
 from letters.sample.vehicles import _built, _descriptors, _make_vin, _row_weights
@@ -75,14 +75,17 @@ CHUNK = 50_000
 """Vehicles generated, checked and written at a time: 10 million never sit in memory at once."""
 
 
-def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, with_errors: bool = False) -> SampleFiles:
+def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, with_errors: bool = False,
+             distinct_addresses: bool = False) -> SampleFiles:  # fmt: skip
     """Write ``vehicles`` vehicle rows and their owners to ``out_dir``, a chunk at a time.
 
     The files are written beside their final names and renamed at the end: records the
-    campaign would reject stop the run with nothing written.
+    campaign would reject stop the run with nothing written. With ``distinct_addresses``
+    no two households share a street line (mainland owners; see ``_Streets``).
     """
     rng = random.Random(seed)
     people = _People(seed, min(max(vehicles, 50), 20_000))
+    streets = _Streets() if distinct_addresses else None
     if campaign.coverage.by == "vin-list":
         source: Iterator[list[str]] = iter(_listed_vehicles(campaign, rng, vehicles))
     else:
@@ -110,7 +113,7 @@ def generate(campaign: Campaign, out_dir: Path, vehicles: int, seed: int = 1, wi
                     if previous_owner is not None and rng.random() < MULTI_VIN_SHARE:
                         owner = [vin, *previous_owner[1:]]
                     else:
-                        owner = _owner(rng, people, vin)
+                        owner = _owner(rng, people, vin, streets)
                     owner_rows.append(owner)
                     previous_owner = owner
                     if owner[12] == "" and rng.random() < CO_OWNER_SHARE:
@@ -240,7 +243,7 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
         left -= CHUNK
 
 
-def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
+def _owner(rng: random.Random, people: _People, vin: str, streets: _Streets | None = None) -> list[str]:
     if rng.random() < PR_SHARE:
         city, zip_code = rng.choice(people.pr_places)
         return [
@@ -265,7 +268,7 @@ def _owner(rng: random.Random, people: _People, vin: str) -> list[str]:
     email = rng.choice(people.emails) if rng.random() < 0.3 else ""
     lessor = rng.random() < LESSOR_SHARE
     name = rng.choice(people.companies if lessor else people.names)
-    street = rng.choice(people.streets)
+    street = streets.next(rng) if streets else rng.choice(people.streets)
     return [vin, name, "", "", street, apartment, city, state, zip_code, "US", "", email, "Y" if lessor else ""]
 
 

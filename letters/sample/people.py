@@ -65,3 +65,36 @@ class _People:
         self.urbanizations = [f"URB {es.last_name().upper()}" for _ in range(max(1, size // 50))]
         self.companies = [us.company() for _ in range(max(1, size // 20))]
         self.emails = [us.free_email() for _ in range(max(1, size // 5))]
+
+
+class _Streets:
+    """Street lines no two households share (``generate(distinct_addresses=True)``).
+
+    Drawn without repeating from directional x name x suffix (Faker's en_US names and
+    suffixes: 3.2 million street names), then with a second name word: a list where every
+    household's street needs its own Pub 28 parse, as a real national list would, where the
+    default pool of 20,000 Faker addresses repeats them.
+    """
+
+    DIRECTIONS = ("", "N ", "S ", "E ", "W ", "NE ", "NW ", "SE ", "SW ")
+
+    def __init__(self) -> None:
+        from faker.providers.address.en_US import Provider as Places
+        from faker.providers.person.en_US import Provider as Names
+
+        self.names = sorted({n for n in [*Names.first_names, *Names.last_names] if n.isalpha()})
+        self.suffixes = list(Places.street_suffixes)
+        self.capacity = len(self.DIRECTIONS) * len(self.names) * len(self.suffixes)
+        self.drawn = 0
+
+    def next(self, rng: random.Random) -> str:
+        """A street line (house number, street) no earlier call returned."""
+        k, self.drawn = self.drawn, self.drawn + 1
+        second, k = divmod(k, self.capacity)
+        k = k * 1_000_003 % self.capacity  # a prime stride: neighbours differ in every part
+        k, name = divmod(k, len(self.names))
+        direction, suffix = divmod(k, len(self.suffixes))
+        words = f"{self.names[second % len(self.names)]} " if second else ""
+        return (
+            f"{rng.randrange(1, 10000)} {self.DIRECTIONS[direction]}{words}{self.names[name]} {self.suffixes[suffix]}"
+        )
