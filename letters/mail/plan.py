@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from letters.address import needs_parser, standard_delivery, standard_rules
-from letters.envelope import require_logos
 from letters.batch import Selection, language_of, piece_id, select
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
 from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.envelope import require_logos
 from letters.errors import UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
