@@ -109,8 +109,9 @@ def mail_options(f: F) -> F:
         help="Puerto Rico letters without a language column: Spanish then English (bilingual), es or en.",
     )(f)  # fmt: skip
     f = click.option("--simplex", is_flag=True, help="Do not pad letters to an even page count.")(f)
-    f = click.option("--proof", is_flag=True,
-                     help="A proof: envelopes and letters stamped PROOF (allowed while label logos are placeholders).")(f)
+    f = click.option(
+        "--proof", is_flag=True, help="A proof: envelopes and letters stamped PROOF (allowed with placeholder logos)."
+    )(f)
     f = click.option(
         "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
     )(f)
