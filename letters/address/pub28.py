@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from letters.address.text import fold
+from letters.address.text import tokens
 
 VERSION = 2
 """Bump when the rules below change what they make of a line: ledgers keep results by it."""
@@ -79,9 +79,6 @@ _NUMBER_WORDS = {
     "SIXTY": 60, "SEVENTY": 70, "EIGHTY": 80, "NINETY": 90,
 }  # fmt: skip
 
-# One token of a line: C/O, a fraction, a decimal, "#", or a word (hyphens kept inside a word with a digit).
-_TOKEN = re.compile(r"C/O|\d+/\d+|\d+\.\d+|#|[A-Z0-9]+(?:-[A-Z0-9]+)*")
-
 
 @cache
 def suffixes() -> dict[str, str]:
@@ -92,21 +89,6 @@ def suffixes() -> dict[str, str]:
     from scourgify.address_constants import STREET_TYPE_ABBREVIATIONS
 
     return {k: v for k, v in STREET_TYPE_ABBREVIATIONS.items() if " " not in k and " " not in v}
-
-
-def tokens(text: str) -> list[str]:
-    """``text`` as Pub 28 words: ASCII capitals; apostrophes and periods dropped (but in a decimal), other
-    punctuation a word break; ``/`` kept in a fraction and ``C/O``, ``-`` inside a word with a digit."""
-    upper = fold(text).upper().replace("\u2019", "").replace("'", "")
-    upper = re.sub(r"\bC\s*/\s*O\b", "C/O", upper)
-    upper = re.sub(r"(?<!\d)\.|\.(?!\d)", "", upper)
-    out: list[str] = []
-    for token in _TOKEN.findall(upper):
-        if "-" in token and not any(ch.isdigit() for ch in token):
-            out.extend(token.split("-"))
-        else:
-            out.append(token)
-    return out
 
 
 def _is_number(token: str) -> bool:
