@@ -47,8 +47,35 @@ def missing_logos(kind: str) -> list[str]:
     return [key for key in LOGOS if not rules.logos.get(key) or not (shared / rules.logos[key]).is_file()]
 
 
+def colour_logos(kind: str) -> list[str]:
+    """The label logos of ``kind`` that are colour raster images (PDF/X-4 under a CMYK intent allows no RGB)."""
+    from PIL import Image, UnidentifiedImageError
+
+    rules = rules_of(kind)
+    shared = paths.shared_templates_dir()
+    found = []
+    for key in LOGOS:
+        path = shared / rules.logos.get(key, "")
+        if not rules.logos.get(key) or not path.is_file() or path.suffix.lower() == ".svg":
+            continue
+        try:
+            with Image.open(path) as image:
+                if image.mode not in ("1", "L", "LA"):
+                    found.append(f"logos.{key} = {rules.logos[key]!r} is a {image.mode} image")
+        except (OSError, UnidentifiedImageError):
+            found.append(f"logos.{key} = {rules.logos[key]!r} is not an image file")
+    return found
+
+
 def require_logos(kind: str) -> None:
-    """Refuse a real mailing while the kind's envelope label would print placeholder logos."""
+    """Refuse a real mailing while the kind's envelope label would print placeholder logos, or colour ones."""
+    colour = colour_logos(kind)
+    if colour:
+        where = paths.templates_dir() / "_kinds" / f"{kind}.toml"
+        raise PlaceholderLogos(
+            f"{where}: {'; '.join(colour)}: the label's logos print black on white, and the envelope is "
+            f"PDF/X-4 under a CMYK output intent: give grayscale (or SVG) artwork"
+        )
     missing = missing_logos(kind)
     if missing:
         where = paths.templates_dir() / "_kinds" / f"{kind}.toml"

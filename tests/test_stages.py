@@ -307,3 +307,21 @@ def test_required_content_error_names_stage_and_rule() -> None:
         from letters.kinds import check_letter
 
         check_letter("safety-recall", "interim", {}, "x.html")
+
+
+def test_colour_raster_logo_is_refused(project: Path) -> None:
+    from PIL import Image
+
+    from letters.envelope import PlaceholderLogos, require_logos
+
+    shared = project / "templates" / "_shared"
+    Image.new("RGB", (62, 30), (0, 0, 200)).save(shared / "dot.png")
+    Image.new("L", (62, 30), 0).save(shared / "nhtsa.png")
+    kind = project / "templates" / "_kinds" / "safety-recall.toml"
+    text = kind.read_text(encoding="utf-8")
+    kind.write_text(text.replace('dot = ""', 'dot = "dot.png"').replace('nhtsa = ""', 'nhtsa = "nhtsa.png"'),
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(PlaceholderLogos, match=r"logos.dot = 'dot.png' is a RGB image"):
+        require_logos("safety-recall")
+    Image.new("L", (62, 30), 0).save(shared / "dot.png")
+    require_logos("safety-recall")  # grayscale artwork for both: a real mailing may go
