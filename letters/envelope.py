@@ -160,6 +160,6 @@ def _text_envelope(campaign: Campaign, folder: Path, proof: bool = False) -> dic
     meta = PdfMetadata(f"{campaign.code} envelope (en)", "Envelope front, #10 double window", campaign.code,
                        campaign.revision.date)  # fmt: skip
     identity = f"{campaign.code}/{campaign.revision.date.isoformat()}/envelope-en"
-    durable_write(folder / "envelope-en.pdf",
-                  finish_envelope(write(document, meta), meta.title, identity, campaign.revision.date, proof))  # fmt: skip
+    artwork = finish_envelope(write(document, meta), meta.title, identity, campaign.revision.date, proof)
+    durable_write(folder / "envelope-en.pdf", artwork)
     return {"en": "envelope-en.pdf"}
