@@ -91,10 +91,13 @@ class ContentError(LettersError):
     """An owner letter lacks an item its campaign's kind requires."""
 
 
-@cache
 def rules_of(kind: str) -> KindRules:
-    """The rules of ``kind`` (none when there is no file for it)."""
-    path = paths.templates_dir() / "_kinds" / f"{kind}.toml"
+    """The rules of ``kind`` (none when there is no file for it), read once per project folder."""
+    return _rules_at(paths.templates_dir() / "_kinds" / f"{kind}.toml")
+
+
+@cache
+def _rules_at(path: Path) -> KindRules:
     if not path.is_file():
         return KindRules()
     try:

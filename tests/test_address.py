@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from letters.address import WINDOW_FONT_PT, WINDOW_LINES, WINDOW_WIDTH_IN, overflow, width_in
+import pytest
+
+from letters.address import WINDOW_FONT_PT, WINDOW_LINES, WINDOW_WIDTH_IN, address_block, overflow, usps_line, width_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,31 +50,168 @@ def test_character_bounds_never_underestimate_a_printed_line() -> None:
         assert not printed or measure(printed, False, WINDOW_FONT_PT * 4 / 3) <= bound + 1e-6, raw
 
 
-TRICKY_STREETS = [
-    ("48207 Anna Throughway Apt. 126", ""), ("512 Vaughn Club Suite 927", "Suite 544"), ("5 5th Ave Apt 5", ""),
-    ("100 W 10th Street", ""), ("123 Main St #4", ""), ("Apt 5 123 Main Street", ""), ("12 1/2 Elm Street", ""),
-    ("1000 Avenue 100", ""), ("Route 66", ""), ("Highway 101 North", ""), ("County Road 12", ""), ("5 Street", ""),
-    ("21 Street", ""), ("PO Box 123", ""), ("0123 Main Street", ""), ("1 2 3 4 5 6 7 8 9 10 Street", ""),
-    ("200 Fifth Avenue", "Floor 30"), ("30 West 200 North Street", "Unit 100"), ("7 Seventh Street", "Apt 7"),
-    ("1600 Pennsylvania Avenue Northwest", ""), ("44 Avenue of the Americas", "Suite 4400"), ("3 Third St", "#3"),
-    ("12 Main St", "Apartment 12"), ("90 Ninety Rd", "Lot 90"), ("13 13th Street", ""), ("111 East 111 Street", ""),
+# (state, urbanization, address1, address2) -> the delivery lines Pub 28 prints, urbanization first.
+PUB28_TABLE: list[tuple[str, str, str, str, tuple[str, ...]]] = [
+    # Numbers are never changed: fractions, hyphens, grid decimals, letters (the issue's cases first).
+    ("NY", "", "123 1/2 Main Street", "", ("123 1/2 MAIN ST",)),
+    ("NY", "", "123 Main St", "Apt 3 1/2", ("123 MAIN ST APT 3 1/2",)),
+    ("NY", "", "39-21 46th St", "", ("39-21 46TH ST",)),
+    ("CO", "", "2856 39.2 Rd", "", ("2856 39.2 RD",)),
+    ("TX", "", "123 Main St", "c/o Jane Doe", ("C/O JANE DOE", "123 MAIN ST")),
+    ("TX", "", "123 Main St", "#5B", ("123 MAIN ST # 5B",)),
+    ("TX", "", "123 Main St", "Apt. #12", ("123 MAIN ST APT 12",)),
+    ("TX", "", "123 Main St", "Rear", ("123 MAIN ST REAR",)),
+    ("TX", "", "123 Main St Apt 4", "Apt 4", ("123 MAIN ST APT 4",)),
+    ("TX", "", "123 Main St", "Suite 100-B", ("123 MAIN ST STE 100-B",)),
+    ("TX", "", "Post Office Box 55", "", ("PO BOX 55",)),
+    ("IA", "", "Rural Route 2", "", ("RR 2",)),
+    ("TX", "", "123 Main St", "Building 5", ("123 MAIN ST BLDG 5",)),
+    ("TX", "", "123 Main St", "Basement", ("123 MAIN ST BSMT",)),
+    ("PR", "", "150 Calle Tulipan", "Apartamento 4", ("150 CALLE TULIPAN APT 4",)),
+    ("PR", "", "URB LAS GLADIOLAS 150 CALLE TULIPAN", "", ("URB LAS GLADIOLAS", "150 CALLE TULIPAN")),
+    ("PR", "", "Calle 3 #45", "", ("45 CALLE 3",)),
+    ("TX", "", "One Hundred Main Street", "", ("100 MAIN ST",)),
+    # More fractions, hyphens and alphanumeric numbers.
+    ("TX", "", "12 1/2 Elm Street", "# 4", ("12 1/2 ELM ST # 4",)),
+    ("NY", "", "289-01 Montgomery Avenue", "", ("289-01 MONTGOMERY AVE",)),
+    ("WI", "", "N123W456 Main St", "", ("N123W456 MAIN ST",)),
+    ("TX", "", "123A Oak Lane", "", ("123A OAK LN",)),
+    ("TX", "", "12 Elm St.", "Unit 3-C", ("12 ELM ST UNIT 3-C",)),
+    ("TX", "", "0123 Main Street", "", ("0123 MAIN ST",)),
+    ("TX", "", "5 5th Ave Apt 5", "", ("5 5TH AVE APT 5",)),
+    # "#" keeps its meaning; a designator is never invented or doubled.
+    ("TX", "", "123 Main St #4", "", ("123 MAIN ST # 4",)),
+    ("TX", "", "123 Main St", "# 5B", ("123 MAIN ST # 5B",)),
+    ("TX", "", "123 Main St Apt #7", "", ("123 MAIN ST APT 7",)),
+    ("TX", "", "123 Main St", "Ste. # 200", ("123 MAIN ST STE 200",)),
+    ("TX", "", "123 Main St", "5B", ("123 MAIN ST 5B",)),
+    ("TX", "", "123 Main St #4", "#4", ("123 MAIN ST # 4",)),
+    # Appendix C2 designators, with and without a number; placement after the street.
+    ("TX", "", "123 Main St", "Apartment 12", ("123 MAIN ST APT 12",)),
+    ("TX", "", "123 Main St", "Floor 30", ("123 MAIN ST FL 30",)),
+    ("TX", "", "123 Main St", "Room 101", ("123 MAIN ST RM 101",)),
+    ("TX", "", "123 Main St", "Penthouse", ("123 MAIN ST PH",)),
+    ("TX", "", "123 Main St", "Lobby", ("123 MAIN ST LBBY",)),
+    ("TX", "", "123 Main St", "Upper", ("123 MAIN ST UPPR",)),
+    ("TX", "", "123 Main St", "Trailer 9", ("123 MAIN ST TRLR 9",)),
+    ("TX", "", "123 Main St", "Space 14", ("123 MAIN ST SPC 14",)),
+    ("TX", "", "123 Main St", "Hangar 2", ("123 MAIN ST HNGR 2",)),
+    ("TX", "", "123 Main St", "Department 5", ("123 MAIN ST DEPT 5",)),
+    ("TX", "", "123 Main St", "PMB 300", ("123 MAIN ST PMB 300",)),
+    ("TX", "", "123 Main St", "Bldg 5 Apt 4", ("123 MAIN ST BLDG 5 APT 4",)),
+    ("TX", "", "123 Main St Rear", "", ("123 MAIN ST REAR",)),
+    ("TX", "", "Apt 5 123 Main Street", "", ("123 MAIN ST APT 5",)),
+    ("TX", "", "Apt 5", "123 Main Street", ("123 MAIN ST APT 5",)),
+    ("TX", "", "123 Main St", "Attn Billing", ("ATTN BILLING", "123 MAIN ST")),
+    # Too wide with the unit: the unit goes on the line above the delivery line.
+    ("TX", "", "12345 North Martin Luther King Junior Memorial Highway", "Suite 412",
+     ("STE 412", "12345 N MARTIN LUTHER KING JUNIOR MEMORIAL HWY")),
+    # Appendix C1 suffixes only in suffix position; directionals (Appendix B) before a name or after a suffix.
+    ("TX", "", "123 North Main Street", "Suite 848", ("123 N MAIN ST STE 848",)),
+    ("DC", "", "1600 Pennsylvania Avenue Northwest", "", ("1600 PENNSYLVANIA AVE NW",)),
+    ("TX", "", "100 North Street", "", ("100 NORTH ST",)),
+    ("DC", "", "100 N Street", "", ("100 N ST",)),
+    ("TX", "", "100 North Park Avenue", "", ("100 N PARK AVE",)),
+    ("NY", "", "44 Avenue of the Americas", "Suite 4400", ("44 AVENUE OF THE AMERICAS STE 4400",)),
+    ("TX", "", "1000 Avenue 100", "", ("1000 AVENUE 100",)),
+    ("TX", "", "Route 66", "", ("ROUTE 66",)),
+    ("TX", "", "400 Route 66", "", ("400 ROUTE 66",)),
+    ("TX", "", "500 County Road 12", "", ("500 COUNTY ROAD 12",)),
+    ("CA", "", "200 Highway 101 North", "", ("200 HIGHWAY 101 N",)),
+    ("TX", "", "21 Street", "", ("21 STREET",)),
+    ("TX", "", "100 Front St", "", ("100 FRONT ST",)),
+    ("NY", "", "1 Coenties Slip", "", ("1 COENTIES SLIP",)),
+    ("TX", "", "12 Park Place", "", ("12 PARK PL",)),
+    ("TX", "", "8 Silver Lake", "", ("8 SILVER LK",)),
+    ("TX", "", "512 Vaughn Club", "Suite 927", ("512 VAUGHN CLB STE 927",)),
+    ("TX", "", "9 Crt Of Kings", "", ("9 CRT OF KINGS",)),
+    ("TX", "", "77 Oak Crt", "", ("77 OAK CT",)),
+    ("TX", "", "30 West 200 North Street", "Unit 100", ("30 W 200 NORTH ST UNIT 100",)),
+    ("TX", "", "1 Two Thousand Five Ln", "", ("1 TWO THOUSAND FIVE LN",)),
+    ("TX", "", "Two Thousand Five Oak Ln", "", ("2005 OAK LN",)),
+    # PO BOX, RR, HC and military forms (Pub 28 chapter 2).
+    ("TX", "", "P.O. Box 123", "", ("PO BOX 123",)),
+    ("TX", "", "POB 77", "", ("PO BOX 77",)),
+    ("TX", "", "Box 9", "", ("PO BOX 9",)),
+    ("TX", "", "PO Box #55", "", ("PO BOX 55",)),
+    ("IA", "", "Rural Route 2 Box 152", "", ("RR 2 BOX 152",)),
+    ("IA", "", "RFD 4 Box 23A", "", ("RR 4 BOX 23A",)),
+    ("IA", "", "Route 2 Box 5", "", ("RR 2 BOX 5",)),
+    ("NM", "", "Highway Contract 68 Box 19", "", ("HC 68 BOX 19",)),
+    ("NM", "", "Star Route 3 Box 12", "", ("HC 3 BOX 12",)),
+    ("AE", "", "PSC 802 Box 74", "", ("PSC 802 BOX 74",)),
+    ("AE", "", "Unit 2050 Box 4190", "", ("UNIT 2050 BOX 4190",)),
+    ("AP", "", "CMR 450 Box 2", "", ("CMR 450 BOX 2",)),
+    # Puerto Rico (Pub 28 chapter 29): prefixes before the name, house number first, urbanization above.
+    ("PR", "Urb. Las Gladiolas", "150 Calle Tulipan", "", ("URB LAS GLADIOLAS", "150 CALLE TULIPAN")),
+    ("PR", "Urbanizacion Royal Oak", "A17 Calle 1", "", ("URB ROYAL OAK", "A17 CALLE 1")),
+    ("PR", "", "585 Avenida FD Roosevelt", "", ("585 AVE FD ROOSEVELT",)),
+    ("PR", "", "Calle 19 Blq 199 Casa 31", "", ("199-31 CALLE 19",)),
+    ("PR", "", "Carretera 2 Km 5.4", "", ("CARR 2 KM 5.4",)),
+    ("PR", "", "105 Camino Amazona", "Edificio 3 Apto 201", ("105 CAMINO AMAZONA BLDG 3 APT 201",)),
+    ("PR", "", "Apartado 123", "", ("PO BOX 123",)),
+    ("PR", "", "Calle Peña 5", "", ("CALLE PENA 5",)),
+    ("PR", "", "HC 1 Box 5432", "", ("HC 1 BOX 5432",)),
 ]  # fmt: skip
 
 
-def test_shared_number_parses_agree_with_the_parser(tmp_path: Path) -> None:
-    """Lines parsed once per shape of their numbers give exactly what parsing each line gives."""
+@pytest.mark.parametrize(("state", "urbanization", "street", "unit", "expected"), PUB28_TABLE)
+def test_pub28_table(state: str, urbanization: str, street: str, unit: str, expected: tuple[str, ...]) -> None:
+    """Each tricky input prints its Pub 28 form: numbers unchanged, only Pub 28 abbreviations and placements."""
+    zip_code = "00926" if state == "PR" else "73301"
+    lines = address_block(("Ana Ruiz",), (urbanization, street, unit), "Town", state, zip_code)
+    assert lines == ("ANA RUIZ", *expected, f"TOWN {state} {zip_code}")
+
+
+def test_pub28_table_is_large_and_covers_the_issue() -> None:
+    assert len(PUB28_TABLE) >= 60
+    streets = {(street, unit) for _, _, street, unit, _ in PUB28_TABLE}
+    assert {("Calle 3 #45", ""), ("123 Main St Apt 4", "Apt 4"), ("One Hundred Main Street", "")} <= streets
+
+
+def test_care_of_stays_on_a_name_line() -> None:
+    assert address_block(("Ana Ruiz", "c/o Jane Doe"), ("", "12 Elm St", ""), "Town", "TX", "73301")[:2] == (
+        "ANA RUIZ", "C/O JANE DOE")  # fmt: skip
+
+
+def test_ledger_street_cache_and_the_rules_agree_on_the_table(tmp_path: Path) -> None:
+    """What a later run takes from the ledger's street cache prints exactly what the rules print, and a
+    line the planner passes by (``needs_parser`` false) is one the rules leave as written."""
+    from letters.address import needs_parser, standard_delivery, standard_rules
+    from letters.ledger import Ledger
+
+    cases = [(state, (urb, street, unit)) for state, urb, street, unit, _ in PUB28_TABLE]
+    streets = [(d[1], d[2]) for state, d in cases if needs_parser(d[1], d[2], state)]
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.remember_streets({key: standard_delivery(*key) for key in streets}, standard_rules())
+    ledger.close()
+    known = Ledger(tmp_path / "ledger.sqlite").standard_streets(streets, standard_rules())
+    assert set(known) == set(streets)
+
+    def from_cache(street: str, unit: str) -> tuple[str, str]:
+        return known[(street, unit)] if (street, unit) in known else (usps_line(street), usps_line(unit))
+
+    for state, delivery in cases:
+        direct = address_block(("A",), delivery, "Town", state, "73301")
+        assert address_block(("A",), delivery, "Town", state, "73301", from_cache) == direct, delivery
+        if state != "PR" and not needs_parser(delivery[1], delivery[2], state):
+            assert standard_delivery(delivery[1], delivery[2]) == (usps_line(delivery[1]), usps_line(delivery[2]))
+
+
+def test_lines_already_in_pub28_form_skip_the_rules_unchanged(tmp_path: Path) -> None:
+    """The planner skips the rules (and the ledger) for lines already standard: on a sample list, every such
+    line is one the rules would print as written."""
     import csv
 
-    from letters.address import _parse_delivery, standard_delivery
+    from letters.address import needs_parser
+    from letters.address.pub28 import standardise
     from letters.campaign import load_campaign
     from letters.sample import generate
 
-    files = generate(load_campaign("23LJ01").campaign, tmp_path, 1500, seed=9)
+    files = generate(load_campaign("23LJ01").campaign, tmp_path, 800, seed=9)
     with files.owners.open(encoding="utf-8") as handle:
-        sample = [(r["Address 1"], r["Address 2"]) for r in csv.DictReader(handle) if r["State"] not in ("PR", "VI")]
-    standard_delivery.cache_clear()
-    _parse_delivery.cache_clear()
-    shared = [standard_delivery(street, unit) for street, unit in TRICKY_STREETS + sample]
-    assert _parse_delivery.cache_info().misses < len(set(TRICKY_STREETS + sample))  # some parses were shared
-    _parse_delivery.cache_clear()
-    assert shared == [_parse_delivery(street, unit) for street, unit in TRICKY_STREETS + sample]
+        rows = [(r["Address 1"], r["Address 2"], r["State"]) for r in csv.DictReader(handle)]
+    plain = [(s, u) for s, u, state in rows if not needs_parser(s, u, state) and state != "PR"]
+    assert plain and len(plain) < len(rows)
+    for street, unit in [*plain, ("123 N MAIN ST", ""), ("1600 PENNSYLVANIA AVE NW", ""), ("42 W 3RD ST", "")]:
+        assert standardise(street, unit) == (usps_line(street), usps_line(unit)), street

@@ -232,7 +232,7 @@ def test_next_run_takes_standardised_streets_from_the_ledger(records: tuple[Path
         raise AssertionError(f"parsed {street!r} again")
 
     letters.address.standard_delivery.cache_clear()
-    monkeypatch.setattr("letters.address._parse_delivery", no_parser)
+    monkeypatch.setattr("letters.address.pub28.standardise", no_parser)
     vins = [r["vin"] for r in manifest(first.runs[0].folder)]
     again = remail("23LJ01", vins, "returned by USPS", options(tmp_path, records))
     with sqlite3.connect(tmp_path / "ledger.sqlite") as db:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import subprocess
@@ -20,8 +21,9 @@ from PIL import Image
 
 from letters.address import address_block, fold, usps_line, zip_state_problem
 from letters.mail import mail
-from letters.press.imb import BAR_OPS, bar_ops, encode
-from letters.press.marks import IMB_LEFT_IN, IMB_TOP_IN, MARK_LEFT_IN, MARK_SIZE_IN, MARK_TOP_IN
+from letters.press.finish import OUTPUT_CONDITION, PROFILE
+from letters.press.imb import BAR_OPS, FULL_IN, bar_ops, encode
+from letters.press.marks import IMB_CLEAR_IN, IMB_LEFT_IN, IMB_TOP_IN, MARK_LEFT_IN, MARK_SIZE_IN, MARK_TOP_IN
 from tests.conftest import options
 
 # USPS-B-3200's worked example: tracking 01234567094987654321, routing 01234567891.
@@ -157,7 +159,7 @@ def test_vendor_preflight(pressed: Path) -> None:
         with pikepdf.open(pdf) as doc:
             assert all((float(p.mediabox[2]), float(p.mediabox[3])) == (612, 792) for p in doc.pages)
             intents = doc.Root.OutputIntents
-            assert intents[0].S == "/GTS_PDFX" and str(intents[0].OutputConditionIdentifier) == "CGATS TR 001"
+            assert intents[0].S == "/GTS_PDFX" and str(intents[0].OutputCondition) == OUTPUT_CONDITION
             meta = str(doc.open_metadata())
             assert "letters:campaign" in meta and "23LJ01" in meta and "letters:batch" in meta
             # No RGB anywhere in page content or the shared template forms: black is DeviceGray.
@@ -171,8 +173,9 @@ def test_vendor_preflight(pressed: Path) -> None:
             root = doc.Root.DPartRoot
             leaves = list(root.DPartRootNode.DParts[0])
             rows = [r for r in manifest(pressed) if r["file"] == pdf.name]
-            assert [str(leaf.DPM.PieceID) for leaf in leaves] == [r["piece_id"] for r in rows]
-            assert [str(leaf.DPM.VIN) for leaf in leaves] == [r["vin"] for r in rows]
+            assert [str(leaf.DPM.CIP4_Root.CIP4_Recipient.CIP4_UniqueID) for leaf in leaves] == [
+                r["piece_id"] for r in rows]  # fmt: skip
+            assert [str(leaf.DPM.CIP4_Root.LTRS_Vehicle.LTRS_VIN) for leaf in leaves] == [r["vin"] for r in rows]
             first = leaves[0]
             assert first.Start.objgen == doc.pages[0].obj.objgen and doc.pages[0].obj.DPart.objgen == first.objgen
 
@@ -182,7 +185,7 @@ def test_vendor_preflight(pressed: Path) -> None:
     [
         ("123 North Main Street", "Suite 848", ("123 N MAIN ST STE 848",)),
         ("4500 West Elm Avenue", "Apartment 12", ("4500 W ELM AVE APT 12",)),
-        ("12 Elm Street", "# 4", ("12 ELM ST UNIT 4",)),
+        ("12 Elm Street", "# 4", ("12 ELM ST # 4",)),
         ("1600 Pennsylvania Avenue Northwest", "", ("1600 PENNSYLVANIA AVE NW",)),
         # Too wide with the unit: Pub 28 puts the unit on the line above the delivery line.
         ("12345 North Martin Luther King Junior Memorial Highway", "Suite 412",
@@ -246,18 +249,146 @@ def test_serials_never_repeat_across_runs(records: tuple[Path, Path], tmp_path: 
     assert len(serials) == len(set(serials))
 
 
-@pytest.mark.parametrize(
-    ("street", "unit"),
-    [("123 N MAIN ST", "STE 5"), ("5 OAK RD", "APT 5"), ("1600 PENNSYLVANIA AVE NW", ""), ("42 W 3RD ST", "UNIT 2")],
-)
-def test_lines_already_standard_skip_the_parser_with_the_same_result(street: str, unit: str) -> None:
-    from scourgify import normalize_address_record
+XMP = {"x": "adobe:ns:meta/", "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+       "pdfxid": "http://www.npes.org/pdfx/ns/id/", "pdfvtid": "http://www.npes.org/pdfvt/ns/id/",
+       "xmpMM": "http://ns.adobe.com/xap/1.0/mm/", "xmp": "http://ns.adobe.com/xap/1.0/",
+       "pdf": "http://ns.adobe.com/pdf/1.3/", "dc": "http://purl.org/dc/elements/1.1/"}  # fmt: skip
 
-    from letters.address import _already_standard, standard_delivery
 
-    assert _already_standard(street, unit)
-    parsed = normalize_address_record(
-        {"address_line_1": street, "address_line_2": unit or None, "city": "AUSTIN", "state": "TX",
-         "postal_code": "73301"}
-    )  # fmt: skip
-    assert standard_delivery(street, unit) == (parsed["address_line_1"], parsed["address_line_2"] or "")
+def xmp_value(tree: object, path: str) -> str:
+    """The text of one XMP property (element or attribute form)."""
+    from lxml import etree
+
+    assert isinstance(tree, etree._Element)
+    prefix, name = path.split(":")
+    found = tree.xpath(f"//rdf:Description/{path}//text() | //rdf:Description/@{path}", namespaces=XMP)
+    texts = [str(t).strip() for t in found if str(t).strip()]
+    assert texts, f"XMP has no {prefix}:{name}"
+    return texts[0]
+
+
+def check_pdfvt(pdf_path: Path, rows: list[dict[str, str]], vt: bool = True) -> dict[bytes, str]:
+    """Every PDF/VT-1 on PDF/X-4 requirement the files claim, checked with pikepdf and lxml, qpdf and
+    Ghostscript. Returns font program sha256 -> subset tag."""
+    from lxml import etree
+
+    subprocess.run(["qpdf", "--check", str(pdf_path)], check=True, capture_output=True)
+    gs = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dPDFSTOPONERROR", "-dPDFSTOPONWARNING",
+                         "-sDEVICE=nullpage", str(pdf_path)], capture_output=True, text=True)  # fmt: skip
+    assert gs.returncode == 0 and not gs.stdout.strip() and not gs.stderr.strip(), gs.stdout + gs.stderr
+    assert pdf_path.read_bytes()[:8] == b"%PDF-1.6"
+    tags: dict[bytes, str] = {}
+    with pikepdf.open(pdf_path) as doc:
+        assert str(doc.Root.Version) == "/1.6"
+        # Output intent: GTS_PDFX with the embedded CMYK destination profile shipped in the repo.
+        (intent,) = doc.Root.OutputIntents
+        assert intent.S == "/GTS_PDFX" and str(intent.OutputCondition) == OUTPUT_CONDITION
+        profile = intent.DestOutputProfile
+        assert int(profile.N) == 4 and profile.read_bytes() == PROFILE.read_bytes()
+        assert profile.read_bytes()[16:20] == b"CMYK"
+        # XMP identification, IDs, dates and Trapped, consistent with the document information.
+        tree = etree.fromstring(doc.Root.Metadata.read_bytes())
+        assert xmp_value(tree, "pdfxid:GTS_PDFXVersion") == "PDF/X-4"
+        if vt:
+            assert xmp_value(tree, "pdfvtid:GTS_PDFVTVersion") == "PDF/VT-1"
+        assert re.fullmatch(r"uuid:[0-9a-f-]{36}", xmp_value(tree, "xmpMM:DocumentID"))
+        assert re.fullmatch(r"uuid:[0-9a-f-]{36}", xmp_value(tree, "xmpMM:InstanceID"))
+        assert xmp_value(tree, "xmpMM:DocumentID") != xmp_value(tree, "xmpMM:InstanceID")
+        assert xmp_value(tree, "xmpMM:RenditionClass") == "default" and xmp_value(tree, "xmpMM:VersionID")
+        assert xmp_value(tree, "pdf:Trapped") == "False" and doc.docinfo["/Trapped"] == pikepdf.Name.False_
+        modified = xmp_value(tree, "xmp:ModifyDate")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00Z", modified)
+        assert str(doc.docinfo["/ModDate"]).startswith("D:" + modified[:10].replace("-", ""))
+        assert xmp_value(tree, "dc:title") == str(doc.docinfo["/Title"])
+        # TrimBox on every page; nothing bleeds, so it is the MediaBox.
+        for page in doc.pages:
+            assert [float(v) for v in page.obj.TrimBox] == [float(v) for v in page.obj.MediaBox]
+        # Colour: no RGB anywhere in page content.
+        for page in doc.pages:
+            ops = {str(op) for _, op in pikepdf.parse_content_stream(page.obj)}
+            assert not ops & {"rg", "RG"}
+        # Fonts: each program once; its subset tag belongs to it alone.
+        seen: dict[bytes, tuple[int, int]] = {}
+        names: dict[str, bytes] = {}
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor":
+                program = obj.get("/FontFile2") or obj.get("/FontFile3") or obj.get("/FontFile")
+                assert program is not None, "font not embedded"
+                digest = hashlib.sha256(program.read_bytes()).digest()
+                assert seen.setdefault(digest, program.objgen) == program.objgen, "a font program written twice"
+                tag = str(obj.FontName)[1:7]
+                assert names.setdefault(tag, digest) == digest, f"subset tag {tag} on two font programs"
+                tags[digest] = tag
+        # PDF/VT record metadata: one document part per piece, CIP4 style.
+        if vt:
+            leaves = list(doc.Root.DPartRoot.DPartRootNode.DParts[0])
+            assert int(doc.Root.DPartRoot.RecordLevel) == 1
+            assert [str(leaf.DPM.CIP4_Root.CIP4_Recipient.CIP4_UniqueID) for leaf in leaves] == [
+                r["piece_id"] for r in rows]  # fmt: skip
+            pages = {p.obj.objgen: n for n, p in enumerate(doc.pages, start=1)}
+            assert [(pages[leaf.Start.objgen], pages[leaf.End.objgen]) for leaf in leaves] == [
+                (int(r["first_page"]), int(r["last_page"])) for r in rows]  # fmt: skip
+    return tags
+
+
+@pytest.fixture(scope="module")
+def recall_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 24A07 (safety recall) proof mailing with envelopes, full renderer; returns the run folder."""
+    from letters.campaign import load_campaign
+    from letters.sample import generate
+
+    tmp = tmp_path_factory.mktemp("recall-press")
+    as_of = date(2024, 5, 1)
+    files = generate(load_campaign("24A07", as_of=as_of).campaign, tmp, 60, seed=21)
+    (run,) = mail("24A07", options(tmp, (files.vehicles, files.owners), as_of=as_of, batch_size=25, proof=True,
+                                   renderer="full")).runs  # fmt: skip
+    return run.folder
+
+
+def test_batches_and_envelopes_are_pdfvt1_on_pdfx4(pressed: Path, recall_run: Path) -> None:
+    """The vendor's checks on a 23LJ01 batch and a 24A07 batch with its envelopes."""
+    tags: dict[bytes, str] = {}
+    for folder in (pressed, recall_run):
+        rows = manifest(folder)
+        for name in sorted({r["file"] for r in rows})[:2]:
+            found = check_pdfvt(folder / name, [r for r in rows if r["file"] == name])
+            for digest, tag in found.items():
+                assert tags.setdefault(digest, tag) == tag
+        job = json.loads((folder / "job.json").read_text())
+        assert job["conformance"]["pdfx"] == "PDF/X-4" and job["conformance"]["pdfvt"] == "PDF/VT-1"
+        assert job["conformance"]["output_intent"]["sha256"] == hashlib.sha256(PROFILE.read_bytes()).hexdigest()
+    envelopes = json.loads((recall_run / "job.json").read_text())["envelopes"]
+    assert envelopes
+    for name in envelopes.values():
+        check_pdfvt(recall_run / name, [], vt=False)
+    # Across both campaigns' files a tag names one font program.
+    assert len(set(tags.values())) == len(tags)
+
+
+def test_shipped_profile_has_its_licence() -> None:
+    licence = (PROFILE.parent / "LICENSE").read_text(encoding="utf-8")
+    assert (
+        "GNU AFFERO GENERAL PUBLIC LICENSE" in licence and hashlib.sha256(PROFILE.read_bytes()).hexdigest() in licence
+    )
+    assert b"Artifex CMYK SWOP Profile" in PROFILE.read_bytes()
+
+
+def test_imb_keeps_its_clear_zone_inside_the_window(pressed: Path) -> None:
+    """The bars with USPS-B-3200's clear zone lie inside the window's 1/8 in clearance and below the address."""
+    import pdfplumber
+
+    row = manifest(pressed)[0]
+    with pdfplumber.open(pressed / row["file"]) as pdf:
+        page = pdf.pages[int(row["first_page"]) - 1]
+        bars = [
+            r for r in page.rects if r["width"] < 2 and r["height"] > 2 and r["top"] > 2.5 * 72 and r["top"] < 3.2 * 72
+        ]
+        assert len(bars) == 65
+        left, right = min(b["x0"] for b in bars) / 72, max(b["x1"] for b in bars) / 72
+        top, bottom = min(b["top"] for b in bars) / 72, max(b["bottom"] for b in bars) / 72
+        side, above = IMB_CLEAR_IN
+        assert left - side >= 1.0 - 1e-3 and right + side <= 4.75 + 1e-3  # window 0.875-4.875 in, less 1/8 in
+        assert bottom + above <= 3.0 + 1e-3  # window bottom 3.125 in, less 1/8 in
+        assert bottom - top == pytest.approx(FULL_IN, abs=2e-3) and 0.125 <= FULL_IN <= 0.165
+        address = [c for c in page.chars if 2.0 * 72 < c["top"] < top * 72 and c["x0"] < 4.875 * 72]
+        assert address and max(c["bottom"] for c in address) / 72 <= top - above + 1e-3

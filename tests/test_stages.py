@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pdfplumber
+import pikepdf
 import pytest
 from click.testing import CliRunner
 
@@ -21,6 +22,7 @@ from letters.errors import UsageError, ValidationError
 from letters.kinds import ContentError, rules_of
 from letters.ledger import Ledger
 from letters.mail import MailOptions, mail, status
+from letters.press.finish import SPOT_RED, SPOT_RED_CMYK, proof_ops
 from letters.sample import generate
 
 INTERIM, REMEDY_1, REMEDY_2, FOLLOW = date(2024, 3, 1), date(2024, 3, 20), date(2024, 5, 21), date(2024, 6, 20)
@@ -37,9 +39,10 @@ def recall_records(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 def opts(
     tmp: Path, records: tuple[Path, Path], as_of: date, phases: tuple[int, ...] = (1,), **kw: object
 ) -> MailOptions:
+    # A proof: the shipped safety-recall kind has placeholder label logos, so a real mailing is refused.
     base: dict[str, object] = dict(
         phases=phases, vehicles=records[0], owners=records[1], as_of=as_of, batch_size=25, workers=1,
-        ledger=tmp / "ledger.sqlite", out_dir=tmp / "out",
+        ledger=tmp / "ledger.sqlite", out_dir=tmp / "out", proof=True,
     )  # fmt: skip
     base.update(kw)
     return MailOptions(**base)  # type: ignore[arg-type]
@@ -151,7 +154,7 @@ def test_letter_missing_a_required_item_is_refused(project: Path, recall_records
     as_of = INTERIM if stage == "interim" else REMEDY_1
     runner = CliRunner()
     args = ["mail", "24A07", "--phase", "1", "--as-of", as_of.isoformat(), "--vehicles", str(recall_records[0]),
-            "--owners", str(recall_records[1]), "--workers", "1"]  # fmt: skip
+            "--owners", str(recall_records[1]), "--workers", "1", "--proof"]  # fmt: skip
     result = runner.invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert f"lacks required content:\n  - {item} (49 CFR" in result.stderr or f"  - {item} (" in result.stderr
@@ -165,6 +168,11 @@ def test_every_item_is_in_the_bundled_letter_for_every_stage(tmp_path: Path) -> 
         result = CliRunner().invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage,
                                           "-o", str(tmp_path / f"{stage}.pdf")])  # fmt: skip
         assert result.exit_code == 0, result.output
+
+
+def _colour(value: object) -> tuple[float, ...]:
+    """A pdfplumber colour as a tuple (it gives one component as a bare number)."""
+    return tuple(value) if isinstance(value, list | tuple) else (float(value),)  # type: ignore[arg-type]
 
 
 def test_envelope_label_size_colours_text_and_place(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
@@ -184,17 +192,72 @@ def test_envelope_label_size_colours_text_and_place(recall_records: tuple[Path, 
             label = next(r for r in page.rects if abs(r["width"] - 216) < 1 and abs(r["height"] - 72) < 1)
             band = max((r for r in page.rects if r["non_stroking_color"] and r["top"] >= label["top"] - 1
                         and r["width"] > 200 and r["height"] < 40), key=lambda r: r["width"])  # fmt: skip
-            assert tuple(round(c, 2) for c in band["non_stroking_color"])[:3] == (0.82, 0.0, 0.0)
+            assert _colour(band["non_stroking_color"]) == (1,)  # full tint of the spot colour
             heading_chars = [c for c in page.chars if band["top"] <= c["top"] <= band["bottom"]]
             assert heading_chars and all(c["size"] >= 10 for c in heading_chars)
-            assert {tuple(round(x, 2) for x in c["non_stroking_color"]) for c in heading_chars} == {(1.0, 1.0, 1.0)}
+            assert {_colour(c["non_stroking_color"]) for c in heading_chars} == {(1,)}  # white: gray 1
             line_chars = [c for c in page.chars if c["top"] > band["bottom"] and c["size"] >= 9.9 and c["text"].strip()]
-            assert line_chars and {tuple(c["non_stroking_color"][:3]) for c in line_chars} == {(0, 0, 0)}
+            assert line_chars and {_colour(c["non_stroking_color"]) for c in line_chars} == {(0,)}  # black: K only
             # Clear of both windows (inches -> points).
             for left, top, width, height in WINDOWS_IN.values():
                 assert label["x0"] >= (left + width) * 72 or label["top"] >= (top + height) * 72
             assert (label["x0"], label["top"]) == pytest.approx((LABEL.left * 72, LABEL.top * 72), abs=1)
             assert "PLACEHOLDER" in text  # no logo files configured: marked placeholders
+        # Colour-managed: the red is a named spot colour with a CMYK alternate; no RGB; K-only black.
+        with pikepdf.open(run.folder / run.job["envelopes"][lang]) as doc:
+            page_obj = doc.pages[0].obj
+            spot = page_obj.Resources.ColorSpace[f"/{SPOT_RED}"]
+            assert [str(spot[0]), str(spot[1]), str(spot[2])] == ["/Separation", f"/{SPOT_RED}", "/DeviceCMYK"]
+            assert [float(v) for v in spot[3].C1] == list(SPOT_RED_CMYK)
+            content = page_obj.Contents.read_bytes()
+            ops = {str(op) for _, op in pikepdf.parse_content_stream(page_obj)}
+            assert not ops & {"rg", "RG"} and {"cs", "scn"} <= ops
+            assert proof_ops(684, 297) in content  # a proof run: PROOF stamped across the envelope
+            assert doc.Root.OutputIntents[0].DestOutputProfile.read_bytes()[16:20] == b"CMYK"
+    assert run.job["proof"] is True
+    batch = run.folder / run.job["files"][0]["name"]
+    with pikepdf.open(batch) as doc:  # and on every page of the letters
+        assert all(proof_ops(612, 792) in p.obj.Contents.read_bytes() for p in doc.pages)
+
+
+def test_real_mailing_refused_while_label_logos_are_placeholders(recall_records: tuple[Path, Path],
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    args = ["mail", "24A07", "--phase", "1", "--as-of", REMEDY_1.isoformat(), "--vehicles", str(recall_records[0]),
+            "--owners", str(recall_records[1]), "--workers", "1", "--ledger", str(tmp_path / "l.sqlite"),
+            "-o", str(tmp_path / "out"), "--quiet"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert "error: " in result.stderr and "safety-recall.toml" in result.stderr
+    assert "logos.dot" in result.stderr and "logos.nhtsa" in result.stderr and "--proof" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert pieces(tmp_path / "l.sqlite") == []  # nothing reserved
+    result = CliRunner().invoke(cli, [*args, "--proof", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["runs"][0]["proof"] is True
+
+
+def test_real_mailing_with_logo_artwork_prints_no_placeholder_and_no_proof(
+    project: Path, recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "locales", project / "locales")  # Puerto Rico letters
+    shared = project / "templates" / "_shared"
+    for key in ("dot", "nhtsa"):  # stand-in artwork: black on white, as the label prints the logos
+        (shared / f"{key}-logo.svg").write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="62" height="30"><rect x="5" y="5" width="52" height="20" '
+            'fill="#000"/></svg>', encoding="utf-8")  # fmt: skip
+    kind = project / "templates" / "_kinds" / "safety-recall.toml"
+    text = kind.read_text(encoding="utf-8")
+    kind.write_text(text.replace('dot = ""', 'dot = "dot-logo.svg"').replace('nhtsa = ""', 'nhtsa = "nhtsa-logo.svg"'),
+                    encoding="utf-8")  # fmt: skip
+    (run,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1, proof=False)).runs
+    assert run.job["proof"] is False
+    with pdfplumber.open(run.folder / run.job["envelopes"]["en"]) as pdf:
+        assert "PLACEHOLDER" not in pdf.pages[0].extract_text()
+    with pikepdf.open(run.folder / run.job["envelopes"]["en"]) as doc:
+        assert proof_ops(684, 297) not in doc.pages[0].obj.Contents.read_bytes()
+        assert not {str(op) for _, op in pikepdf.parse_content_stream(doc.pages[0].obj)} & {"rg", "RG"}
 
 
 def test_customer_program_gets_no_envelope(records: tuple[Path, Path], tmp_path: Path) -> None:
@@ -244,3 +307,21 @@ def test_required_content_error_names_stage_and_rule() -> None:
         from letters.kinds import check_letter
 
         check_letter("safety-recall", "interim", {}, "x.html")
+
+
+def test_colour_raster_logo_is_refused(project: Path) -> None:
+    from PIL import Image
+
+    from letters.envelope import PlaceholderLogos, require_logos
+
+    shared = project / "templates" / "_shared"
+    Image.new("RGB", (62, 30), (0, 0, 200)).save(shared / "dot.png")
+    Image.new("L", (62, 30), 0).save(shared / "nhtsa.png")
+    kind = project / "templates" / "_kinds" / "safety-recall.toml"
+    text = kind.read_text(encoding="utf-8")
+    kind.write_text(text.replace('dot = ""', 'dot = "dot.png"').replace('nhtsa = ""', 'nhtsa = "nhtsa.png"'),
+                    encoding="utf-8")  # fmt: skip
+    with pytest.raises(PlaceholderLogos, match=r"logos.dot = 'dot.png' is a RGB image"):
+        require_logos("safety-recall")
+    Image.new("L", (62, 30), 0).save(shared / "dot.png")
+    require_logos("safety-recall")  # grayscale artwork for both: a real mailing may go

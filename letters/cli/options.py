@@ -110,6 +110,9 @@ def mail_options(f: F) -> F:
     )(f)  # fmt: skip
     f = click.option("--simplex", is_flag=True, help="Do not pad letters to an even page count.")(f)
     f = click.option(
+        "--proof", is_flag=True, help="A proof: envelopes and letters stamped PROOF (allowed with placeholder logos)."
+    )(f)
+    f = click.option(
         "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
     )(f)
     f = LEDGER_OPTION(f)

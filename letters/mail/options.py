@@ -51,6 +51,9 @@ class MailOptions:
     """Owner-letter stage to mail (default: the stage each phase is in on the mailing date)."""
     completed: Path | None = None
     """Dealers' completed repairs (CSV: VIN, repair date): repaired VINs are not mailed."""
+    proof: bool = False
+    """A proof run: envelopes and letters stamped PROOF, and allowed while the kind's label logos are
+    placeholders (a real mailing is then refused)."""
 
 
 @dataclass

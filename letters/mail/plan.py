@@ -17,6 +17,7 @@ from letters.batch import Selection, language_of, piece_id, select
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
 from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.envelope import require_logos
 from letters.errors import UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.mail.options import MailOptions
@@ -109,6 +110,8 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     languages = {
         lang for p in pieces for lang in language_of(p.owner, options.pr_language, campaign.letter_languages).split("+")
     }
+    if not options.proof:
+        require_logos(str(campaign.kind))
     first_vehicle = pieces[0].vehicle if pieces else None
     sample = (
         None
@@ -122,6 +125,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
                               "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
+                              "proof": options.proof,
                               "timings": dict(timings or {})},
         summary_of(campaign, rec),
     )  # fmt: skip

@@ -23,6 +23,7 @@ from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
 from letters.mail.pool import worker_context
+from letters.press.finish import conformance
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
@@ -156,7 +157,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
         jobs.append(BatchJob(
             run.campaign, run.phase, batch, date.fromisoformat(run.revision), date.fromisoformat(run.as_of),
             folder / file, pieces, bool(run.settings.get("duplex", True)), run.stage,
-            str(run.settings.get("document", OWNER_LETTER)),
+            str(run.settings.get("document", OWNER_LETTER)), bool(run.settings.get("proof", False)),
         ))  # fmt: skip
     return jobs
 
@@ -301,7 +302,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
          "imb_tracking": p["imb_tracking"], "imb_routing": p["imb_routing"], "imb": p["imb"]}
         for p in pieces
     ]  # fmt: skip
-    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces})
+    proof = bool(run.settings.get("proof", False))
+    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces}, proof)
     campaign = load_campaign(run.campaign, revision=run.revision).campaign
     brands = brands_of(campaign, [(p["vin"], p["fields"]) for p in pieces])
     for row, brand in zip(rows, brands, strict=True):
@@ -326,6 +328,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "letters": len(pieces),
         "pages": sum(int(b["pages"]) for b in batches),
         "sheets": sum(int(p["sheets"]) for p in pieces),
+        "proof": proof,
+        "conformance": conformance(),
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),
         "fallbacks": _fallbacks(batches),

@@ -19,8 +19,8 @@ BAR_WIDTH_IN = 0.020
 """USPS-B-3200: 0.015-0.025 in."""
 BAR_PITCH_IN = 1 / 22
 """USPS-B-3200: 20-24 bars per inch."""
-FULL_IN = 0.145
-"""Full bar height: 0.125-0.165 in."""
+FULL_IN = 0.125
+"""Full bar height: 0.125-0.165 in (the least, so the bars and their clear zone fit below five address lines)."""
 TRACKER_IN = 0.048
 """Tracker height: 0.039-0.057 in."""
 

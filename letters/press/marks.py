@@ -18,13 +18,17 @@ from functools import lru_cache
 
 import pikepdf
 
-from letters.press.imb import ZINT_ROWS, bar_ops
+from letters.press.imb import FULL_IN, ZINT_ROWS, bar_ops
 
 MARK_LEFT_IN, MARK_TOP_IN, MARK_SIZE_IN = 0.30, 10.30, 0.36
 """The DataMatrix: 0.30 in from the left edge, 10.30 in from the top (in the bottom margin), 0.36 in square."""
-IMB_LEFT_IN, IMB_TOP_IN = 1.0, 2.85
-"""The IMb's top-left corner on a letter's first page: below five address lines, inside the window's
-1/8 in clearance (the window is 0.875-4.875 in across and 2.0-3.125 in down)."""
+IMB_LEFT_IN, IMB_TOP_IN = 1.125, 2.847
+"""The IMb's top-left corner on a letter's first page. The window is 0.875-4.875 in across and 2.0-3.125 in
+down; the barcode with its clear zone (USPS-B-3200: 0.125 in left and right, 0.028 in above and below) lies
+inside the window's 1/8 in clearance (1.0-4.75 in, 2.125-3.0 in) and below the five address lines (which end
+2.125 + 50/72 = 2.819 in down): bars 1.125-4.054 in across, 2.847-2.972 in down."""
+IMB_CLEAR_IN = (0.125, 0.028)
+"""The IMb's clear zone (left/right, above/below), inches."""
 PAYLOAD = "{piece}|{sheet}/{sheets}|{batch:04d}"
 """What each DataMatrix says."""
 
@@ -56,7 +60,8 @@ def describe(example_piece: str, example_batch: int = 1) -> dict[str, object]:
         },
         "imb": {
             "symbology": "USPS Intelligent Mail barcode (USPS-B-3200)", "pages": "first page of each piece",
-            "left_in": IMB_LEFT_IN, "top_in": IMB_TOP_IN, "height_in": 0.145, "bar_width_in": 0.020,
+            "left_in": IMB_LEFT_IN, "top_in": IMB_TOP_IN, "height_in": FULL_IN, "bar_width_in": 0.020,
+            "clear_zone_in": {"left_right": IMB_CLEAR_IN[0], "above_below": IMB_CLEAR_IN[1]},
             "bars_per_in": 22,
         },
     }  # fmt: skip

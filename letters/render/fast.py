@@ -27,7 +27,7 @@ import pikepdf
 from letters.campaign import load_campaign
 from letters.documents import Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
-from letters.press.finish import gray_pages
+from letters.press.finish import SAVE, gray_pages
 from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.pieces import BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages, press
@@ -167,8 +167,7 @@ class FastRenderer:
         press(out, job, placed)
         clock.lap("press")
         buffer = io.BytesIO()
-        out.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                 deterministic_id=True)  # fmt: skip
+        out.save(buffer, **SAVE)  # PDF 1.6 (PDF/X-4), as the finishing step says
         data = buffer.getvalue()
         clock.lap("save")
         # Verified in memory, before anything reaches the output folder.

@@ -23,7 +23,7 @@ from letters import paths
 from letters.campaign import load_campaign
 from letters.campaign.values import decode, encode
 from letters.documents import OWNER_LETTER, Letter, Renderer, RenderOptions, document_spec
-from letters.press.finish import finish, gray_pages
+from letters.press.finish import SAVE, finish, gray_pages
 from letters.press.marks import PieceMarks, apply_marks
 from letters.records.model import Vehicle
 from letters.render import progress
@@ -105,6 +105,8 @@ class BatchJob:
     """Owner-letter stage the batch prints."""
     document: str = OWNER_LETTER
     """Document the stage prints."""
+    proof: bool = False
+    """A proof run (``--proof``): every page stamped PROOF."""
     home: str = field(default_factory=lambda: str(paths.home()))
     """Project folder the job was planned in; a worker renders from the same one."""
 
@@ -200,7 +202,7 @@ class FullRenderer:
         if marks:
             press(pdf, job, placed)
         buffer = io.BytesIO()
-        pdf.save(buffer, compress_streams=True, deterministic_id=True)
+        pdf.save(buffer, **SAVE)
         return buffer.getvalue(), pages, placed
 
     def _weasyprint_pdf(self, job: BatchJob, count: bool = False) -> tuple[bytes, int, tuple[PiecePages, ...]]:
@@ -261,7 +263,7 @@ def press(pdf: pikepdf.Pdf, job: BatchJob, placed: Sequence[PiecePages]) -> None
     ]
     apply_marks(pdf, job.batch, pieces, job.duplex)
     finish(pdf, f"{job.campaign} phase {job.phase} batch {job.batch:04d}", job.campaign, job.phase, job.batch,
-           job.revision, pieces)  # fmt: skip
+           job.revision, pieces, job.proof)  # fmt: skip
 
 
 def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:
