@@ -29,7 +29,7 @@ def test_interim_code_and_second_recall_number(project: Path, tmp_path: Path) ->
     files = generate(campaign, tmp_path / "lists", 40, seed=5)
     options = MailOptions(phases=(1, 2), vehicles=files.vehicles, owners=files.owners, as_of=date(2024, 3, 1),
                           batch_size=50, workers=1, ledger=tmp_path / "l.sqlite", out_dir=tmp_path / "out",
-                          renderer="full")  # fmt: skip
+                          renderer="full", proof=True)  # fmt: skip
     runs = {r.job["phase"]: r for r in mail("24A07", options).runs}
     for phase, number in ((1, "24V-317"), (2, "24V-402")):
         run = runs[phase]

@@ -361,7 +361,8 @@ def test_killed_run_resumes_to_exactly_once(records: tuple[Path, Path], tmp_path
             assert name in killed, f"the run ended before {name}"
     final = subprocess.run(cmd, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
-    assert "which an earlier call did not finish" in final.stdout
+    if killed[-1] == "while writing a batch":  # otherwise the third call resumed and finished the run itself
+        assert "which an earlier call did not finish" in final.stdout
     pieces = [row for f in sorted(out.rglob("manifest.csv")) for row in manifest(f.parent)]
     counts = Counter(r["vin"] for r in pieces)
     assert counts and set(counts.values()) == {1}
