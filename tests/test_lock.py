@@ -58,9 +58,8 @@ def test_quick_start_installs_from_the_lock_into_a_venv() -> None:
     assert tests.endswith(".venv/bin/pytest")
 
 
-def test_ci_installs_the_readme_test_commands_system_packages() -> None:
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
     tests = _quick_start()[1]
-    readme_apt = tests.split(" && python3 ", 1)[0]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert readme_apt in ci.splitlines()
-    assert "source .ci/quickstart" in ci
+    assert tests in ci.splitlines()  # the README's test command, verbatim
+    assert "bash .ci/quickstart" in ci
