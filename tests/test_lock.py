@@ -63,3 +63,13 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert tests in ci.splitlines()  # the README's test command, verbatim
     assert "bash .ci/quickstart" in ci
+
+
+def test_the_readme_test_command_installs_every_extra_the_tests_run() -> None:
+    # The benchmark tests run the benchmarks, which import the bench extra (typst); a test command
+    # that installed only `test` passed here and failed on a fresh machine.
+    tests = _quick_start()[1]
+    installed = re.search(r"-e '\.\[([a-z,]+)\]'", tests)
+    assert installed, tests
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert set(installed.group(1).split(",")) == set(project["optional-dependencies"])
