@@ -51,6 +51,9 @@ class Selection:
     """Eligible VINs the ledger already holds."""
     eligible: int
     """Eligible VINs in the records for the phase."""
+    superseded: tuple[tuple[Piece, str], ...] = ()
+    """Eligible VINs that already have a letter of a later stage, with why: not sent (counted
+    neither in ``pieces`` nor in ``already_mailed``)."""
 
 
 def select(pieces: Iterable[Piece], phase: int, reserved: set[str], available: bool = True,

@@ -7,6 +7,7 @@ of covered VINs (how most recalls are defined), optionally with a phase per VIN.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,9 @@ from letters.errors import CampaignError, Problem, ValidationError
 
 if TYPE_CHECKING:
     import polars as pl
+
+_PHASE = re.compile(r"[0-9]{1,6}")
+"""A phase number as a covered-VIN list writes it: ASCII digits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,23 +91,37 @@ class VinList(Coverage):
         super().__init__(campaign)
         self.path = path
         self.phases: dict[str, int] = {}
+        lines: dict[str, int] = {}
         problems = []
         numbers = {p.number for p in campaign.phases}
         if not path.is_file():
             raise CampaignError(f"{path}: the covered-VIN list coverage.file names does not exist")
         for row in read_rows(path, {"vehicle_identification_number": "vin"}, ("vin",)):
+            where = f"{path}, line {row.line}"
             raw = row.values.get("vin", "")
             try:
                 vin = vins.validate(raw)
             except vins.VinError as exc:
-                problems.append(Problem(f"{path}, line {row.line}", f"vin: {exc}"))
+                problems.append(Problem(where, f"vin: {exc}"))
                 continue
             phase_raw = row.values.get("phase", "").strip()
-            phase = int(phase_raw) if phase_raw.isdigit() else campaign.coverage.default_phase
-            if phase_raw and (not phase_raw.isdigit() or phase not in numbers):
-                problems.append(Problem(f"{path}, line {row.line}", f"phase: {phase_raw!r} is not a campaign phase"))
+            # ASCII digits only: "²" (superscript two) is a digit to str.isdigit but not to int().
+            phase = int(phase_raw) if _PHASE.fullmatch(phase_raw) else None
+            if phase_raw and (phase is None or phase not in numbers):
+                problems.append(Problem(where, f"phase: {phase_raw!r} is not a campaign phase "
+                                               f"({', '.join(str(n) for n in sorted(numbers))})"))  # fmt: skip
                 continue
-            self.phases[vin] = phase
+            phase = campaign.coverage.default_phase if phase is None else phase
+            earlier = self.phases.get(vin)
+            if earlier is not None and earlier != phase:
+                # Taking either row would leave the VIN out of the other phase's mailing unseen.
+                problems.append(Problem(where, f"vin: {vin} is listed for phase {phase} here and for phase {earlier} "
+                                               f"on line {lines[vin]}; a VIN belongs to one phase"))  # fmt: skip
+                continue
+            self.phases.setdefault(vin, phase)
+            lines.setdefault(vin, row.line)
+        if not problems and not self.phases:
+            problems.append(Problem(str(path), "the list holds no VINs, so it would cover no vehicle"))
         if problems:
             raise ValidationError(f"covered-VIN list {path} is not valid:", problems)
 

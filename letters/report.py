@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,12 +14,13 @@ from letters import vin as vins
 from letters.campaign import Campaign, load_campaign
 from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
-from letters.errors import UsageError
+from letters.errors import OutputError, UsageError
 from letters.kinds import Words, rules_of
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
 from letters.records.parse import RowParser
+from letters.write import csv_bytes
 
 
 def human_month(d: date | None, locale: str = "en_US") -> str:
@@ -130,13 +130,14 @@ def check_records(
 
 
 def write_rejects(rec: Reconciliation, target: Path) -> None:
-    """One CSV row per record that is not part of a letter, with its reason."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REJECTS_HEADER)
-        for r in rec.reported:
-            writer.writerow([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason])
+    """One CSV row per record that is not part of a letter, with its reason; cells safe to open (``safe_cell``)."""
+    rows = ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
+    data = csv_bytes(REJECTS_HEADER, rows)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        raise OutputError.from_os(target, exc) from None
 
 
 @dataclass(frozen=True)

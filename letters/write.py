@@ -64,11 +64,34 @@ def remove_partials(folder: Path) -> list[Path]:
     return removed
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What makes a spreadsheet read a CSV cell as a formula (OWASP, CSV Injection): =, +, -, @, tab and
+carriage return, and their full-width forms, which some spreadsheets take as the same."""
+
+
+def safe_cell(value: object) -> object:
+    """``value`` fit for a CSV a person opens in a spreadsheet: a text cell that would start a
+    formula gets a leading apostrophe (OWASP's advice), so ``=HYPERLINK(...)`` shows as typed.
+
+    Numbers pass as they are; only the written file changes, never what the ledger or the
+    records hold.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_bytes(header: list[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """A CSV file's bytes, every text cell made safe to open (``safe_cell``).
+
+    Rows end in CR LF (RFC 4180), which also makes the writer quote a cell holding a bare
+    carriage return: with LF endings it would not, and a spreadsheet would start a new row
+    (and possibly a formula) there.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 

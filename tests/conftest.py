@@ -20,6 +20,23 @@ from letters.sample import generate
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_serials(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The IMb serial registry of mailings made by module and session fixtures: never the checkout's output/."""
+    folder = tmp_path_factory.mktemp("session-serials")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LETTERS_SERIALS", str(folder))
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def serial_registry(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own IMb serial registry folder (``LETTERS_SERIALS``), shared by every ledger the test opens."""
+    folder = tmp_path_factory.mktemp("serials")
+    monkeypatch.setenv("LETTERS_SERIALS", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def loaded() -> LoadedCampaign:
     return load_campaign("23LJ01")

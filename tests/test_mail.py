@@ -34,7 +34,9 @@ INCH = 72
 def mailed(records: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Phase 1 mailed once; returns the run folder."""
     tmp = tmp_path_factory.mktemp("mail")
-    report = mail("23LJ01", options(tmp, records))
+    with pytest.MonkeyPatch.context() as mp:  # a serial registry of its own, as each test has: serials from 0
+        mp.setenv("LETTERS_SERIALS", str(tmp / "serials"))
+        report = mail("23LJ01", options(tmp, records))
     (run,) = report.runs
     return run.folder
 

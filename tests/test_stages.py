@@ -21,7 +21,7 @@ from letters.envelope import LABEL, WINDOWS_IN
 from letters.errors import UsageError, ValidationError
 from letters.kinds import ContentError, rules_of
 from letters.ledger import Ledger
-from letters.mail import MailOptions, mail, status
+from letters.mail import MailOptions, mail, remail, status
 from letters.press.finish import SPOT_RED, SPOT_RED_CMYK, proof_ops
 from letters.sample import generate
 
@@ -325,3 +325,156 @@ def test_colour_raster_logo_is_refused(project: Path) -> None:
         require_logos("safety-recall")
     Image.new("L", (62, 30), 0).save(shared / "dot.png")
     require_logos("safety-recall")  # grayscale artwork for both: a real mailing may go
+
+
+# Stages only move forward per VIN (#27): the hostile cases, replayed.
+
+STAGE_RANK = {"interim": 0, "remedy": 1, "follow-up": 2}
+
+
+def letters_by_vin(ledger: Path) -> dict[str, list[tuple[str, str]]]:
+    """VIN -> its pieces as (stage, remail reason), in the order they were reserved."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    with sqlite3.connect(ledger) as db:
+        for vin, stage, remail in db.execute("SELECT vin, stage, remail FROM pieces ORDER BY created, piece_id"):
+            out.setdefault(vin, []).append((stage, remail))
+    return out
+
+
+def assert_in_order_and_once(ledger: Path) -> None:
+    """No VIN had letters of its stages out of order, nor two regular letters (not remails) of one stage."""
+    for vin, letters in letters_by_vin(ledger).items():
+        ranks = [STAGE_RANK[stage] for stage, _ in letters]
+        assert ranks == sorted(ranks), f"{vin} got {letters}"
+        regular = Counter(stage for stage, remail in letters if not remail)
+        assert set(regular.values()) <= {1}, f"{vin} got {letters}"
+        assert Counter(stage for stage, _ in letters)["remedy"] <= 1, f"{vin} got two remedy letters: {letters}"
+
+
+def vehicle_subset(records: tuple[Path, Path], folder: Path, keep: int) -> tuple[Path, Path]:
+    """The first ``keep`` vehicle rows, with every owner row (owners of the others are owner_without_vehicle)."""
+    lines = records[0].read_text(encoding="utf-8").splitlines(keepends=True)
+    target = folder / "some-vehicles.csv"
+    target.write_text("".join(lines[: keep + 1]), encoding="utf-8")
+    return target, records[1]
+
+
+def test_back_dated_interim_after_remedy_needs_a_flag_and_is_superseded(
+    recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    (remedy,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1)).runs
+    remedy_vins = {v for s, v, _ in pieces(ledger) if s == "remedy"}
+    with pytest.raises(UsageError, match=r"--as-of 2024-03-01 is before 24A07's latest mailing in the ledger "
+                                         r"\(as of 2024-03-20, run .*pass --backdate"):  # fmt: skip
+        mail("24A07", opts(tmp_path, recall_records, INTERIM))
+    report = mail("24A07", opts(tmp_path, recall_records, INTERIM, backdate=True))
+    assert report.runs == []  # every VIN of the phase already had the remedy letter
+    said = "\n".join(report.notes)
+    assert "warning: --as-of 2024-03-01 is before 24A07's latest mailing" in said
+    assert f"{len(remedy_vins):,} superseded (they already have a letter of a later stage)" in said
+    assert {s for s, _, _ in pieces(ledger)} == {"remedy"}
+    assert [p.name for p in (tmp_path / "out" / "24A07" / "phase-1").iterdir()] == [remedy.folder.name]
+    assert_in_order_and_once(ledger)
+
+
+def test_superseded_vins_are_counted_and_in_rejects(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    mail("24A07", opts(tmp_path, vehicle_subset(recall_records, tmp_path, 60), REMEDY_1))
+    had_remedy = {v for s, v, _ in pieces(ledger) if s == "remedy"}
+    assert had_remedy
+    (run,) = mail("24A07", opts(tmp_path, recall_records, INTERIM, backdate=True)).runs
+    assert run.job["stage"] == "interim"
+    interim = {v for s, v, _ in pieces(ledger) if s == "interim"}
+    assert interim and not interim & had_remedy
+    outcomes = run.job["outcomes"]
+    assert outcomes["superseded"] == len(had_remedy)
+    assert sum(outcomes.values()) == run.job["records_read"]
+    assert outcomes["pending_phase_1"] == len(interim)  # the superseded left pending_phase_1
+    rows = [
+        r for r in csv.DictReader((run.folder / "rejects.csv").open(encoding="utf-8")) if r["outcome"] == "superseded"
+    ]
+    assert {r["vin"] for r in rows} == had_remedy
+    assert all(r["record"] == "vehicle" and r["source_file"] == str(recall_records[0]) for r in rows)
+    assert all(re.fullmatch(r"already sent the remedy letter \(piece 24A07-1-\d{4}-\d{6}, as of 2024-03-20\); "
+                            r"the interim letter now would contradict it", r["reason"]) for r in rows)  # fmt: skip
+    assert_in_order_and_once(ledger)
+
+
+def test_remail_prints_the_stage_it_replaces_and_a_named_stage_counts_as_mailed(
+    recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    mail("24A07", opts(tmp_path, recall_records, INTERIM))
+    first, second, *_ = sorted({v for s, v, _ in pieces(ledger) if s == "interim"})
+    # Remailed as of a date the remedy is available: it reprints the interim notice it replaces.
+    (again,) = remail("24A07", [first], "returned mail", opts(tmp_path, recall_records, REMEDY_1)).runs
+    assert again.job["stage"] == "interim" and again.job["kind"] == "remail"
+    (named,) = remail("24A07", [second], "new address", opts(tmp_path, recall_records, REMEDY_1,
+                                                              stage="remedy")).runs  # fmt: skip
+    assert named.job["stage"] == "remedy"
+    (regular,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1)).runs
+    mailed = {row["vin"] for row in csv.DictReader((regular.folder / "manifest.csv").open())}
+    assert first in mailed and second not in mailed  # the remail was the remedy letter of `second`
+    assert letters_by_vin(ledger)[second] == [("interim", ""), ("remedy", "new address")]
+    assert_in_order_and_once(ledger)
+    row = next(
+        r for r in status("24A07", ledger, *recall_records, REMEDY_1) if (r["phase"], r["stage"]) == (1, "remedy")
+    )
+    assert row["mailed"] == row["eligible"] and row["pending"] == 0
+
+
+def test_remail_of_an_earlier_stage_is_refused(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.sqlite"
+    mail("24A07", opts(tmp_path, recall_records, REMEDY_1))
+    vin = sorted(v for s, v, _ in pieces(ledger))[0]
+    with pytest.raises(UsageError, match=rf"the interim letter would come after .*: {vin} \(had the remedy letter\)"):
+        remail("24A07", [vin], "returned", opts(tmp_path, recall_records, INTERIM, stage="interim", backdate=True))
+    assert_in_order_and_once(ledger)
+
+
+def test_remail_of_an_unknown_stage_is_refused(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    mail("24A07", opts(tmp_path, recall_records, REMEDY_1))
+    vin = sorted(v for s, v, _ in pieces(tmp_path / "ledger.sqlite"))[0]
+    with pytest.raises(UsageError, match=r"campaign 24A07 has no stage 'recall'; stages: interim, remedy, follow-up"):
+        remail("24A07", [vin], "returned", opts(tmp_path, recall_records, REMEDY_1, stage="recall"))
+
+
+def test_cli_refuses_a_back_dated_mailing_without_the_flag(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    base = ["--vehicles", str(recall_records[0]), "--owners", str(recall_records[1]), "--workers", "1",
+            "--ledger", str(tmp_path / "ledger.sqlite"), "-o", str(tmp_path / "out"), "--quiet", "--proof"]  # fmt: skip
+    runner = CliRunner()
+    assert runner.invoke(cli, ["mail", "24A07", "--phase", "1", "--as-of", REMEDY_1.isoformat(), *base]).exit_code == 0
+    refused = runner.invoke(cli, ["mail", "24A07", "--phase", "1", "--as-of", INTERIM.isoformat(), *base])
+    assert refused.exit_code == 2 and "error: --as-of 2024-03-01 is before" in refused.stderr
+    flagged = runner.invoke(cli, ["mail", "24A07", "--phase", "1", "--as-of", INTERIM.isoformat(), "--backdate",
+                                  "--json", *base])  # fmt: skip
+    assert flagged.exit_code == 0, flagged.output
+    data = json.loads(flagged.stdout)
+    assert data["runs"] == [] and any("superseded" in n for n in data["notes"])
+
+
+def test_doubtful_completed_rows_are_warnings(recall_records: tuple[Path, Path], tmp_path: Path) -> None:
+    from letters.vin import with_check_digit
+
+    vehicles = list(csv.DictReader(recall_records[0].open(encoding="utf-8")))
+    covered = {r["VIN"] for r in csv.DictReader((load_campaign("24A07").folder / "covered-vins.csv").open())}
+    listed = [r["VIN"] for r in vehicles if r["VIN"] in covered]
+    stranger = with_check_digit("5AUMS4B2XPV999999")  # a valid VIN no vehicle file row has
+    assert stranger not in {r["VIN"] for r in vehicles}
+    completed = tmp_path / "completed.csv"
+    completed.write_text(f"VIN,Repair Date\n{listed[0]},2204-04-05\n{stranger},2024-03-02\n{listed[1]},2024-03-05\n")
+    args = ["mail", "24A07", "--phase", "1", "--as-of", REMEDY_1.isoformat(), "--vehicles", str(recall_records[0]),
+            "--owners", str(recall_records[1]), "--workers", "1", "--ledger", str(tmp_path / "ledger.sqlite"),
+            "-o", str(tmp_path / "out"), "--completed", str(completed), "--quiet", "--proof"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    future = (f"warning: {completed}, line 2: VIN {listed[0]} repaired 2204-04-05, after the mailing date "
+              "2024-03-20: counted as not repaired")  # fmt: skip
+    unknown = f"warning: {completed}, line 3: VIN {stranger} is not a covered vehicle of 24A07 in the vehicle records"
+    assert future in result.stdout and unknown in result.stdout
+    assert "warning: Mailer ID 123456 is a test Mailer ID" in result.stdout  # the bundled campaigns' test ID
+    (folder,) = (tmp_path / "out" / "24A07" / "phase-1").iterdir()
+    job = json.loads((folder / "job.json").read_text())
+    assert future[len("warning: ") :] in job["warnings"] and job["outcomes"]["repaired"] == 1
+    assert any(w.startswith("Mailer ID 123456 is a test Mailer ID") for w in job["warnings"])

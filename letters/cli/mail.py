@@ -89,15 +89,15 @@ def _report_mail(report: Any, as_json: bool) -> None:
 @mail_options
 @json_option
 def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
-                 batch_size: int, workers: int | None, ledger: Path | None, output: Path | None, simplex: bool,
-                 pr_language: str, renderer: str, stage: str | None, completed: Path | None, proof: bool,
-                 quiet: bool, as_json: bool) -> None:  # fmt: skip
+                 backdate: bool, batch_size: int, workers: int | None, ledger: Path | None, output: Path | None,
+                 simplex: bool, pr_language: str, renderer: str, stage: str | None, completed: Path | None,
+                 proof: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
     from letters.mail import MailOptions, mail
 
     options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
                           not simplex, renderer=renderer, pr_language=pr_language, stage=stage,
-                          completed=completed, proof=proof)  # fmt: skip
+                          completed=completed, proof=proof, backdate=backdate)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = mail(campaign, options, progress)
@@ -114,7 +114,7 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 @mail_options
 @json_option
 def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
-                   as_of: date | None, batch_size: int, workers: int | None, ledger: Path | None,
+                   as_of: date | None, backdate: bool, batch_size: int, workers: int | None, ledger: Path | None,
                    output: Path | None, simplex: bool, pr_language: str, renderer: str, stage: str | None,
                    completed: Path | None, proof: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
@@ -122,7 +122,7 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 
     options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
                           renderer=renderer, pr_language=pr_language, stage=stage, completed=completed,
-                          proof=proof)  # fmt: skip
+                          proof=proof, backdate=backdate)  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)

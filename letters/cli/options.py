@@ -121,6 +121,9 @@ def mail_options(f: F) -> F:
         "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Letters per batch PDF."
     )(f)
     f = click.option(
+        "--backdate", is_flag=True, help="Allow an --as-of before the campaign's latest mailing in the ledger.",
+    )(f)  # fmt: skip
+    f = click.option(
         "--as-of", type=DATE, help="Mailing date: phases available then are mailed; letters carry it (default: today)."
     )(f)
     return f

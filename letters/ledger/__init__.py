@@ -6,7 +6,8 @@ planned batches behind; the next run of the campaign finishes them before anythi
 so every letter ends up in exactly one finished batch.
 
 The package is split by concern: ``schema`` (tables and migrations), ``base`` (connection and
-transactions), ``runs`` (runs, batches, pieces), ``serials`` (IMb serials), ``streets``
+transactions), ``runs`` (runs, batches, pieces), ``serials`` (the old per-ledger IMb serial
+counter), ``registry`` (the IMb serial registry every ledger of a Mailer ID shares), ``streets``
 (standardised streets) and ``lock`` (one writer per ledger).
 """
 

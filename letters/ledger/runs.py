@@ -15,21 +15,48 @@ class Runs(LedgerBase):
     """The ledger's runs, batches and pieces."""
 
     def reserved_vins(self, campaign: str, stage: str | None = None) -> set[str]:
-        """VINs with a piece for ``campaign`` (of ``stage``, or of any), planned or done (first mailings only)."""
+        """VINs with a piece for ``campaign`` (of ``stage``, or of any), planned or done, remails included.
+
+        A remail that printed a stage counts as that stage's letter: a later regular mailing
+        of the stage does not send the VIN another.
+        """
         if stage is None:
-            rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND remail = ''", (campaign,))
+            rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ?", (campaign,))
         else:
             rows = self.db.execute(
-                "SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND stage = ? AND remail = ''", (campaign, stage)
+                "SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND stage = ?", (campaign, stage)
             )
         return {vin for (vin,) in rows}
 
+    def stage_pieces(self, campaign: str, stages: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+        """VIN -> (stage, piece ID, mailing date) of its latest piece of one of ``stages``, remails included."""
+        wanted = list(stages)
+        if not wanted:
+            return {}
+        rows = self.db.execute(
+            "SELECT p.vin, p.stage, p.piece_id, r.as_of FROM pieces p JOIN runs r ON p.run_id = r.run_id"
+            f" WHERE p.campaign = ? AND p.stage IN ({', '.join('?' * len(wanted))}) ORDER BY p.created, p.piece_id",
+            (campaign, *wanted),
+        )
+        return {vin: (stage, piece, when) for vin, stage, piece, when in rows}
+
+    def latest_mailing(self, campaign: str) -> tuple[str, str] | None:
+        """(mailing date, run ID) of the campaign's run with the latest mailing date, or None."""
+        row = self.db.execute(
+            "SELECT as_of, run_id FROM runs WHERE campaign = ? ORDER BY as_of DESC, started DESC LIMIT 1", (campaign,)
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def has_run(self, run_id: str) -> bool:
+        """True when the ledger records ``run_id`` (of any campaign)."""
+        return self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone() is not None
+
     def mailed_on(self, campaign: str, stage: str) -> dict[str, str]:
-        """VIN -> date (ISO) of its first finished ``stage`` letter, the run's mailing date."""
+        """VIN -> date (ISO) of its first finished ``stage`` letter (a remail of the stage included), the run's date."""
         rows = self.db.execute(
             "SELECT p.vin, MIN(r.as_of) FROM pieces p JOIN runs r ON p.run_id = r.run_id"
             " JOIN batches b ON (p.campaign, p.phase, p.batch) = (b.campaign, b.phase, b.batch)"
-            " WHERE p.campaign = ? AND p.stage = ? AND p.remail = '' AND b.status = 'done' GROUP BY p.vin",
+            " WHERE p.campaign = ? AND p.stage = ? AND b.status = 'done' GROUP BY p.vin",
             (campaign, stage),
         )
         return {vin: when for vin, when in rows}
@@ -155,11 +182,11 @@ class Runs(LedgerBase):
         return self._rows("SELECT * FROM batches WHERE run_id = ? ORDER BY batch", (run_id,))
 
     def status(self, campaign: str) -> dict[tuple[int, str], dict[str, int]]:
-        """Per (phase, stage): distinct VINs mailed (done), planned, and remailed pieces."""
+        """Per (phase, stage): distinct VINs mailed (done, remails included), planned, and remailed pieces."""
         out: dict[tuple[int, str], dict[str, int]] = {}
         rows = self.db.execute(
-            "SELECT p.phase, p.stage, COUNT(DISTINCT CASE WHEN b.status = 'done' AND p.remail = '' THEN p.vin END),"
-            " COUNT(DISTINCT CASE WHEN b.status = 'planned' AND p.remail = '' THEN p.vin END),"
+            "SELECT p.phase, p.stage, COUNT(DISTINCT CASE WHEN b.status = 'done' THEN p.vin END),"
+            " COUNT(DISTINCT CASE WHEN b.status = 'planned' THEN p.vin END),"
             " SUM(CASE WHEN p.remail != '' AND b.status = 'done' THEN 1 ELSE 0 END)"
             " FROM pieces p JOIN batches b ON (p.campaign, p.phase, p.batch) = (b.campaign, b.phase, b.batch)"
             " WHERE p.campaign = ? GROUP BY p.phase, p.stage",

@@ -1,10 +1,14 @@
-"""IMb serial numbers: handed out per Mailer ID, never reused within 45 days."""
+"""IMb serial numbers: each ledger's old per-Mailer-ID counter, read once to seed the shared registry.
+
+Serials are handed out by the registry every ledger of a Mailer ID shares
+(``letters.ledger.registry``); the ``imb_serials`` table of ledgers written before it only
+tells the registry where a Mailer ID's serials had got to.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from letters.errors import LedgerError
 from letters.ledger.base import LedgerBase
 
 SERIAL_DAYS = 45
@@ -12,32 +16,17 @@ SERIAL_DAYS = 45
 
 
 class Serials(LedgerBase):
-    """The ledger's IMb serial allocator."""
+    """The ledger's own IMb serial counter, from before the shared registry."""
 
-    def allocate_serials(self, mailer_id: str, count: int, digits: int) -> int:
-        """Reserve ``count`` consecutive IMb serial numbers for ``mailer_id``; returns the first.
-
-        Serials wrap within ``digits`` digits; a run that would reuse a serial handed out in
-        the last 45 days is refused (the Mailer ID needs more serial space or a pause).
-        """
-        capacity = 10**digits
+    def legacy_serials(self, mailer_id: str) -> tuple[int, int]:
+        """(the next serial this ledger's own counter would have handed out, how many of its pieces on
+        ``mailer_id`` are under 45 days old): where the registry goes on, and what it must not wrap onto."""
+        row = self.db.execute("SELECT next FROM imb_serials WHERE mailer_id = ?", (mailer_id,)).fetchone()
+        if row is None:
+            return 0, 0
         since = (datetime.now(UTC) - timedelta(days=SERIAL_DAYS)).isoformat(timespec="seconds")
-        with self.transaction() as db:
-            (recent,) = db.execute(
-                "SELECT COUNT(*) FROM pieces WHERE imb_tracking != '' AND substr(imb_tracking, 6, ?) = ?"
-                " AND created >= ?",
-                (len(mailer_id), mailer_id, since),
-            ).fetchone()
-            if recent + count > capacity:
-                raise LedgerError(
-                    f"Mailer ID {mailer_id} has {recent:,} pieces in the last {SERIAL_DAYS} days; {count:,} more would "
-                    f"reuse IMb serial numbers ({capacity:,} of {digits} digits) within {SERIAL_DAYS} days"
-                )
-            row = db.execute("SELECT next FROM imb_serials WHERE mailer_id = ?", (mailer_id,)).fetchone()
-            first = int(row[0]) if row else 0
-            db.execute(
-                "INSERT INTO imb_serials (mailer_id, next) VALUES (?, ?)"
-                " ON CONFLICT (mailer_id) DO UPDATE SET next = excluded.next",
-                (mailer_id, first + count),
-            )
-        return int(first % capacity)
+        (recent,) = self.db.execute(
+            "SELECT COUNT(*) FROM pieces WHERE imb_tracking != '' AND substr(imb_tracking, 6, ?) = ? AND created >= ?",
+            (len(mailer_id), mailer_id, since),
+        ).fetchone()
+        return int(row[0]), int(recent)

@@ -9,6 +9,7 @@ every letter ends in exactly one batch file.
 
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import stage_for
-from letters.mail.run import mail, remail, status
+from letters.mail.run import mail, remail
+from letters.mail.status import status
 
 __all__ = ["Interrupted", "MailOptions", "MailReport", "Progress", "RunResult", "mail", "remail", "stage_for", "status"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -54,6 +54,8 @@ class MailOptions:
     proof: bool = False
     """A proof run: envelopes and letters stamped PROOF, and allowed while the kind's label logos are
     placeholders (a real mailing is then refused)."""
+    backdate: bool = False
+    """Allow an ``as_of`` before the campaign's latest mailing in the ledger (refused otherwise)."""
 
 
 @dataclass
@@ -80,6 +82,12 @@ class MailReport:
     """Phases with nothing new to mail, and other news for the user."""
     as_of: str = ""
     """The mailing date phases were judged as of, ISO (``--as-of``, else today)."""
+
+    def warn(self, lines: Iterable[str]) -> None:
+        """Add ``warning:`` lines to the notes, each once (two runs of one call share their campaign's)."""
+        for line in lines:
+            if line not in self.notes:
+                self.notes.append(line)
 
     def as_json(self) -> dict[str, Any]:
         return {

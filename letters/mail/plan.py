@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -18,10 +21,12 @@ from letters.campaign import Campaign, load_campaign
 from letters.campaign.model import Mailing, Stage
 from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, document_spec, stage_on
 from letters.envelope import require_logos
-from letters.errors import UsageError
+from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
+from letters.ledger.registry import Block, Registry, ledger_key
 from letters.mail.options import MailOptions
 from letters.mail.pool import worker_context
+from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
 from letters.records import Owner, Piece, Reconciliation, outcome_names
@@ -44,9 +49,15 @@ def run_id_for(phase: int, stage: str, taken: set[str]) -> str:
             return run_id
 
 
-def summary_of(campaign: Campaign, rec: Reconciliation) -> dict[str, Any]:
-    # Every outcome name, zeros included, as `letters check --json` reports them.
-    return {"records_read": rec.records_read, "outcomes": {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}}
+def summary_of(campaign: Campaign, rec: Reconciliation, superseded: Sequence[Superseded] = ()) -> dict[str, Any]:
+    """records_read and every outcome, zeros included, as `letters check --json` reports them, plus
+    ``superseded``: vehicles this run's stage would mail but a later stage already did (taken out
+    of their ``mailable_phase_N`` or ``pending_phase_N``, so the outcomes still add up)."""
+    outcomes = {n: rec.outcomes.get(n, 0) for n in outcome_names(campaign)}
+    for piece, _ in superseded:
+        outcomes[f"{'mailable' if piece.available else 'pending'}_phase_{piece.phase}"] -= 1
+    outcomes["superseded"] = len(superseded)
+    return {"records_read": rec.records_read, "outcomes": outcomes}
 
 
 def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None = None) -> Stage:
@@ -85,23 +96,40 @@ def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None
 
 def select_stage(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase: int, stage: Stage,
             as_of: date) -> Selection:  # fmt: skip
-    """The letters ``stage`` sends for ``phase``: one per VIN per stage, repaired VINs excluded."""
+    """The letters ``stage`` sends for ``phase``: one per VIN per stage, repaired VINs excluded.
+
+    Stages only move forward per VIN: a VIN that already has a letter of a later stage (a
+    remedy letter, when this is the interim notice) is taken out as ``superseded``.
+    """
     reserved = ledger.reserved_vins(campaign.code, stage.name)
     if stage.when == "after":
         cutoff = (as_of - timedelta(days=stage.days)).isoformat()
         earlier = ledger.mailed_on(campaign.code, stage.after)
-        return select(rec.pieces_in(phase), phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
-    return select(rec.pieces_in(phase), phase, reserved, stage.when == "remedy-available")
+        found = select(rec.pieces_in(phase), phase, reserved, True, lambda vin: earlier.get(vin, "9999") <= cutoff)
+    else:
+        found = select(rec.pieces_in(phase), phase, reserved, stage.when == "remedy-available")
+    later = ledger.stage_pieces(campaign.code, later_stages(campaign, stage.name))
+    if not later:
+        return found
+    superseded = tuple(p for p in found.pieces if p.vehicle.vin in later)
+    if not superseded:
+        return found
+    return replace(found, pieces=tuple(p for p in found.pieces if p.vehicle.vin not in later), superseded=tuple(
+        (p, superseded_reason(stage.name, *later[p.vehicle.vin])) for p in superseded))  # fmt: skip
 
 
 def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
           options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage,
-          timings: dict[str, float] | None = None) -> RunInfo:  # fmt: skip
+          timings: dict[str, float] | None = None, superseded: Sequence[Superseded] = (),
+          notes: Sequence[str] = ()) -> RunInfo:  # fmt: skip
     """Check the run can be made, then reserve its pieces in the ledger.
 
-    Everything that can refuse a run (a missing translation, a template that fails, an
-    output folder that cannot be written) is tried first, so a refused run reserves
-    nothing and a later run with the problem fixed (or another ``-o``) starts clean.
+    Everything that can refuse a run (a missing translation, a template that fails, serials
+    that would repeat, an output folder that cannot be written) is tried first, so a refused
+    run reserves nothing, gives its IMb serials back and leaves no run folder, and a later
+    run with the problem fixed (or another ``-o``) starts clean. ``superseded`` are the
+    phase's letters this stage does not send (listed in rejects.csv); ``notes`` are warnings
+    the job ticket keeps beside the templates' own.
     """
     clock = Clock(tree_cpu_seconds)
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
@@ -118,43 +146,89 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         if first_vehicle is None
         else PieceInput("", first_vehicle.vin, (), "en", tuple(PieceInput.vehicle_fields(first_vehicle).items()))
     )
-    warnings = [*rec.warnings, *_preflight(campaign, languages, stage, phase, as_of, sample)]
-    make_folder(folder)
-    durable_write(folder / "rejects.csv", rejects_csv(rec))
+    warnings = [*rec.warnings, *notes, *_preflight(campaign, languages, stage, phase, as_of, sample),
+                *mailer_warnings(campaign)]  # fmt: skip
     run = RunInfo(
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
                               "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
                               "proof": options.proof,
                               "timings": dict(timings or {})},
-        summary_of(campaign, rec),
+        summary_of(campaign, rec, superseded),
     )  # fmt: skip
     first = ledger.next_batch(campaign.code, phase)
-    serial, capacity = _serials(ledger, campaign, len(pieces))
-    assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
-    template = _Chunk(campaign.mailing, serial, capacity, 0, ())
-    clock.lap("plan_preflight")
-    printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
-    clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
-    size = options.batch_size
-    fields: dict[tuple[Any, ...], dict[str, str]] = {}
-    planned = []
-    for index, (p, (block, imb)) in enumerate(zip(pieces, printed, strict=True)):
-        batch, seq = first + index // size, index % size + 1
-        vehicle = p.vehicle
-        key = vehicle[1:5] + vehicle[6:]
-        if key not in fields:
-            fields[key] = PieceInput.vehicle_fields(vehicle)
-        language = language_of(p.owner, options.pr_language, campaign.letter_languages)
-        planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin, batch, seq,
-                                    language, block, p.owner.zip, fields[key],
-                                    imb))  # fmt: skip
-    clock.lap("plan_pieces")
-    ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
-                      for i in range(0, len(planned), size)])  # fmt: skip
-    clock.lap("plan_ledger")
+    registry, block = _serials(ledger, campaign, len(pieces), run_id)
+    try:
+        try:
+            assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
+            template = _Chunk(campaign.mailing, block.first, block.capacity, 0, ())
+            clock.lap("plan_preflight")
+            printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
+            clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
+            size = options.batch_size
+            fields: dict[tuple[Any, ...], dict[str, str]] = {}
+            planned = []
+            for index, (p, (lines, imb)) in enumerate(zip(pieces, printed, strict=True)):
+                batch, seq = first + index // size, index % size + 1
+                vehicle = p.vehicle
+                key = vehicle[1:5] + vehicle[6:]
+                if key not in fields:
+                    fields[key] = PieceInput.vehicle_fields(vehicle)
+                language = language_of(p.owner, options.pr_language, campaign.letter_languages)
+                planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin,
+                                            batch, seq, language, lines, p.owner.zip, fields[key], imb))  # fmt: skip
+            clock.lap("plan_pieces")
+            created = _make_run_folder(folder)
+            try:
+                durable_write(folder / "rejects.csv", rejects_csv(rec, superseded))
+                ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
+                                  for i in range(0, len(planned), size)])  # fmt: skip
+            except BaseException:
+                _remove_run_folder(folder, created)
+                raise
+            clock.lap("plan_ledger")
+        except BaseException:
+            with suppress(LettersError):
+                registry.release(block)
+            raise
+        with suppress(LettersError):  # if not, the next plan of this ledger finds the run and keeps the block
+            registry.confirm(block)
+    finally:
+        registry.close()
     run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
     return run
+
+
+def _make_run_folder(folder: Path) -> list[Path]:
+    """Create the run folder; returns the folders this created, deepest first."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    make_folder(folder)
+    return missing
+
+
+def _remove_run_folder(folder: Path, created: Sequence[Path]) -> None:
+    """A refused plan leaves no run folder: remove what ``_make_run_folder`` created, and only that."""
+    if folder in created:
+        with suppress(OSError):
+            shutil.rmtree(folder)
+    for parent in created:
+        if parent != folder:
+            with suppress(OSError):
+                parent.rmdir()  # only if empty
+
+
+def mailer_warnings(campaign: Campaign) -> list[str]:
+    """A warning for a test Mailer ID: its barcodes are not tracked, so a real mailing would go out untracked."""
+    m = campaign.mailing
+    if m is None or not (m.test or m.mailer_id in TEST_MAILER_IDS):
+        return []
+    return [f"Mailer ID {m.mailer_id} is a test Mailer ID ([mailing] of campaign {campaign.code}"
+            f"{': test = true' if m.test else ''}): USPS does not track these barcodes; set the mailer's own "
+            "Mailer ID before a real mailing"]  # fmt: skip
+
+
+TEST_MAILER_IDS = frozenset({"123456"})
+"""Mailer IDs only ever used as examples and tests (USPS-B-3200's sample tracking code uses 123456)."""
 
 
 PARALLEL_PIECES = 4000
@@ -239,16 +313,22 @@ def _print_chunk(chunk: _Chunk) -> list[Printed]:
     return out
 
 
-def _serials(ledger: Ledger, campaign: Campaign, count: int) -> tuple[int, int]:
-    """(the first of ``count`` IMb serials reserved in the ledger, where serials wrap)."""
+def _serials(ledger: Ledger, campaign: Campaign, count: int, run_id: str) -> tuple[Registry, Block]:
+    """The Mailer ID's shared registry, and the block of ``count`` IMb serials it handed to ``run_id``."""
     settings = campaign.mailing
     if settings is None:
         raise UsageError(
             f"campaign {campaign.code} has no [mailing] settings: each piece's Intelligent Mail barcode needs a "
             'mailer_id (and service_type); add e.g. [mailing] mailer_id = "123456" to campaign.toml'
         )
-    digits = serial_digits(settings.mailer_id)
-    return ledger.allocate_serials(settings.mailer_id, count, digits), 10**digits
+    registry = Registry(settings.mailer_id, 10 ** serial_digits(settings.mailer_id))
+    try:
+        block = registry.reserve(count, ledger_key(ledger.path), run_id, ledger.has_run,
+                                 ledger.legacy_serials(settings.mailer_id))  # fmt: skip
+    except BaseException:
+        registry.close()
+        raise
+    return registry, block
 
 
 def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date,
@@ -305,7 +385,9 @@ def warnings_of(run: RunInfo) -> list[str]:
     return [f"warning: {w}" for w in run.settings.get("warnings", [])]  # type: ignore[attr-defined]
 
 
-def rejects_csv(rec: Reconciliation) -> bytes:
-    return csv_bytes(
-        REJECTS_HEADER, ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
-    )
+def rejects_csv(rec: Reconciliation, superseded: Sequence[Superseded] = ()) -> bytes:
+    """rejects.csv: every record the reconciliation reported, then the vehicles this run's stage does not mail."""
+    reported = ([r.source.file, r.source.line, r.kind, r.vin, r.outcome, r.reason] for r in rec.reported)
+    later = ([p.vehicle.source.file, p.vehicle.source.line, "vehicle", p.vehicle.vin, "superseded", why]
+             for p, why in superseded)  # fmt: skip
+    return csv_bytes(REJECTS_HEADER, itertools.chain(reported, later))

@@ -23,6 +23,7 @@ from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
 from letters.mail.pool import worker_context
+from letters.mail.stages import check_as_of, remail_stages, selection_notes, stage_order
 from letters.press.finish import conformance
 from letters.press.marks import describe as describe_marks
 from letters.records import Piece, reconcile
@@ -56,31 +57,31 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     campaign = load_campaign(code, as_of=as_of).campaign
     code = campaign.code  # canonical from here on: the ledger knows one spelling
     stages = {phase: stage_for(campaign, phase, as_of, options.stage) for phase in options.phases}
-    repaired = read_completed(options.completed) if options.completed else {}
+    completed = read_completed(options.completed) if options.completed else None
     ledger = _ledger(options)
     report = MailReport(as_of=as_of.isoformat())
     try:
+        report.notes.extend(check_as_of(ledger, code, as_of, options.backdate))
         _resume(ledger, code, options, report, progress)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
         clock = Clock(tree_cpu_seconds)
-        rec = reconcile(campaign, vehicles, owners, as_of, repaired)
+        rec = reconcile(campaign, vehicles, owners, as_of, completed.dates if completed else None)
         clock.lap("records")
         records = clock.laps
+        doubtful = completed.warnings(code, as_of, rec.uncovered_repairs) if completed else []
+        report.notes.extend(f"warning: {w}" for w in doubtful)
         out_dir = options.out_dir or paths.output_dir()
         for phase, stage in stages.items():
             clock = Clock(tree_cpu_seconds)
             selection = select_stage(ledger, campaign, rec, phase, stage, as_of)
+            report.notes.extend(selection_notes(phase, stage.name, selection))
             if not selection.pieces:
-                report.notes.append(
-                    f"phase {phase} ({stage.name}): nothing new to mail: {selection.eligible:,} eligible, "
-                    f"{selection.already_mailed:,} already in the ledger"
-                )
                 continue
             run = plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
-                        records)  # fmt: skip
+                       records, selection.superseded, doubtful)  # fmt: skip
             clock.lap("plan")  # selecting the phase's letters, and planning them on all cores
             run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
-            report.notes.extend(warnings_of(run))
+            report.warn(warnings_of(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
@@ -89,10 +90,15 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
 
 def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions,
            progress: Progress | None = None) -> MailReport:  # fmt: skip
-    """``letters remail``: new pieces for VINs already mailed, with the reason recorded."""
+    """``letters remail``: new pieces for VINs already mailed, with the reason recorded.
+
+    Each piece prints the stage of the latest piece it replaces, or ``--stage``; a stage
+    earlier than a letter the VIN already had is refused.
+    """
     if not reason.strip():
         raise UsageError("--reason must say why the letters are mailed again")
-    campaign = load_campaign(code, as_of=options.as_of or date.today()).campaign
+    as_of = options.as_of or date.today()
+    campaign = load_campaign(code, as_of=as_of).campaign
     code = campaign.code
     wanted = []
     for raw in raw_vins:
@@ -100,31 +106,33 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
             wanted.append(vins.parse(raw).value)
         except vins.VinError as exc:
             raise UsageError(str(exc)) from None
+    wanted = list(dict.fromkeys(wanted))
+    completed = read_completed(options.completed) if options.completed else None
     ledger = _ledger(options)
     report = MailReport(as_of=(options.as_of or date.today()).isoformat())
     try:
+        report.notes.extend(check_as_of(ledger, code, as_of, options.backdate))
         _resume(ledger, code, options, report, progress)
-        mailed = ledger.reserved_vins(code)
-        never = [v for v in wanted if v not in mailed]
-        if never:
-            raise UsageError(f"never mailed for {code}, so not remailed (use 'letters mail'): {', '.join(never)}")
+        order = stage_order(campaign)
+        stage_of = remail_stages(ledger, campaign, wanted, options.stage)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
-        as_of = options.as_of or date.today()
-        repaired = read_completed(options.completed) if options.completed else {}
-        rec = reconcile(campaign, vehicles, owners, as_of, repaired)
+        rec = reconcile(campaign, vehicles, owners, as_of, completed.dates if completed else None)
+        doubtful = completed.warnings(code, as_of, rec.uncovered_repairs) if completed else []
+        report.notes.extend(f"warning: {w}" for w in doubtful)
         by_vin = {p.vehicle.vin: p for p in rec.pieces}
         missing = [v for v in wanted if v not in by_vin]
         if missing:
             raise UsageError(f"no current owner record, or already repaired: {', '.join(missing)}")
         out_dir = options.out_dir or paths.output_dir()
-        by_phase: dict[int, list[Piece]] = {}
-        for v in dict.fromkeys(wanted):
-            by_phase.setdefault(by_vin[v].phase, []).append(by_vin[v])
-        for phase, pieces in sorted(by_phase.items()):
-            stage = stage_for(campaign, phase, as_of, options.stage)
+        groups: dict[tuple[int, str], list[Piece]] = {}
+        for v in wanted:
+            groups.setdefault((by_vin[v].phase, stage_of[v]), []).append(by_vin[v])
+        for (phase, name), pieces in sorted(groups.items(), key=lambda item: (item[0][0], order[item[0][1]])):
+            # A named stage must fit the phase's remedy status; a replaced piece's stage is reprinted as it was.
+            stage = stage_for(campaign, phase, as_of, name) if options.stage else campaign.stage(name)
             run = plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail",
-                        reason.strip(), stage)  # fmt: skip
-            report.notes.extend(warnings_of(run))
+                       reason.strip(), stage, notes=doubtful)  # fmt: skip
+            report.warn(warnings_of(run))
             report.runs.append(_execute(ledger, run, options, progress))
     finally:
         ledger.close()
@@ -365,34 +373,3 @@ def _fallbacks(batches: Sequence[Any]) -> dict[str, int]:
     for b in batches:
         total.update(json.loads(b["fallbacks"] or "{}"))
     return dict(sorted(total.items()))
-
-
-def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: Path | None,
-           as_of: date | None, completed: Path | None = None,
-           create_ledger: bool = False) -> list[dict[str, Any]]:  # fmt: skip
-    """``letters status``: per phase and stage, eligible, mailed, pending and remailed letters.
-
-    A ledger path that does not exist is refused unless ``create_ledger``.
-    """
-    when = as_of or date.today()
-    campaign = load_campaign(code, as_of=when).campaign
-    code = campaign.code
-    vpath, opath = resolve_lists(code, vehicles, owners)
-    repaired = read_completed(completed) if completed else {}
-    ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite", create=create_ledger)
-    out = []
-    try:
-        rec = reconcile(campaign, vpath, opath, when, repaired)
-        counts = ledger.status(code)
-        for p in campaign.phases:
-            for stage in campaign.stages:
-                c = counts.get((p.number, stage.name), {"mailed": 0, "planned": 0, "remailed": 0})
-                selection = select_stage(ledger, campaign, rec, p.number, stage, when)
-                out.append({
-                    "phase": p.number, "stage": stage.name, "available": p.available(when),
-                    "eligible": selection.eligible, "mailed": c["mailed"], "in_progress": c["planned"],
-                    "pending": len(selection.pieces), "remailed": c["remailed"], "as_of": when.isoformat(),
-                })  # fmt: skip
-    finally:
-        ledger.close()
-    return out

@@ -1,10 +1,10 @@
 """The Intelligent Mail barcode (USPS-B-3200), encoded with zint (zint-bindings' USPS_IMAIL).
 
 A piece's 20-digit tracking code is barcode ID (2) + service type ID (3) + Mailer ID (6 or
-9) + serial number (9 or 6), the serial unique per Mailer ID for at least 45 days (the
-ledger allocates it); its routing code is the ZIP, ZIP+4 or ZIP+4+delivery point (0, 5, 9
-or 11 digits). The 65 bars are written as a string of F (full), A (ascender), D
-(descender) and T (tracker).
+9) + serial number (9 or 6), the serial unique per Mailer ID for at least 45 days (handed
+out by the registry every ledger of the Mailer ID shares, ``letters.ledger.registry``); its
+routing code is the ZIP, ZIP+4 or ZIP+4+delivery point (0, 5, 9 or 11 digits). The 65 bars
+are written as a string of F (full), A (ascender), D (descender) and T (tracker).
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@ class Reconciliation:
     """The campaign's declared columns and computed values, columns of ``letters`` (``Vehicle.values``)."""
     warnings: tuple[str, ...] = ()
     """What the records say that the campaign does not read (undeclared vehicle columns)."""
+    uncovered_repairs: frozenset[str] = frozenset()
+    """VINs of the completed repairs given that are no covered vehicle in the vehicle file."""
 
     @cached_property
     def pieces(self) -> list[Piece]:
@@ -180,6 +182,10 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
     del vcheck  # only what the merge keeps stays in memory
     kept = _assess(campaign, kept, as_of, repaired or {})
+    if repaired:
+        listed = pl.Series("vin", list(repaired), pl.String)
+        covered_vins = kept.filter(pl.col("covered")).get_column("vin")
+        rec.uncovered_repairs = frozenset(listed.filter(~listed.is_in(covered_vins.implode())).to_list())
     for reason, count in kept.filter(~pl.col("covered")).get_column("reason").value_counts(sort=True).iter_rows():
         rec.not_covered_reasons[reason] = count
     for phase, count in kept.filter(pl.col("covered")).get_column("phase").value_counts().iter_rows():
