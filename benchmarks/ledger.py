@@ -5,7 +5,7 @@
 Fills a fresh ledger with --pieces synthetic pieces in --runs finished runs (not timed),
 then times, in CPU milliseconds of this process: a batch's pieces read back
 (``Ledger.pieces(run, batch)``, what the renderer's queue does once per batch), a run's
-batches (``Ledger.batches``) and the 45-day IMb serial check (``Ledger.allocate_serials``),
+batches (``Ledger.batches``) and the 45-day IMb serial count the shared registry is seeded from (``Ledger.legacy_serials``),
 first with the ledger's indexes for those queries dropped (as ledgers had them before),
 then after reopening the ledger, which makes them. The last line is one JSON object:
 ``pieces``, ``before`` and ``after`` (each ``batch_ms``, ``batches_ms``, ``serials_ms``) and
@@ -58,6 +58,8 @@ def fill(ledger: Ledger, pieces: int, runs: int, size: int) -> list[tuple[str, i
                     (batch, run_id, f"batch-{batch:04d}.pdf"),
                 )
                 batches.append((run_id, batch))
+        # A ledger from before the shared registry: its own counter, which the registry is seeded from.
+        db.execute("INSERT INTO imb_serials (mailer_id, next) VALUES ('123456', ?)", (pieces,))
     return batches
 
 
@@ -72,7 +74,7 @@ def timed(ledger: Ledger, batches: list[tuple[str, int]]) -> dict[str, float]:
         ledger.batches(run_id)
     batches_ms = (time.process_time() - started) * 1000 / len(sample)
     started = time.process_time()
-    ledger.allocate_serials("123456", 1, 9)
+    ledger.legacy_serials("123456")
     serials_ms = (time.process_time() - started) * 1000
     return {"batch_ms": round(batch_ms, 2), "batches_ms": round(batches_ms, 3), "serials_ms": round(serials_ms, 1)}
 

@@ -27,7 +27,7 @@ from tests.conftest import AS_OF, edit, options
 def tracking(ledger: Path) -> list[str]:
     """Every piece's IMb tracking code, in the order the pieces were reserved."""
     with sqlite3.connect(ledger) as db:
-        return [t for (t,) in db.execute("SELECT imb_tracking FROM pieces ORDER BY created, batch, seq")]
+        return [t for (t,) in db.execute("SELECT imb_tracking FROM pieces ORDER BY rowid")]
 
 
 def serials(ledger: Path) -> list[int]:
