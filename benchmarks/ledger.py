@@ -5,7 +5,8 @@
 Fills a fresh ledger with --pieces synthetic pieces in --runs finished runs (not timed),
 then times, in CPU milliseconds of this process: a batch's pieces read back
 (``Ledger.pieces(run, batch)``, what the renderer's queue does once per batch), a run's
-batches (``Ledger.batches``) and the 45-day IMb serial count the shared registry is seeded from (``Ledger.legacy_serials``),
+batches (``Ledger.batches``) and the 45-day IMb serial count the shared registry is seeded
+from (``Ledger.legacy_serials``),
 first with the ledger's indexes for those queries dropped (as ledgers had them before),
 then after reopening the ledger, which makes them. The last line is one JSON object:
 ``pieces``, ``before`` and ``after`` (each ``batch_ms``, ``batches_ms``, ``serials_ms``) and
