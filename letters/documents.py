@@ -278,7 +278,7 @@ class Renderer:
             coverage=GLYPH_COVERAGE,
             topic=TemplateFunction(self.topic),
             stop_sale_models=view.stop_sale_models,
-            words=plain(rules_of(str(c.kind)).words),
+            words=plain(c.spoken_words()),
             stage_label=TemplateFunction(self.stage_label),
         )
         source = self.loaded.folder / "campaign.toml"

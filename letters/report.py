@@ -15,7 +15,7 @@ from letters.campaign import Campaign, load_campaign
 from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
 from letters.errors import OutputError, UsageError
-from letters.kinds import Words, rules_of
+from letters.kinds import Words
 from letters.records import Reconciliation, outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
@@ -256,7 +256,7 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
     found = find_vehicles(campaign, vpath, wanted) if wanted else {}
     chart = coverage_of(campaign)
     when = as_of or campaign.revision.date
-    words = rules_of(str(campaign.kind)).words
+    words = campaign.spoken_words()
     declared = [(n, c.title) for n, c in campaign.vehicles.columns.items()]
     titles = tuple((n, t or n) for n, t in [*declared, *((n, c.title) for n, c in campaign.vehicles.computed.items())])
     results = []

@@ -45,6 +45,7 @@ def campaigns() -> list[dict[str, Any]]:
                 for p in c.phases
             ],
             "stages": stages_of(c),
+            "words": c.spoken_words().model_dump(),
         })  # fmt: skip
     return out
 

@@ -72,23 +72,24 @@ def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None
     p = campaign.phase(phase)
     available = p.available(as_of)
     names = [s.name for s in campaign.stages]
+    remedy = campaign.spoken_words().remedy
     if requested is not None:
         if requested not in names:
             raise UsageError(f"campaign {campaign.code} has no stage {requested!r}; stages: {', '.join(names)}")
         stage = campaign.stage(requested)
         if stage.when == "remedy-unavailable" and available:
-            raise UsageError(f"the {stage.name} stage is for phases whose remedy is not yet available; phase {phase}'s "
-                             f"was available on {p.announced.isoformat() if p.announced else '?'}")  # fmt: skip
+            raise UsageError(f"the {stage.name} stage is for phases whose {remedy} is not yet available; "
+                             f"phase {phase}'s was available on {p.announced or '?'}")  # fmt: skip
         if stage.when != "remedy-unavailable" and not available:
             raise UsageError(
-                f"phase {phase}'s remedy is not available as of {as_of.isoformat()} (announcement estimated "
+                f"phase {phase}'s {remedy} is not available as of {as_of.isoformat()} (announcement estimated "
                 f"{human_month(p.estimate)}), so its {stage.name} letters cannot be mailed yet"
             )
         return stage
     found = stage_on(campaign, phase, as_of)
     if found is None:
         raise UsageError(
-            f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
+            f"phase {phase}'s {remedy} is not available as of {as_of.isoformat()} "
             f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
         )
     return campaign.stage(found)
