@@ -23,6 +23,7 @@ from letters.address.text import fold as fold
 from letters.address.text import last_line as last_line
 from letters.address.text import usps_line as usps_line
 from letters.charset import PRINTABLE
+from letters.errors import excerpt
 
 WINDOW_WIDTH_IN = 3.75
 """Width of the recipient block (in): the 4 in window less 1/8 in clearance each side."""
@@ -206,13 +207,13 @@ def window_problems(names: Sequence[tuple[str, str]], urbanization: str, street:
         width = overflow(line)
         if width is not None:
             problems.append(
-                f"{key}: {line!r} prints {width:.2f} in wide, and the envelope window holds "
+                f"{key}: {excerpt(line, 80)} prints {width:.2f} in wide, and the envelope window holds "
                 f"{WINDOW_WIDTH_IN:.2f} in (address_too_long; shorten it, e.g. with USPS abbreviations)"
             )
     if not problems and len(lines) > WINDOW_LINES:
         problems.append(
-            f"address: {len(lines)} lines ({' / '.join(line for _, line, _ in lines)}), and the envelope window "
-            f"holds {WINDOW_LINES} above the barcode (address_too_long)"
+            f"address: {len(lines)} lines ({excerpt(' / '.join(line for _, line, _ in lines), 120)}), and the "
+            f"envelope window holds {WINDOW_LINES} above the barcode (address_too_long)"
         )
     return problems
 
