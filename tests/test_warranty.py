@@ -198,3 +198,34 @@ def test_a_new_warranty_extension_declares_its_in_service_column_and_coverage_en
     assert [s.name for s in campaign.stages] == ["notice"]  # the kind's default stage, not "remedy"
     text = (project / "templates" / "26X01" / "owner-letter.html").read_text()
     assert "letter.vehicle.coverage_ends" in text and "letter.brand" in text
+
+
+def test_a_two_brand_mailing_prints_each_owners_brand_on_every_page(
+    project: Path, fleet: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Through ``mail``: letters long enough for two sheets carry their own brand, and never the other's, on
+    every printed page of the batch files (the duplex pad page aside)."""
+    edit(project / "templates" / "25X09" / "owner-letter.html", "{% block letter %}",
+         "{% block letter %}" + "<p>Filler paragraph to make the letter run onto further pages.</p>" * 70)  # fmt: skip
+    model_of = {vin: model for vin, model, *_ in FLEET}
+    seen: dict[str, int] = {}
+    for phase, as_of in ((1, PHASE_1), (2, PHASE_2)):
+        options = MailOptions(phases=(phase,), vehicles=fleet[0], owners=fleet[1], as_of=as_of, batch_size=10,
+                              workers=1, ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out",
+                              renderer="full")  # fmt: skip
+        (run,) = mail("25X09", options).runs
+        with (run.folder / "manifest.csv").open(encoding="utf-8") as handle:
+            manifest = list(csv.DictReader(handle))
+        for row in manifest:
+            name, office, phone, site = BRANDS[model_of[row["vin"]]]
+            other = BRANDS["Kestrel" if model_of[row["vin"]] == "Corvo" else "Corvo"]
+            with pdfplumber.open(run.folder / row["file"]) as pdf:
+                pages = [p.extract_text() or "" for p in pdf.pages[int(row["first_page"]) - 1 : int(row["last_page"])]]
+            printed = [text for text in pages if text.strip()]
+            assert len(printed) >= 2, row
+            for text in printed:
+                assert f"{name} · {phone}" in text, (row["vin"], text[:300])
+                assert all(word not in text for word in other[1:]), (row["vin"], text[:300])
+            assert office in printed[0] and site in "".join(printed)
+            seen[row["brand"]] = seen.get(row["brand"], 0) + 1
+    assert seen == {"tessaro": 4, "virel": 2}
