@@ -478,3 +478,28 @@ def test_doubtful_completed_rows_are_warnings(recall_records: tuple[Path, Path],
     job = json.loads((folder / "job.json").read_text())
     assert future[len("warning: ") :] in job["warnings"] and job["outcomes"]["repaired"] == 1
     assert any(w.startswith("Mailer ID 123456 is a test Mailer ID") for w in job["warnings"])
+
+
+def test_manifest_names_each_pieces_envelope_bilingual_ones_included(
+    recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``manifest.csv`` `envelope`: an English piece the English label, a Spanish or bilingual (es+en) one the
+    Spanish label (49 CFR 577.14, Puerto Rico), and each file named is written in the run folder."""
+    vehicles, owners = recall_records
+    rows = list(csv.reader(owners.open(encoding="utf-8")))
+    header = rows[0]
+    state, zip_, lang = header.index("State"), header.index("ZIP"), header.index("Language")
+    for n, row in enumerate(rows[1:7]):  # two bilingual (Puerto Rico, no language), two Spanish, two English
+        row[state], row[zip_] = ("PR", "00907") if n < 4 else (row[state], row[zip_])
+        row[lang] = ["", "", "es", "es", "en", "en"][n]
+    written = tmp_path / "owners.csv"
+    with written.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (run,) = mail("24A07", opts(tmp_path, (vehicles, written), REMEDY_1, pr_language="bilingual")).runs
+    with (run.folder / "manifest.csv").open(encoding="utf-8") as handle:
+        manifest = list(csv.DictReader(handle))
+    expected = {"en": "envelope-en.pdf", "es": "envelope-es.pdf", "es+en": "envelope-es.pdf"}
+    assert {row["language"] for row in manifest} >= {"en", "es", "es+en"}
+    assert all(row["envelope"] == expected[row["language"]] for row in manifest)
+    assert all((run.folder / row["envelope"]).is_file() for row in manifest)
+    assert set(run.job["envelopes"].values()) == {"envelope-en.pdf", "envelope-es.pdf"}
