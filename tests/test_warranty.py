@@ -229,3 +229,21 @@ def test_a_two_brand_mailing_prints_each_owners_brand_on_every_page(
             assert office in printed[0] and site in "".join(printed)
             seen[row["brand"]] = seen.get(row["brand"], 0) + 1
     assert seen == {"tessaro": 4, "virel": 2}
+
+
+def test_the_update_cover_shows_the_history_as_it_happened(tmp_path: Path) -> None:
+    """A superseded earlier program (before the original publication), the original's own topic and the
+    revision's, newest first; topics quote campaign values."""
+    loaded = load_campaign("25X09")
+    target = tmp_path / "cover.pdf"
+    result = CliRunner().invoke(cli, ["render", "25X09", "update-cover", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    with pdfplumber.open(target) as pdf:
+        text = " ".join(" ".join(p.extract_text() or "" for p in pdf.pages).split())
+    code = loaded.campaign.facts["superseded_code"]
+    superseded = f"Program {code} extended valve body coverage of the 2017-2018 Corvo to 7 years"
+    original = "Warranty extension published: 10 years or 150,000 miles for approx."
+    assert "{{" not in text and superseded in text and original in text
+    revision = " ".join(loaded.history[-1].topics[0].split()[:3])
+    assert revision in text
+    assert text.index(revision) < text.index(original) < text.index(superseded)
