@@ -284,6 +284,7 @@ def check_pdfvt(pdf_path: Path, rows: list[dict[str, str]], vt: bool = True) -> 
         # Output intent: GTS_PDFX with the embedded CMYK destination profile shipped in the repo.
         (intent,) = doc.Root.OutputIntents
         assert intent.S == "/GTS_PDFX" and str(intent.OutputCondition) == OUTPUT_CONDITION
+        assert str(intent.OutputConditionIdentifier) == "FOGRA29" and "uncoated" in str(intent.Info)
         profile = intent.DestOutputProfile
         assert int(profile.N) == 4 and profile.read_bytes() == PROFILE.read_bytes()
         assert profile.read_bytes()[16:20] == b"CMYK"
@@ -367,11 +368,15 @@ def test_batches_and_envelopes_are_pdfvt1_on_pdfx4(pressed: Path, recall_run: Pa
 
 
 def test_shipped_profile_has_its_licence() -> None:
+    """A permissively licensed profile (Zlib, from Debian's icc-profiles-free FOGRA29 data), its source data
+    and licence beside it; an uncoated CMYK output profile, as the output intent says."""
     licence = (PROFILE.parent / "LICENSE").read_text(encoding="utf-8")
-    assert (
-        "GNU AFFERO GENERAL PUBLIC LICENSE" in licence and hashlib.sha256(PROFILE.read_bytes()).hexdigest() in licence
-    )
-    assert b"Artifex CMYK SWOP Profile" in PROFILE.read_bytes()
+    assert "License: Zlib" in licence and "Permission is granted to anyone to use this software" in licence
+    assert hashlib.sha256(PROFILE.read_bytes()).hexdigest() in licence and "AFFERO" not in licence.upper()
+    assert sorted(p.name for p in PROFILE.parent.iterdir()) == ["FOGRA29L.ti3", "LICENSE", PROFILE.name]
+    assert 'DESCRIPTOR       "FOGRA29"' in (PROFILE.parent / "FOGRA29L.ti3").read_text(encoding="utf-8")
+    data = PROFILE.read_bytes()
+    assert data[12:16] == b"prtr" and data[16:20] == b"CMYK" and OUTPUT_CONDITION.encode() in data
 
 
 def test_imb_keeps_its_clear_zone_inside_the_window(pressed: Path) -> None:
