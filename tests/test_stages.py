@@ -24,6 +24,7 @@ from letters.ledger import Ledger
 from letters.mail import MailOptions, mail, remail, status
 from letters.press.finish import SPOT_RED, SPOT_RED_CMYK, proof_ops
 from letters.sample import generate
+from tests.conftest import edit
 
 INTERIM, REMEDY_1, REMEDY_2, FOLLOW = date(2024, 3, 1), date(2024, 3, 20), date(2024, 5, 21), date(2024, 6, 20)
 """24A07: before Phase 1's pumps (2024-03-18); after; after Phase 2's (2024-05-20); 92 days after REMEDY_1."""
@@ -503,3 +504,33 @@ def test_manifest_names_each_pieces_envelope_bilingual_ones_included(
     assert all(row["envelope"] == expected[row["language"]] for row in manifest)
     assert all((run.folder / row["envelope"]).is_file() for row in manifest)
     assert set(run.job["envelopes"].values()) == {"envelope-en.pdf", "envelope-es.pdf"}
+
+
+@pytest.mark.parametrize("refusal", ["placeholder-logos", "missing-content", "template-error", "unknown-stage"])
+def test_a_refused_mailing_leaves_no_run_folder_and_reserves_nothing(
+    project: Path, recall_records: tuple[Path, Path], tmp_path: Path, serial_registry: Path, refusal: str
+) -> None:
+    """#27: whatever refuses a plan (the label's logos, a letter lacking required content, a template failing at
+    run time, a bad option), nothing is left behind: no run folder, no piece, no serial block held."""
+    letter = project / "templates" / "24A07" / "owner-letter.html"
+    extra: list[str] = ["--proof"]
+    if refusal == "placeholder-logos":
+        extra = []
+    elif refusal == "missing-content":
+        edit(letter, '<p data-require="risk">', "<p>")
+    elif refusal == "template-error":
+        edit(letter, '<p data-require="defect">{{ reason }}</p>', '<p data-require="defect">{{ [1].index(2) }}</p>')
+    else:
+        extra += ["--stage", "recall"]
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    args = ["mail", "24A07", "--phase", "1", "--as-of", REMEDY_1.isoformat(), "--vehicles", str(recall_records[0]),
+            "--owners", str(recall_records[1]), "--workers", "1", "--ledger", str(ledger), "-o", str(out),
+            "--quiet", *extra]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (1, 2), result.output
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+    assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
+    assert not ledger.exists() or pieces(ledger) == []
+    for registry in serial_registry.glob("*.sqlite"):
+        with sqlite3.connect(registry) as db:
+            assert list(db.execute("SELECT count, state FROM blocks")) == []  # a block given back is deleted
