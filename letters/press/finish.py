@@ -2,9 +2,10 @@
 
 - PDF 1.6, with an output intent whose DestOutputProfile is an embedded CMYK ICC profile
   (``profiles/letters_cmyk_fogra29l.icc``, FOGRA29 uncoated, built from the Zlib-licensed data
-  of Debian's icc-profiles-free; how, and the licence, in ``profiles/LICENSE``). Every colour is device CMYK or gray, or a named spot colour with a
-  CMYK alternate, all under that intent: black and greys in DeviceGray (``0 g``), which
-  prints K only, never as RGB black, which a colour-managed press would print in four inks.
+  of Debian's icc-profiles-free; how, and the licence, in ``profiles/LICENSE``). Every colour
+  is device CMYK or gray, or a named spot colour with a CMYK alternate, all under that intent:
+  black and greys in DeviceGray (``0 g``), which prints K only, never as RGB black, which a
+  colour-managed press would print in four inks.
 - XMP identification: ``pdfxid:GTS_PDFXVersion`` PDF/X-4, ``pdfvtid:GTS_PDFVTVersion``
   PDF/VT-1 (batch files), ``xmpMM:DocumentID``/``InstanceID``/``VersionID``/
   ``RenditionClass``, ``pdf:Trapped`` False (also in the document information), creation,
