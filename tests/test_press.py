@@ -424,6 +424,7 @@ def test_shipped_profile_has_its_licence() -> None:
     assert 'DESCRIPTOR       "FOGRA29"' in (PROFILE.parent / "FOGRA29L.ti3").read_text(encoding="utf-8")
     data = PROFILE.read_bytes()
     assert data[12:16] == b"prtr" and data[16:20] == b"CMYK" and OUTPUT_CONDITION.encode() in data
+    assert int.from_bytes(data[56:64], "big") & 0b10  # device attributes: matte (uncoated stock), not glossy
 
 
 @pytest.mark.parametrize("run", ["pressed", "recall_run"])
