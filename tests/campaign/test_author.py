@@ -39,7 +39,8 @@ def test_campaigns_lists_both_bundled_campaigns() -> None:
     rows = {row["code"]: row for row in campaigns()}
     assert {"23LJ01", "24A07"} <= set(rows)
     recall = rows["24A07"]
-    assert set(recall) >= {"code", "kind", "title", "published", "latest_revision", "phases", "stages"}
+    assert set(recall) >= {"code", "kind", "title", "published", "latest_revision", "phases", "stages", "words"}
+    assert recall["words"]["available"] == "remedy available"
     assert recall["kind"] == "safety-recall" and recall["latest_revision"] == "2024-05-20"
     assert recall["phases"] == [
         {"phase": 1, "remedy_available": "2024-03-18", "estimate": "2024-03"},
