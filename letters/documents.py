@@ -321,8 +321,10 @@ class Renderer:
         phase = c.phase(letter.phase or c.phases[0].number)
         when = letter.date or c.revision.date
         available = phase.available(when)
+        # An interim notice (remailed once the remedy is out) quotes the campaign's estimate, never a made-up month.
+        interim = any(s.name == letter.stage and s.when == "remedy-unavailable" for s in c.stages)
         return Remedy(phase.number, available, phase.announced if available else None,
-                      None if available else phase.estimate)  # fmt: skip
+                      phase.estimate if interim or not available else None)  # fmt: skip
 
     def check_required(self, spec: DocumentSpec, html: str, stage: str = "") -> None:
         """Refuse an owner letter lacking content its campaign's kind requires (``letters.kinds``)."""

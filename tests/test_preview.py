@@ -66,7 +66,8 @@ def test_the_preview_is_the_mailed_letter(bilingual: tuple[Path, Path, str], tmp
                                      "--vehicles", str(vehicles), "--owners", str(owners),
                                      "-o", str(target)])  # fmt: skip
     assert plain.exit_code == 0, plain.output
-    assert f"{said['pages']['owner-letter']} page(s)" in plain.stdout and "es+en" in plain.stdout
+    assert said["letter_pages"] == 2  # one page in Spanish, one in English: no blank back between them
+    assert f"2 page(s), printed as {said['pages']['owner-letter']}" in plain.stdout and "es+en" in plain.stdout
 
 
 def test_a_stage_or_phase_that_does_not_apply_is_refused(records: tuple[Path, Path], tmp_path: Path) -> None:

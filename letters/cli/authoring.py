@@ -92,8 +92,9 @@ def render(campaign: str, document: str, output: Path | None, vin: str | None, a
     report_written(result, as_json)
     if isinstance(result, Preview) and not as_json:
         click.echo(f"owner letter of VIN {result.vin} as mail prints it: phase {result.phase}, stage {result.stage}, "
-                   f"language {result.language}, {sum(result.pages.values())} page(s) on {result.sheets} "
-                   f"sheet(s) (piece ID {result.piece_id} and IMb serial 0 stand in for a run's)")  # fmt: skip
+                   f"language {result.language}, {result.letter_pages} page(s), printed as "
+                   f"{sum(result.pages.values())} on {result.sheets} sheet(s) (piece ID {result.piece_id} and "
+                   "IMb serial 0 stand in for a run's)")  # fmt: skip
 
 
 @cli.command("campaigns")

@@ -51,10 +51,13 @@ class Preview(Written):
     """The stand-in piece ID printed (a real run numbers its pieces)."""
     sheets: int = 0
     """Sheets of paper, as mailed (duplex)."""
+    letter_pages: int = 0
+    """The letter's own pages, every language version, before blank backs (``pages`` counts those too)."""
 
     def as_json(self) -> dict[str, Any]:
         return {**super().as_json(), "vin": self.vin, "phase": self.phase, "stage": self.stage,
-                "language": self.language, "piece_id": self.piece_id, "sheets": self.sheets}  # fmt: skip
+                "language": self.language, "piece_id": self.piece_id, "sheets": self.sheets,
+                "letter_pages": self.letter_pages}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,10 @@ def owner_letter(code: str, preview: PreviewOptions, stage_name: str | None, as_
                    (PieceInput(stand_in, vin, tuple(lines), language, fields, imb[2]),), True, stage.name,
                    stage.document)  # fmt: skip
     out = render_batch(job, "full")
-    warnings = _closing(job, language)
+    warnings, own = _closing(job, language)
     return Preview(out.path, campaign.revision.date.isoformat(), {stage.document: out.pages}, {}, tuple(warnings),
-                   when.isoformat(), vin, piece.phase, stage.name, language, stand_in, -(-out.pages // 2))  # fmt: skip
+                   when.isoformat(), vin, piece.phase, stage.name, language, stand_in, -(-out.pages // 2),
+                   own)  # fmt: skip
 
 
 def _check_ledger(path: Path | None, campaign: Any, rec: Any, phase: int, stage: Any, when: date, vin: str) -> None:
@@ -162,15 +166,18 @@ def _check_ledger(path: Path | None, campaign: Any, rec: Any, phase: int, stage:
         book.close()
 
 
-def _closing(job: BatchJob, language: str) -> list[str]:
-    """The closing-lines warning for each language version of the letter, laid out as the full renderer lays it."""
+def _closing(job: BatchJob, language: str) -> tuple[list[str], int]:
+    """The closing-lines warning for each language version of the letter, laid out as the full renderer lays it,
+    and the letter's own pages (before a duplex blank back)."""
     full = renderer_for(job.campaign, job.revision.isoformat(), "full")
     assert isinstance(full, FullRenderer)
-    out = []
+    out: list[str] = []
+    pages = 0
     for lang in language.split("+"):
         renderer = full.renderer(lang)
         html = renderer.html(full.specs[job.stage], RenderOptions(letters=(job.pieces[0].letter(job),), mailing=True,
                                                                   lang=lang, strict=True))  # fmt: skip
         document, _ = layout(html, full.loaded.folder, renderer.folders)
         out += closing_warning(document, f"owner letter of VIN {job.pieces[0].vin} ({job.stage}, {lang})")
-    return out
+        pages += len(document.pages)
+    return out, pages
