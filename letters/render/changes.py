@@ -43,6 +43,10 @@ class Change:
     """Blocks of the old version involved."""
     new: tuple[Block, ...]
     """Blocks of the new version involved."""
+    at_old: int = 0
+    """Index of the first old block involved (where the removal or insertion is, in the old)."""
+    at_new: int = 0
+    """Index of the first new block involved (where the insertion or removal is, in the new)."""
 
 
 def _text(element: Element) -> str:
@@ -74,7 +78,7 @@ def diff(old: list[Block], new: list[Block]) -> list[Change]:
     """Changes that turn ``old`` into ``new``."""
     matcher = difflib.SequenceMatcher(None, [b.text for b in old], [b.text for b in new], autojunk=False)
     return [
-        Change(op, tuple(old[i1:i2]), tuple(new[j1:j2]))
+        Change(op, tuple(old[i1:i2]), tuple(new[j1:j2]), i1, j1)
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
         if op != "equal"
     ]
