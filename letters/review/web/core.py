@@ -48,13 +48,33 @@ def _code(code: str) -> str:
     return code
 
 
-async def _campaign(code: str) -> LoadedCampaign:
-    """The campaign, loaded off the event loop; a campaign that does not load is a page saying why."""
-    code = _code(code)
+def load(code: str) -> tuple[LoadedCampaign, frozenset[str], str]:
+    """The campaign, or if a draft (an unapproved revision file) does not load, the campaign without it.
+
+    Returns (campaign, revision files left out, their errors in full).
+    """
+    from letters.campaign.history import read_toml, skipping
+
     try:
-        return await run_in_threadpool(load_campaign, code)
+        return load_campaign(code), frozenset(), ""
     except LettersError as exc:
-        raise Broken(code, exc.message) from None
+        message = exc.message
+    folder = paths.templates_dir() / code
+    try:
+        approvals = read_toml(folder / "approvals.toml").get("approval", [])
+        approved = {str(a.get("revision")) for a in approvals if isinstance(a, dict)}
+    except (LettersError, OSError):
+        approved = set()
+    for path in sorted((folder / "revisions").glob("*.toml"), reverse=True):
+        if path.stem in approved:
+            continue
+        names = frozenset({path.name})
+        try:
+            with skipping(names):
+                return load_campaign(code), names, message
+        except LettersError:
+            continue
+    raise Broken(code, message)
 
 
 class Broken(Exception):
@@ -88,12 +108,28 @@ class Review:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.skipped: dict[str, tuple[frozenset[str], str]] = {}
+        """Per campaign, the broken drafts left out and their errors."""
+
+    async def campaign(self, code: str) -> LoadedCampaign:
+        """The campaign, loaded off the event loop (a broken draft left out, see ``load``)."""
+        loaded, names, message = await run_in_threadpool(load, _code(code))
+        self.skipped[code] = (names, message)
+        return loaded
+
+    def skip(self, loaded: LoadedCampaign) -> tuple[str, ...]:
+        return tuple(sorted(self.skipped.get(loaded.campaign.code, (frozenset(), ""))[0]))
+
+    def broken(self, loaded: LoadedCampaign) -> tuple[list[str], str]:
+        """The broken drafts left out of ``loaded`` (their file names) and their errors in full."""
+        names, message = self.skipped.get(loaded.campaign.code, (frozenset(), ""))
+        return sorted(names), message
 
     async def copy(self, loaded: LoadedCampaign, rev: str) -> dict[str, Any]:
         folder = self.store.folder(loaded)
         pdf, manifest = folder / f"copy-{rev}.pdf", folder / f"copy-{rev}.json"
         code = loaded.campaign.code
-        await self.store.make(manifest, jobs.copy_job, str(paths.home()), code, rev, pdf, manifest)
+        await self.store.make(manifest, jobs.copy_job, str(paths.home()), self.skip(loaded), code, rev, pdf, manifest)
         data: dict[str, Any] = self.store.read_json(manifest)
         return data
 
@@ -102,14 +138,18 @@ class Review:
         folder = self.store.folder(loaded)
         target = folder / f"changes-{against}-{rev}.json"
         old, new = folder / f"copy-{against}.json", folder / f"copy-{rev}.json"
-        await self.store.make(target, jobs.changes_job, str(paths.home()), loaded.campaign.code, old, new, target)
+        await self.store.make(
+            target, jobs.changes_job, str(paths.home()), self.skip(loaded), loaded.campaign.code, old, new, target
+        )
         data: list[dict[str, Any]] = self.store.read_json(target)
         return data
 
     async def history(self, loaded: LoadedCampaign) -> list[dict[str, Any]]:
         """The revision rows, approvals as they are now."""
         target = self.store.folder(loaded) / "history.json"
-        await self.store.make(target, jobs.history_job, str(paths.home()), loaded.campaign.code, target)
+        await self.store.make(
+            target, jobs.history_job, str(paths.home()), self.skip(loaded), loaded.campaign.code, target
+        )
         cached = {row["id"]: row for row in self.store.read_json(target)}
         rows = []
         for entry in loaded.history:
@@ -133,7 +173,7 @@ class Review:
 
         for listed in await run_in_threadpool(campaigns):
             try:
-                loaded = await run_in_threadpool(load_campaign, listed["code"])
+                loaded = await self.campaign(listed["code"])
                 await self.history(loaded)
                 ids = [e.id for e in loaded.history]
                 for before, after in zip([None, *ids], ids, strict=False):

@@ -17,8 +17,12 @@ DPIS = (72, 96, 144, 192, 288, 384)
 """Resolutions a page image is served in: 96 dpi is a letter page 816 px wide, as CSS draws it at 100%."""
 
 
-def _at(home: str) -> None:
+def _at(home: str, skip: tuple[str, ...] = ()) -> None:
+    """Work in project ``home``, leaving out the broken drafts ``skip`` (see ``letters.review.web.core.load``)."""
+    from letters.campaign.history import SKIPPED
+
     os.environ["LETTERS_HOME"] = home
+    SKIPPED.set(frozenset(skip))
 
 
 def _write_json(target: Path, data: Any) -> None:
@@ -32,13 +36,13 @@ def ready() -> int:
     return os.getpid()
 
 
-def copy_job(home: str, code: str, revision: str, pdf: Path, manifest: Path) -> None:
+def copy_job(home: str, skip: tuple[str, ...], code: str, revision: str, pdf: Path, manifest: Path) -> None:
     """The review copy of ``revision``: its PDF and the manifest of its documents, pages and blocks."""
     from letters.campaign import load_campaign
     from letters.documents import Renderer
     from letters.review.copy import render_copy
 
-    _at(home)
+    _at(home, skip)
     part = pdf.with_name(f".{pdf.name}.{os.getpid()}.part")
     copy = render_copy(code, revision, part)
     os.replace(part, pdf)
@@ -49,21 +53,21 @@ def copy_job(home: str, code: str, revision: str, pdf: Path, manifest: Path) -> 
     _write_json(manifest, {**copy.as_json(), "topics": topics})
 
 
-def changes_job(home: str, code: str, old: Path, new: Path, target: Path) -> None:
+def changes_job(home: str, skip: tuple[str, ...], code: str, old: Path, new: Path, target: Path) -> None:
     """The changes between two review copies (their manifests), document by document."""
     from letters.review.compare import copy_changes
     from letters.review.copy import NoticeCopy
 
-    _at(home)
+    _at(home, skip)
     copies = [NoticeCopy.from_json(json.loads(path.read_text(encoding="utf-8"))) for path in (old, new)]
     _write_json(target, [d.as_json() for d in copy_changes(code, *copies)])
 
 
-def history_job(home: str, code: str, target: Path) -> None:
+def history_job(home: str, skip: tuple[str, ...], code: str, target: Path) -> None:
     """The revision history (topics rendered, documents touched); approvals are read fresh, not cached."""
     from letters.review.diff import revisions
 
-    _at(home)
+    _at(home, skip)
     _write_json(target, [{"id": r.id, "topics": list(r.topics), "documents": list(r.documents)}
                          for r in revisions(code)])  # fmt: skip
 
@@ -82,22 +86,24 @@ def png_job(pdf: Path, number: int, dpi: int, target: Path) -> None:
     os.replace(part, target)
 
 
-def notice_job(home: str, code: str, revision: str, draft: bool, boxes: bool, target: Path) -> None:
+def notice_job(
+    home: str, skip: tuple[str, ...], code: str, revision: str, draft: bool, boxes: bool, target: Path
+) -> None:
     """The notice as ``letters notice`` writes it (boxes against the previous revision; DRAFT unless approved)."""
     from letters.documents import RenderOptions
     from letters.notice import render_notice_file
 
-    _at(home)
+    _at(home, skip)
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
     render_notice_file(code, part, RenderOptions(draft=draft, boxes=boxes), revision)
     os.replace(part, target)
 
 
-def redline_job(home: str, code: str, document: str, old: str, new: str, target: Path) -> None:
+def redline_job(home: str, skip: tuple[str, ...], code: str, document: str, old: str, new: str, target: Path) -> None:
     """The redline of ``document`` from ``old`` to ``new``: the whole document, changes marked in place."""
     from letters.review.diff import diff_documents, pdf_report
 
-    _at(home)
+    _at(home, skip)
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
     pdf_report(diff_documents(code, document, old, new), part, full=True)
     os.replace(part, target)

@@ -18,7 +18,7 @@ from letters import paths
 from letters.review.compare import DocumentChanges
 from letters.review.copy import NoticeCopy
 from letters.review.web import jobs
-from letters.review.web.core import Review, Settings, _campaign, _previous, _revision, _token
+from letters.review.web.core import Review, Settings, _previous, _revision, _token
 from letters.review.web.view import side_by_side
 
 Page = Callable[..., HTMLResponse]
@@ -33,12 +33,13 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         return page("home.html", campaigns=await run_in_threadpool(campaigns))
 
     async def history(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rows = await review.history(loaded)
-        return page("history.html", campaign=loaded.campaign, rows=rows)
+        skipped, errors = review.broken(loaded)
+        return page("history.html", campaign=loaded.campaign, rows=rows, skipped=skipped, errors=errors)
 
     async def revision(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         against = request.query_params.get("against") or _previous(loaded, rev)
         if against is not None:
@@ -63,7 +64,7 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         )  # fmt: skip
 
     async def page_image(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         try:
             dpi = int(request.query_params.get("dpi", "96"))
@@ -75,7 +76,7 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         return FileResponse(target, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
     async def notice_pdf(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         boxes = request.query_params.get("boxes", "1") != "0"
         entry = next(e for e in loaded.history if e.id == rev)
@@ -83,12 +84,14 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         folder = review.store.folder(loaded)
         target = folder / f"notice-{rev}-{'boxes' if boxes else 'plain'}-{'draft' if draft else 'approved'}.pdf"
         code = loaded.campaign.code
-        await review.store.make(target, jobs.notice_job, str(paths.home()), code, rev, draft, boxes, target)
+        await review.store.make(
+            target, jobs.notice_job, str(paths.home()), review.skip(loaded), code, rev, draft, boxes, target
+        )
         name = f"{code}-notice-{rev}{'' if boxes else '-no-boxes'}.pdf"
         return FileResponse(target, media_type="application/pdf", filename=name)
 
     async def redline_pdf(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         against = _revision(loaded, request.query_params.get("against") or _previous(loaded, rev) or "")
         document = request.query_params.get("document", "")
@@ -96,13 +99,15 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
             raise HTTPException(404, f"no document {document!r}")
         target = review.store.folder(loaded) / f"redline-{document}-{against}-{rev}.pdf"
         code = loaded.campaign.code
-        await review.store.make(target, jobs.redline_job, str(paths.home()), code, document, against, rev, target)
+        await review.store.make(
+            target, jobs.redline_job, str(paths.home()), review.skip(loaded), code, document, against, rev, target
+        )
         return FileResponse(target, media_type="application/pdf", filename=target.name)
 
     async def approve(request: Request) -> Response:
         from letters.review.diff import approve_revision
 
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         form = await request.form()
         token = str(form.get("csrf_token", ""))
@@ -123,7 +128,7 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         return JSONResponse(await run_in_threadpool(campaigns))
 
     async def api_revisions(request: Request) -> Response:
-        loaded = await _campaign(request.path_params["code"])
+        loaded = await review.campaign(request.path_params["code"])
         rows: list[dict[str, Any]] = await review.history(loaded)
         return JSONResponse([
             {"revision": r["id"], "topics": r["topics"], "documents": r["documents"],
