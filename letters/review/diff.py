@@ -23,6 +23,8 @@ from letters.review.items import Item, block_items
 from letters.write import durable_write
 
 _FOOTER = re.compile(r"Page \d+ of \d+$")
+STAMP_SIZE = 40
+"""Characters this large (points) are a stamp (DRAFT), left out of a PDF's text."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def pdf_blocks(path: Path) -> list[Block]:
         with pdfplumber.open(path) as pdf:
             out = []
             for number, page in enumerate(pdf.pages, start=1):
+                # A DRAFT stamp is a few huge letters across the page: not text of the document.
+                page = page.filter(lambda obj: obj.get("object_type") != "char" or obj.get("size", 0) < STAMP_SIZE)
                 for line in (page.extract_text() or "").splitlines():
                     text = " ".join(line.split())
                     # Running footers repeat on every page and shift with pagination: noise.
