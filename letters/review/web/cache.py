@@ -58,11 +58,11 @@ class Store:
         if self._pool is None:
             if self.workers > 0:
                 from letters.mail.pool import worker_context
-                from letters.review.web.jobs import PRELOAD
+                from letters.review.web.jobs import PRELOAD, start_worker
 
                 context = worker_context()
                 context.set_forkserver_preload(PRELOAD)
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=start_worker)
             else:
                 self._pool = ThreadPoolExecutor(2, thread_name_prefix="review")
         return self._pool
