@@ -183,9 +183,9 @@ def test_an_approval_cannot_predate_its_revision(project: Path) -> None:
     assert json.loads(out)["at"] == "2024-01-31"
 
 
-def test_pdf_vs_pdf_ignores_draft_stamps(tmp_path: Path) -> None:
+def test_pdf_vs_pdf_ignores_draft_stamps_and_names_chart_months(tmp_path: Path) -> None:
     paths = []
-    for revision, draft in (("2023-12-21", False), ("2024-01-31", True)):
+    for revision, draft in (("2023-12-21", True), ("2024-01-31", True)):
         loaded = load_campaign("23LJ01", revision=revision)
         target = tmp_path / f"{revision}.pdf"
         options = RenderOptions(as_of=loaded.campaign.revision.date, draft=draft, boxes=False)
@@ -195,6 +195,11 @@ def test_pdf_vs_pdf_ignores_draft_stamps(tmp_path: Path) -> None:
     said = " ".join(f"{i.old} {i.new}" for i in result.items)
     assert "DRAFT" not in said and "DRemedy" not in said
     assert "~27,000" in said
+    chart = [line for line in result.summary() if "chart row" in line]
+    assert len(chart) == 6 and all(line.endswith("February 2024 production: changed: Phase 6 → Phase 7")
+                                   for line in chart)  # fmt: skip
+    assert any("“23MY - 24MY RX Japan 11/15/2022 Ongoing TBD”" in line for line in chart)
+    assert len(result.items) == 12  # the cover row, the heading, four table rows, six chart rows: nothing spurious
 
 
 def test_full_redline_shows_the_whole_document_and_counts_agree(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import html as htmlmod
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -16,15 +15,12 @@ from letters.campaign.history import approve
 from letters.campaign.model import Campaign
 from letters.dates import parse_day
 from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
-from letters.errors import InputError, UsageError
+from letters.errors import UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
 from letters.review.items import Item, block_items
+from letters.review.pdftext import read_pdf
 from letters.write import durable_write
-
-_FOOTER = re.compile(r"Page \d+ of \d+$")
-STAMP_SIZE = 40
-"""Characters this large (points) are a stamp (DRAFT), left out of a PDF's text."""
 
 
 @dataclass(frozen=True)
@@ -157,30 +153,34 @@ def in_context(old: list[Block], new: list[Block]) -> Iterator[tuple[str, str, s
 
 
 def pdf_blocks(path: Path) -> list[Block]:
-    """Lines of a PDF's text as blocks, each with its page number."""
-    import pdfplumber
+    """Lines of a PDF's text as blocks, each with its page number (stamps and running footers left out)."""
+    return read_pdf(path)[0]
 
-    try:
-        with pdfplumber.open(path) as pdf:
-            out = []
-            for number, page in enumerate(pdf.pages, start=1):
-                # A DRAFT stamp is a few huge letters across the page: not text of the document.
-                page = page.filter(lambda obj: obj.get("object_type") != "char" or obj.get("size", 0) < STAMP_SIZE)
-                for line in (page.extract_text() or "").splitlines():
-                    text = " ".join(line.split())
-                    # Running footers repeat on every page and shift with pagination: noise.
-                    if text and not _FOOTER.search(text):
-                        out.append(Block("line", text, page=number))
-            return out
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except Exception as exc:  # pdfminer raises many kinds for a file that is not a PDF
-        raise InputError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
+
+def _chart_items(page: int, a: tuple[str, dict[str, str]], b: tuple[str, dict[str, str]]) -> list[Item]:
+    """A chart row's changed phases, named by production month (runs of months with one change together)."""
+    if not a[1] or not b[1] or a[0] != b[0]:
+        return []
+    items: list[Item] = []
+    months = list(dict.fromkeys([*a[1], *b[1]]))
+    run: list[str] = []
+    for month in [*months, ""]:
+        change = (a[1].get(month, ""), b[1].get(month, "")) if month else None
+        if run and (change is None or change != (a[1].get(run[0], ""), b[1].get(run[0], ""))):
+            old, new = a[1].get(run[0], ""), b[1].get(run[0], "")
+            span = run[0] if len(run) == 1 else f"{run[0]} to {run[-1]}"
+            items.append(Item(f"page {page}, chart row “{a[0]}”, {span} production", "changed",
+                              f"Phase {old}" if old else "blank", f"Phase {new}" if new else "blank"))  # fmt: skip
+            run = []
+        if change is not None and change[0] != change[1]:
+            run.append(month)
+    return items
 
 
 def diff_pdfs(old: Path, new: Path) -> DiffResult:
     """``letters diff OLD.pdf NEW.pdf``: line changes between two PDFs, with page numbers."""
-    old_blocks, new_blocks = pdf_blocks(old), pdf_blocks(new)
+    (old_blocks, old_rows), (new_blocks, new_rows) = read_pdf(old), read_pdf(new)
+    rows = {id(b): row for b, row in zip([*old_blocks, *new_blocks], [*old_rows, *new_rows], strict=True)}
     changes = diff(old_blocks, new_blocks)
     changed = sum(len(c.new) for c in changes)
     items = []
@@ -190,6 +190,10 @@ def diff_pdfs(old: Path, new: Path) -> DiffResult:
                  [(None, b) for b in change.new])  # fmt: skip
         for a, b in pairs:
             page = (b or a).page  # type: ignore[union-attr]
+            chart = _chart_items(page, rows[id(a)], rows[id(b)]) if a and b else []
+            if chart:  # a chart row whose phases changed: named by month, not as a line of digits
+                items.extend(chart)
+                continue
             what = "changed" if a and b else "added" if b else "removed"
             items.append(Item(f"page {page}, line", what, a.text if a else "", b.text if b else ""))
     return DiffResult(f"{old.name} -> {new.name}", str(old), str(new), tuple(changes), len(new_blocks) - changed,
