@@ -31,12 +31,13 @@ class DocumentChanges:
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "title": self.title, "in_old": self.in_old, "in_new": self.in_new,
-            "items": [{**i.as_json(), "old_at": i.old_at, "new_at": i.new_at} for i in self.items],
+            "items": [{**i.as_json(), "old_at": i.old_at, "new_at": i.new_at, "row": list(i.row)} for i in self.items],
         }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DocumentChanges:
-        items = tuple(Item(i["where"], i["what"], i["old"], i["new"], i["old_at"], i["new_at"]) for i in data["items"])
+        items = tuple(Item(i["where"], i["what"], i["old"], i["new"], i["old_at"], i["new_at"], tuple(i["row"]))
+                      for i in data["items"])  # fmt: skip
         return cls(data["name"], data["title"], items, data["in_old"], data["in_new"])
 
 

@@ -42,6 +42,10 @@ class Rect:
         return [self.page, round(self.x0, 4), round(self.y0, 4), round(self.x1, 4), round(self.y1, 4)]
 
 
+Rows = tuple[tuple[int, tuple[str, ...], tuple[Rect, ...]], ...]
+"""Table rows inside blocks: (block index, cell texts, rectangles)."""
+
+
 @dataclass(frozen=True)
 class DocumentCopy:
     """One document of the copy."""
@@ -58,17 +62,31 @@ class DocumentCopy:
     """The HTML it was laid out from: the blocks the rectangles belong to."""
     rects: tuple[tuple[Rect, ...], ...]
     """Per block, in ``html_blocks`` order, the rectangles it covers (one per page it spans)."""
+    rows: Rows = ()
+    """Table rows inside blocks (a table, the chart): (block index, cell texts, rectangles)."""
+
+    def row_rects(self, at: int, cells: tuple[str, ...]) -> tuple[int, tuple[Rect, ...]] | None:
+        """(position, rectangles) of the first row of block ``at`` with a cell holding each text of ``cells``."""
+        for index, (block, texts, rects) in enumerate(self.rows):
+            if block == at and all(any(text in cell for cell in texts) for text in cells):
+                return index, rects
+        return None
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "title": self.title, "first_page": self.first_page, "pages": self.pages,
             "html": self.html, "rects": [[r.as_json() for r in block] for block in self.rects],
+            "rows": [[at, list(cells), [r.as_json() for r in rects]] for at, cells, rects in self.rows],
         }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DocumentCopy:
-        rects = tuple(tuple(Rect(int(r[0]), *map(float, r[1:])) for r in block) for block in data["rects"])
-        return cls(data["name"], data["title"], data["first_page"], data["pages"], data["html"], rects)
+        def rect(r: list[float]) -> Rect:
+            return Rect(int(r[0]), *map(float, r[1:]))
+
+        rects = tuple(tuple(rect(r) for r in block) for block in data["rects"])
+        rows = tuple((int(at), tuple(cells), tuple(rect(r) for r in found)) for at, cells, found in data["rows"])
+        return cls(data["name"], data["title"], data["first_page"], data["pages"], data["html"], rects, rows)
 
 
 @dataclass(frozen=True)
@@ -130,21 +148,30 @@ def notice_sources(loaded: LoadedCampaign) -> list[tuple[DocumentSpec, str]]:
     return [out[name] for name in names]
 
 
-def _rects(root: Element, pages: Sequence[Any], first_page: int) -> tuple[tuple[Rect, ...], ...]:
-    """Per block of ``root``, the bounding rectangle of its layout boxes on each page."""
+def _rects(root: Element, pages: Sequence[Any], first_page: int) -> tuple[tuple[tuple[Rect, ...], ...], Rows]:
+    """Per block of ``root``, the bounding rectangle of its layout boxes on each page; and the same for the
+    table rows inside blocks."""
     blocks = html_blocks(root)
-    index = {id(b.element): i for i, b in enumerate(blocks)}
-    found: list[dict[int, list[float]]] = [{} for _ in blocks]
+    index: dict[int, int] = {id(b.element): i for i, b in enumerate(blocks)}
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    for at, block in enumerate(blocks):
+        if block.element is not None and block.kind != "tr":
+            for tr in block.element.iter("tr"):
+                # A row's place is its cells' (a row box's own height leaves out cells centred in it).
+                for cell in tr:
+                    index[id(cell)] = len(blocks) + len(rows)
+                rows.append((at, tuple(" ".join(" ".join(td.itertext()).split()) for td in tr)))
+    found: list[dict[int, list[float]]] = [{} for _ in range(len(blocks) + len(rows))]
     for number, page in enumerate(pages):
         stack = [page._page_box]
         while stack:
             box = stack.pop()
             element = getattr(box, "element", None)
-            at = index.get(id(element)) if element is not None else None
-            if at is not None:
+            place = index.get(id(element)) if element is not None else None
+            if place is not None:
                 x, y = box.border_box_x(), box.border_box_y()
                 w, h = box.border_width(), box.border_height()
-                rect = found[at].setdefault(number, [x, y, x + w, y + h])
+                rect = found[place].setdefault(number, [x, y, x + w, y + h])
                 rect[:] = [min(rect[0], x), min(rect[1], y), max(rect[2], x + w), max(rect[3], y + h)]
             stack.extend(getattr(box, "children", ()))
     out = []
@@ -154,7 +181,8 @@ def _rects(root: Element, pages: Sequence[Any], first_page: int) -> tuple[tuple[
             width, height = pages[number].width, pages[number].height
             rects.append(Rect(first_page + number, x0 / width, y0 / height, x1 / width, y1 / height))
         out.append(tuple(rects))
-    return tuple(out)
+    row_rects = tuple((at, cells, out[len(blocks) + i]) for i, (at, cells) in enumerate(rows))
+    return tuple(out[: len(blocks)]), row_rects
 
 
 def render_copy(code: str, revision: str, target: Path) -> NoticeCopy:
@@ -166,8 +194,8 @@ def render_copy(code: str, revision: str, target: Path) -> NoticeCopy:
     for spec, html in notice_sources(loaded):
         roots: list[Element] = []
         document, _refused = layout(html, loaded.folder, renderer.folders, roots.append)
-        documents.append(DocumentCopy(spec.name, spec.title, first, len(document.pages), html,
-                                      _rects(roots[0], document.pages, first)))  # fmt: skip
+        rects, rows = _rects(roots[0], document.pages, first)
+        documents.append(DocumentCopy(spec.name, spec.title, first, len(document.pages), html, rects, rows))
         laid_out.append(document)
         first += len(document.pages)
     options = RenderOptions(as_of=loaded.campaign.revision.date)

@@ -43,6 +43,8 @@ class Item:
     """Index of the old block it is in (-1: none, an addition); where to point in the old pages."""
     new_at: int = -1
     """Index of the new block it is in, or for a removal the block now in its place (-1: none)."""
+    row: tuple[str, ...] = ()
+    """Texts of cells of the table row it is in, inside its block (a finer place on the page)."""
 
     def sentence(self, limit: int = 120) -> str:
         """One line: where, what, and the values, shortened at a word boundary."""
@@ -214,15 +216,15 @@ def table_items(name: str, old: Table, new: Table) -> Iterator[Item]:
     for key, row in new_rows.items():
         before = old_rows.get(key)
         if before is None:
-            yield Item(f"{name}, row “{key}”", "added", "", " · ".join(row))
+            yield Item(f"{name}, row “{key}”", "added", "", " · ".join(row), row=(key,))
             continue
         for column, (x, y) in enumerate(zip(before, row, strict=False)):
             if x != y:
                 label = names[column] if column < len(names) else f"column {column + 1}"
-                yield Item(f"{name}, row “{key}”, {label}", "changed", x, y)
+                yield Item(f"{name}, row “{key}”, {label}", "changed", x, y, row=(key,))
     for key, row in old_rows.items():
         if key not in new_rows:
-            yield Item(f"{name}, row “{key}”", "removed", " · ".join(row))
+            yield Item(f"{name}, row “{key}”", "removed", " · ".join(row), row=(key,))
 
 
 def _month_label(first: date, last: date) -> str:
@@ -256,23 +258,24 @@ def chart_items(old: Campaign, new: Campaign) -> Iterator[Item]:
         row = b or a
         assert row is not None
         label = f"eligibility chart, {row.years_label} {row.model} built in {row.location}"
+        cells = (row.model, row.location)
         if a is None or b is None:
             what = "added" if a is None else "removed"
             summary = f"{row.start.isoformat()} to {row.end.isoformat() if row.end else 'ongoing'}"
-            yield Item(label, what, "" if a is None else summary, summary if a is None else "")
+            yield Item(label, what, "" if a is None else summary, summary if a is None else "", row=cells)
             continue
         for field, x, y in (("model years", a.years_label, b.years_label), ("production start", a.start, b.start),
                             ("production end", a.end or "ongoing", b.end or "ongoing"),
                             ("volume", a.volume or "TBD", b.volume or "TBD")):  # fmt: skip
             if x != y:
-                yield Item(f"{label}, {field}", "changed", str(x), str(y))
+                yield Item(f"{label}, {field}", "changed", str(x), str(y), row=cells)
         run: list[tuple[date, int | None, int | None]] = []
         for month in [*months, None]:
             change = (_phase(a, month), _phase(b, month)) if month is not None else None
             if run and (change is None or change != run[-1][1:] or _gap(run[-1][0], month)):
                 first, before, after = run[0][0], run[0][1], run[0][2]
                 yield Item(f"{label}, {_month_label(first, run[-1][0])} production", "changed",
-                           _phase_word(before), _phase_word(after))  # fmt: skip
+                           _phase_word(before), _phase_word(after), row=cells)  # fmt: skip
                 run = []
             if change is not None and month is not None and change[0] != change[1]:
                 run.append((month, *change))

@@ -78,16 +78,21 @@ class DocumentView:
     """"new in this revision" or "not in this revision", when one side lacks the document."""
 
 
-def _boxes(doc: DocumentCopy, at: int, side: str, kind: str, sheets: dict[int, Sheet]) -> str:
-    """Boxes for block ``at`` of ``doc`` on its pages; returns the first box's id."""
+def _boxes(doc: DocumentCopy, item: Item, side: str, kind: str, sheets: dict[int, Sheet]) -> str:
+    """Boxes for the item's block (or table row in it) of ``doc`` on its pages; returns the first box's id."""
+    at = item.new_at if side == "new" else item.old_at
     if not 0 <= at < len(doc.rects):
         return ""
+    rects, place = doc.rects[at], f"{at}"
+    row = doc.row_rects(at, item.row) if item.row and kind != "gone" else None
+    if row is not None and row[1]:
+        place, rects = f"{at}r{row[0]}", row[1]
     first = ""
-    for rect in doc.rects[at]:
+    for rect in rects:
         sheet = sheets.get(rect.page)
         if sheet is None:
             continue
-        box_id = f"box-{doc.name}-{side}-{at}-{rect.page}"
+        box_id = f"box-{doc.name}-{side}-{place}-{rect.page}"
         box = next((b for b in sheet.boxes if b.id == box_id), None)
         if box is None:
             height = (rect.y1 - rect.y0) * 100 if kind != "gone" else 0.0
@@ -117,14 +122,14 @@ def side_by_side(old: NoticeCopy | None, new: NoticeCopy, changes: list[Document
             target = ""
             if b is not None and item.new_at >= 0:
                 kind = "gone" if item.what == "removed" else item.what
-                target = _boxes(b, item.new_at, "new", kind, new_sheets)
+                target = _boxes(b, item, "new", kind, new_sheets)
             if a is not None and item.old_at >= 0 and item.what != "added":
                 kind = "removed" if item.what == "removed" else "changed"
-                target = target or _boxes(a, item.old_at, "old", kind, old_sheets)
-                _boxes(a, item.old_at, "old", kind, old_sheets)
+                old_target = _boxes(a, item, "old", kind, old_sheets)
+                target = target or old_target
             for sheet in (*old_sheets.values(), *new_sheets.values()):
                 for box in sheet.boxes:
-                    if _owns(box.id, name, item) and item_id not in box.items:
+                    if box.id == target and item_id not in box.items:
                         box.items.append(item_id)
             change_views.append(ChangeView(item_id, item, highlighted(item.old, item.new), target))
         rows: list[tuple[Sheet | None, Sheet]] = []
@@ -136,10 +141,3 @@ def side_by_side(old: NoticeCopy | None, new: NoticeCopy, changes: list[Document
         note = "" if old is None or (a and b) else "new in this revision" if b else "not in this revision"
         views.append(DocumentView(name, (b or a).title if (a or b) else name, change_views, rows, note))  # type: ignore[union-attr]
     return views
-
-
-def _owns(box_id: str, name: str, item: Item) -> bool:
-    prefix = f"box-{name}-"
-    return box_id.startswith(f"{prefix}new-{item.new_at}-") or (
-        item.what != "added" and box_id.startswith(f"{prefix}old-{item.old_at}-")
-    )
