@@ -135,3 +135,15 @@ def test_open_waits_until_the_app_answers(monkeypatch: pytest.MonkeyPatch) -> No
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+def test_a_changed_row_is_boxed_at_the_row_and_counts_agree_with_letters_diff(client: TestClient) -> None:
+    from letters.review import diff_documents
+
+    html = client.get(REV).text
+    faq = html[html.index('id="changes-faq"') : html.index('id="changes-disclosure-form"')]
+    rows = re.findall(r'class="show" href="#(box-faq-new-\d+r\d+-\d+)"', faq)
+    assert len(set(rows)) == 10  # four phase-table rows and six chart rows, each its own box
+    for name, title in (("faq", "Frequently Asked Questions"), ("dealer-letter", "Dealer Letter")):
+        count = len(diff_documents("23LJ01", name, "2023-12-21", "2024-01-31").items)
+        assert f"{title}: {count} change(s)" in html

@@ -68,9 +68,13 @@ class Store:
         return self._pool
 
     def close(self) -> None:
+        """Stop the pool: queued jobs are dropped and running ones stopped (their partial files are never used)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            processes = list((getattr(pool, "_processes", None) or {}).values())  # a process pool's workers
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
     def _file_hash(self, path: Path) -> str:
         stat = path.stat()
