@@ -30,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def test_no_campaign_words_in_the_engine() -> None:
     """Anything true of one campaign lives in its files, never in letters/."""
     found = subprocess.run(
-        ["grep", "-rniE", "smart ?key|15CY|19CY|one-key|CBU|NAP", str(ROOT / "letters")], capture_output=True, text=True
+        # Whole words (-w): "NAP" (23LJ01's vehicle group) is a campaign word, "unapproved" is not.
+        ["grep", "-rniwE", "smart ?key|15CY|19CY|one-key|CBU|NAP", str(ROOT / "letters")],
+        capture_output=True,
+        text=True,
     ).stdout
     assert found == ""
 
