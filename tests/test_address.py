@@ -215,3 +215,18 @@ def test_lines_already_in_pub28_form_skip_the_rules_unchanged(tmp_path: Path) ->
     assert plain and len(plain) < len(rows)
     for street, unit in [*plain, ("123 N MAIN ST", ""), ("1600 PENNSYLVANIA AVE NW", ""), ("42 W 3RD ST", "")]:
         assert standardise(street, unit) == (usps_line(street), usps_line(unit)), street
+
+
+def test_zip_prefix_table_is_the_zipcodes_data() -> None:
+    """The shipped ZIP-prefix table is what the installed ``zipcodes`` package says, prefix by prefix."""
+    from importlib.resources import files
+
+    from letters.address import ZIP_PREFIXES, zip_prefix_states, zip_prefix_table
+
+    made = zip_prefix_table()
+    shipped = files("letters.address").joinpath(ZIP_PREFIXES).read_text(encoding="ascii")
+    # On a new zipcodes release: python -c "from letters.address import zip_prefix_table as t;
+    # open('letters/address/zip_prefixes.txt', 'w').write(t())"
+    assert shipped == made
+    states = zip_prefix_states()
+    assert states["006"] == {"PR"} and "TX" in states["733"] and "000" not in states
