@@ -172,12 +172,15 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     parser = RowParser(campaign)
     vname, oname = str(vehicles), str(owners)
     vcheck = check.vehicle_file(parser, vehicles)
-    ocheck = check.owner_file(parser, owners)
-    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + ocheck.rows,
+    parts = check.owner_parts(parser, owners)
+    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + sum(p.rows for p in parts),
                          value_names=parser.value_names, warnings=tuple(ignored_columns(parser, vehicles)))  # fmt: skip
     reports = _Reports(vname, oname)
     reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
-    reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    for part in parts:
+        reports.add("owner", "rejected_owner", part.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    chunks = [part.valid for part in parts]
+    del parts
     kept, conflicting = _one_row_per_vin(vcheck.valid, reports, parser.value_names)
     rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
     del vcheck  # only what the merge keeps stays in memory
@@ -191,14 +194,17 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     for phase, count in kept.filter(pl.col("covered")).get_column("phase").value_counts().iter_rows():
         rec.covered[phase] = count
 
-    owned = ocheck.valid.with_columns(pl.len().over("vin").alias("_rows"))
-    del ocheck
-    counts = owned.group_by("vin").agg(pl.len().alias("_owners"))
-    kept = kept.join(counts, on="vin", how="left", maintain_order="left").with_columns(pl.col("_owners").fill_null(0))
+    # Whether a VIN has several owner rows, and a vehicle any: one hash pass each, where a
+    # count per VIN would group and join every row.
+    # The owner rows stay in their chunks: each becomes its letters in turn (below), so the
+    # owners and the letters made of them are not both held whole.
+    owned = pl.concat([chunk.select("vin", LINE) for chunk in chunks], rechunk=False)
+    owned = owned.with_columns(pl.col("vin").is_duplicated().alias("_several"))
+    kept = kept.with_columns(pl.col("vin").is_in(owned.get_column("vin").implode()).alias("_owned"))
     status = (
         pl.when(~pl.col("covered")).then(pl.lit("not_covered"))
         .when(pl.col("fixed").is_not_null()).then(pl.lit("repaired"))
-        .when(pl.col("_owners") == 0).then(pl.lit("no_owner"))
+        .when(~pl.col("_owned")).then(pl.lit("no_owner"))
         .otherwise(pl.lit("mail"))
     )  # fmt: skip
     kept = kept.with_columns(status.alias("status"))
@@ -212,33 +218,52 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     ))  # fmt: skip
 
     vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], *parser.value_names, pl.col(LINE).alias("v_line")]
-    owned = owned.join(kept.select("vin", "status", "reason", "fixed", "phase", *vehicle), on="vin", how="left",
-                       maintain_order="left")  # fmt: skip
+    # Lazily, so that no owner table as wide as a letter is made but the letters themselves:
+    # each owner row's vehicle status from a narrow join, the letters from an inner join.
+    status_of = owned.lazy().select("vin", LINE).join(kept.lazy().select("vin", "status", "reason", "fixed"),
+                                                      on="vin", how="left", maintain_order="left")  # fmt: skip
     not_mailed = (
         pl.when(pl.col("status") == "not_covered").then(pl.lit("vehicle is not covered: ") + pl.col("reason"))
         .when(pl.col("status") == "repaired").then(pl.lit("the vehicle was repaired ") + fixed)
         .when(pl.col("vin").is_in(conflicting.implode())).then(pl.lit("its vehicle rows conflict"))
         .when(pl.col("vin").is_in(rejected_vins.implode())).then(pl.lit("its vehicle record was rejected"))
     )  # fmt: skip
-    unmailed = owned.filter(pl.col("status").is_null() | pl.col("status").is_in(["not_covered", "repaired"]))
+    unmailed = status_of.filter(pl.col("status").is_null() | pl.col("status").is_in(["not_covered", "repaired"]))
     reports.add("owner", None, unmailed.select(
         LINE, "vin", pl.when(not_mailed.is_null()).then(pl.lit("owner_without_vehicle"))
         .otherwise(pl.lit("owner_not_mailed")).alias("outcome"),
         not_mailed.fill_null(pl.lit("no vehicle record has this VIN")).alias("reason"),
-    ))  # fmt: skip
+    ).collect())  # fmt: skip
 
-    mailed = owned.filter(pl.col("status") == "mail")
-    columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
-    single = mailed.filter(pl.col("_rows") == 1).with_columns(pl.concat_list(LINE).alias("owner_lines"))
-    chosen = _choose_all(mailed.filter(pl.col("_rows") > 1), oname, reports, rec)
-    if chosen.height:
-        chosen = chosen.join(kept.select("vin", "phase", *vehicle), on="vin", how="inner")
-        # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
-        single = pl.concat([single.select(columns), chosen.select(columns)], rechunk=False)
+    to_mail = kept.filter(pl.col("status") == "mail").select("vin", "phase", *vehicle)
+    del kept
     outcome_of = {p.number: p.available(as_of) for p in campaign.phases}
-    letters = single.select(
-        *columns, pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available"),
-    )  # fmt: skip
+    columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
+    available = pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available")
+    # Each owner row's letter vehicle (a row of ``to_mail``), by one narrow join.
+    target = owned.lazy().join(to_mail.lazy().select("vin").with_row_index("_m"), on="vin", how="left",
+                               maintain_order="left").select("_m", "_several").collect()  # fmt: skip
+    del owned
+    pieces: list[pl.DataFrame] = []
+    several: list[pl.DataFrame] = []
+    start = 0
+    while chunks:
+        chunk = chunks.pop(0)
+        here = target.slice(start, chunk.height)
+        start += chunk.height
+        mailed = here.get_column("_m").is_not_null()
+        alone = mailed & ~here.get_column("_several")
+        several.append(chunk.filter(mailed & here.get_column("_several")))
+        owner = chunk.filter(alone).select(*_OWNER_COLUMNS, pl.concat_list(LINE).alias("owner_lines"))
+        del chunk
+        vehicle_of = to_mail.gather(here.get_column("_m").filter(alone))
+        pieces.append(pl.concat([vehicle_of, owner], how="horizontal").select(*columns, available))
+    chosen = _choose_all(pl.concat(several).sort(LINE), oname, reports, rec)
+    if chosen.height:
+        chosen = chosen.lazy().join(to_mail.lazy(), on="vin", how="inner").select(*columns, available).collect()
+        pieces.append(chosen)
+    # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
+    letters = pl.concat(pieces, rechunk=False)
     rec.letters = letters
     if letters.height:
         rec.outcomes["addressee"] += letters.height
@@ -275,20 +300,26 @@ class _Reports:
 
 def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports,
                      names: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
-    """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported."""
+    """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported.
+
+    Only the rows of repeated VINs (few) are grouped, in file order; ``valid`` may be in any order.
+    """
+    repeated = pl.col("vin").is_duplicated()
+    several = valid.filter(repeated).sort(LINE)
     data = pl.struct("model", "model_year", "production_date", "location", *names)
-    valid = valid.with_columns(
+    several = several.with_columns(
         pl.col(LINE).first().over("vin").alias("_first"),
         data.n_unique().over("vin").alias("_versions"),
     )
-    repeats = valid.filter(pl.col("_first") != pl.col(LINE))
+    repeats = several.filter(pl.col("_first") != pl.col(LINE))
     reports.add("vehicle", "duplicate_vehicle", repeats.filter(pl.col("_versions") == 1).select(
         LINE, "vin", (pl.lit("repeats line ") + pl.col("_first").cast(pl.String)).alias("reason")))  # fmt: skip
-    clash = valid.filter(pl.col("_versions") > 1)
+    clash = several.filter(pl.col("_versions") > 1)
     lines = pl.col(LINE).cast(pl.String).str.join(", ").over("vin")
     reports.add("vehicle", "conflicting_vehicle", clash.select(
         LINE, "vin", (pl.lit("VIN has conflicting vehicle rows (lines ") + lines + ")").alias("reason")))  # fmt: skip
-    kept = valid.filter((pl.col("_versions") == 1) & (pl.col("_first") == pl.col(LINE))).drop("_first", "_versions")
+    first = several.filter((pl.col("_versions") == 1) & (pl.col("_first") == pl.col(LINE)))
+    kept = pl.concat([valid.filter(~repeated), first.drop("_first", "_versions")], rechunk=False)
     return kept, clash.get_column("vin").unique()
 
 

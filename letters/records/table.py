@@ -131,6 +131,9 @@ def _fast(path: Path, columns: list[str]) -> Iterator[pl.DataFrame]:
             yield _chunk(pa.Table.from_batches(pending), keep, done)
     except (pa.ArrowInvalid, OSError):
         raise _NotFast from None
+    finally:
+        # Polars copied what it keeps: give back the pool's freed blocks, which it would otherwise hold.
+        pa.default_memory_pool().release_unused()
 
 
 def _chunk(table: pa.Table, keep: list[tuple[str, str]], start: int) -> pl.DataFrame:
