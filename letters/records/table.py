@@ -42,7 +42,7 @@ _ODD_QUOTE = re.compile(rb'"(?<=[^,\r\n"]")(?=[^,\r\n"])')
 
 
 T = TypeVar("T")
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
 """Rows judged at a time: the working columns of one chunk, not of the whole file, are in memory."""
 BLOCK_BYTES = 1 << 22
 """Bytes Arrow's reader parses at a time."""
