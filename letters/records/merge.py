@@ -25,53 +25,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import polars as pl
 
 from letters.campaign import Campaign
 from letters.eligibility import coverage_of
 from letters.records import check
-from letters.records.model import Owner, Rejection, Source, Vehicle
+from letters.records.model import Owner, Piece, Rejection, Source, Vehicle, outcome_names
 from letters.records.parse import RowParser
 from letters.records.table import LINE
 
-
-def outcome_names(campaign: Campaign) -> list[str]:
-    """Every outcome a record can end in, in report order."""
-    phases = [p.number for p in campaign.phases]
-    return [
-        *(f"mailable_phase_{n}" for n in phases),
-        *(f"pending_phase_{n}" for n in phases),
-        "repaired",
-        "not_covered",
-        "no_owner",
-        "rejected_vehicle",
-        "duplicate_vehicle",
-        "conflicting_vehicle",
-        "addressee",
-        "co_owner",
-        "other_owner",
-        "duplicate_owner",
-        "rejected_owner",
-        "owner_without_vehicle",
-        "owner_not_mailed",
-    ]
-
-
-class Piece(NamedTuple):
-    """One future letter: a covered vehicle and the owner it goes to."""
-
-    vehicle: Vehicle
-    """The covered vehicle."""
-    owner: Owner
-    """Addressee (co-owner names merged in)."""
-    owner_sources: tuple[Source, ...]
-    """Owner rows that make up the letter: the addressee's, then co-owners'."""
-    phase: int
-    """Phase of the vehicle."""
-    available: bool
-    """Remedy available as of the reconciliation date."""
+__all__ = ["Piece", "Reconciliation", "outcome_names", "reconcile"]
 
 
 REPORT_SCHEMA: dict[str, Any] = {
