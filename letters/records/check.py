@@ -377,7 +377,10 @@ def _each(table: pl.DataFrame, column: str, judge: Callable[[Any], Any], dtype: 
     if isinstance(dtype, pl.Struct):
         names = [f.name for f in dtype.fields]
         results = [dict(zip(names, r, strict=True)) for r in results]
-    return series.replace_strict(distinct, pl.Series(results, dtype=dtype), return_dtype=dtype)
+    judged = pl.Series(column, results, dtype=dtype)
+    if len(distinct) == 1 and distinct.null_count() == 0:  # one value (a country, a language): no lookup a row
+        return judged.gather(pl.zeros(len(series), pl.UInt32, eager=True))
+    return series.replace_strict(distinct, judged, return_dtype=dtype)
 
 
 def _pairs(table: pl.DataFrame, columns: tuple[str, str], judge: Callable[[Any, Any], Any], dtype: Any) -> pl.Expr:

@@ -269,7 +269,9 @@ def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports,
 
     Only the rows of repeated VINs (few) are grouped, in file order; ``valid`` may be in any order.
     """
-    repeated = pl.col("vin").is_duplicated()
+    repeated = valid.get_column("vin").is_duplicated()
+    if not repeated.any():  # the usual case: nothing to group, nothing copied
+        return valid, pl.Series("vin", [], pl.String)
     several = valid.filter(repeated).sort(LINE)
     data = pl.struct("model", "model_year", "production_date", "location", *names)
     several = several.with_columns(
