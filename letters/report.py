@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
@@ -16,11 +16,14 @@ from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
 from letters.errors import OutputError, UsageError
 from letters.kinds import Words
-from letters.records import Reconciliation, outcome_names, reconcile
+from letters.records import outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
 from letters.records.parse import RowParser
 from letters.write import csv_bytes
+
+if TYPE_CHECKING:
+    from letters.records import Reconciliation
 
 
 def human_month(d: date | None, locale: str = "en_US") -> str:

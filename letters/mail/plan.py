@@ -13,7 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from letters.address import needs_parser, standard_delivery, standard_rules
 from letters.batch import Selection, language_of, piece_id, select
@@ -29,7 +29,7 @@ from letters.mail.pool import worker_context
 from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
-from letters.records import Owner, Piece, Reconciliation, outcome_names
+from letters.records import Owner, Piece, outcome_names
 from letters.render.closing import closing_warning
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
@@ -40,6 +40,9 @@ from letters.write import (
     durable_write,
     make_folder,
 )
+
+if TYPE_CHECKING:
+    from letters.records import Reconciliation  # the merge (Polars) stays out of the workers
 
 
 def run_id_for(phase: int, stage: str, taken: set[str]) -> str:
