@@ -109,7 +109,7 @@ class FastRenderer:
             versions = piece.language.split("+")
             stored = piece.layout()
             mine: list[Version] = []
-            for lang, entry in zip(versions, stored or [], strict=False):
+            for entry in stored if stored is not None and len(stored) == len(versions) else []:
                 if "full" in entry:
                     mine.append((None, (), str(entry["full"])))
                 elif (tpl := self.template(str(entry["key"]))) is not None:

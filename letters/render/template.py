@@ -84,7 +84,7 @@ def _unsafe(name: str, text: Any, line: Any, align: str) -> str | None:
     return None
 
 
-def _overflows(page: Any, index: int) -> list[str]:
+def overflows_of(page: Any, index: int) -> list[str]:
     """Text of a laid-out letter page that a clipping box cuts off or that runs off the page."""
     found: list[str] = []
 
@@ -128,6 +128,8 @@ class Template:
     """Text the laid-out letter cuts off or runs off the page with."""
     data: bytes = b""
     """The template PDF as written, to ship to other processes."""
+    refused: tuple[str, ...] = ()
+    """Resources the letter named but may not use (it prints without them)."""
     shaped: ShapeCache = field(default_factory=ShapeCache)
     """Whole field texts already shaped with this template's fonts (city lines and names repeat), least
     recently used dropped first."""
@@ -150,15 +152,15 @@ class Template:
                    data.pdf, verified=data.verified)  # fmt: skip
 
 
-def build_template(html: str, loaded: LoadedCampaign, folders: Sequence[Path], lang: str, key: str) -> Template:
+def build_template(html: str, loaded: LoadedCampaign, folders: list[Path], lang: str, key: str) -> Template:
     """Lay out a variant's template document (``letters.render.variants.template_html``) and find its slots."""
-    doc, _ = layout(html, loaded.folder, folders)
+    doc, refused = layout(html, loaded.folder, folders)
     letter_pages = _letter_page_count(doc)
     slots: dict[str, Slot] = {}
     problem = None
     overflows: list[str] = []
     for index, page in enumerate(doc.pages[:letter_pages]):
-        overflows.extend(_overflows(page, index))
+        overflows.extend(overflows_of(page, index))
         for name, block, text, line in _field_boxes(page):
             style = text.style
             left = float(block.content_box_x())
@@ -186,7 +188,7 @@ def build_template(html: str, loaded: LoadedCampaign, folders: Sequence[Path], l
     fonts, allowed = _fonts(pdf)
     widths = {bold: widths_of(font) for bold, font in fonts.items()}
     return Template(lang, pdf, letter_pages, slots, fonts, allowed, widths, key, problem, tuple(overflows),
-                    buffer.getvalue())  # fmt: skip
+                    buffer.getvalue(), tuple(refused))  # fmt: skip
 
 
 class _Clock(Clock):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import html as htmllib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ PLACEHOLDER = "W"
 _START = re.compile(r'<section\b[^>]*\bid="piece-(\d+)"')
 _FIELD = re.compile(r'<span\b(?P<attrs>[^>]*\bdata-field="(?P<name>[^"]+)"[^>]*)>(?P<text>[^<]*)</span>')
 _ADDRESS = re.compile(
-    r'(<div class="recipient">\s*)(?:<div class="addr"><span class="field" data-field="addr-\d+" data-stamp>W</span></div>)+'
+    r'(<div class="recipient">\s*)'
+    r'(?:<div class="addr"><span class="field" data-field="addr-\d+" data-stamp>W</span></div>)+'
     r"(\s*</div>)"
 )
 _ADDRESS_LINE = '<div class="addr"><span class="field" data-field="addr-{n}" data-stamp>W</span></div>'
@@ -87,7 +89,7 @@ def split(document: str, count: int) -> tuple[str, list[str], str] | None:
     if end < 0:
         return None
     bounds = [s for _, s in starts] + [end]
-    return document[: bounds[0]], [document[a:b] for a, b in zip(bounds, bounds[1:], strict=False)], document[end:]
+    return document[: bounds[0]], [document[a:b] for a, b in itertools.pairwise(bounds)], document[end:]
 
 
 def mask(section: str) -> tuple[str, tuple[tuple[str, str], ...]]:
