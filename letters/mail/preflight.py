@@ -19,17 +19,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from letters.campaign import Campaign
 from letters.campaign.model import Stage
 from letters.documents import RenderOptions, document_spec
 from letters.errors import LettersError
-from letters.render.fast import FastRenderer, VerificationError
 from letters.render.pdf import layout
 from letters.render.pieces import LAYOUT, BatchJob, PieceInput
 from letters.render.template import overflows_of
 from letters.render.variants import Keyed, TemplateData, describe
 from letters.render.workers import renderer_for
+
+if TYPE_CHECKING:  # the renderer loads in the fork server and where a run is planned, not on import
+    from letters.render.fast import FastRenderer
 
 
 class LayoutError(LettersError):
@@ -78,20 +81,36 @@ def values_of(piece: PieceInput, job: BatchJob, lang: str, brand: str) -> dict[s
 def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces: Sequence[PieceInput],
               kind: str) -> Preflight:  # fmt: skip
     """Key every letter of the run, lay out and check every variant; refuse (``LettersError``) what cannot print."""
+    from letters.render.fast import FastRenderer
+
     revision = campaign.revision.date.isoformat()
     fast = renderer_for(campaign.code, revision, "fast")
     assert isinstance(fast, FastRenderer)
     job = BatchJob(campaign.code, phase, 0, campaign.revision.date, as_of, Path(os.devnull), tuple(pieces),
                    stage=stage.name, document=stage.document)  # fmt: skip
-    versions = [(i, lang) for i, p in enumerate(pieces) for lang in p.language.split("+")]
-    keyed = _key(fast, job, versions)
+    # Language by language: a letter lacking required content is reported before another language's catalog.
+    versions = sorted(((i, lang) for i, p in enumerate(pieces) for lang in p.language.split("+")),
+                      key=lambda v: (v[1], v[0]))  # fmt: skip
     spec = document_spec(campaign, stage.document)
     brands = [fast.full.renderer("en").brand_of(p.letter(job)) for p in pieces]
     values = [values_of(pieces[i], job, lang, str(brands[i].get("name", ""))) for i, lang in versions]
+    keyed: dict[tuple[int, str], Keyed | str] = {}
     groups: dict[str, list[int]] = {}
-    for n, version in enumerate(versions):
-        k = keyed[version]
-        groups.setdefault(k.key if isinstance(k, Keyed) else f"!{k}", []).append(n)
+    for lang in sorted({lang for _, lang in versions}):
+        keyed.update(_key(fast, job, [v for v in versions if v[1] == lang]))
+        for n, version in enumerate(versions):
+            if version[1] == lang:
+                k = keyed[version]
+                groups.setdefault(k.key if isinstance(k, Keyed) else f"!{k}", []).append(n)
+        for members in groups.values():
+            index, mine = versions[members[0]]
+            k = keyed[versions[members[0]]]
+            if mine == lang and isinstance(k, Keyed):
+                try:
+                    fast.full.renderer(lang).check_required(spec, f"{k.frame[0]}{k.masked}{k.frame[1]}", stage.name)
+                except LettersError as exc:
+                    raise type(exc)(f"variant {describe(values, members)} (VIN {pieces[index].vin}): "
+                                    f"{exc.message}") from None  # fmt: skip
     variants: list[Variant] = []
     fallback: dict[str, str] = {}
     refused: dict[str, None] = {}
@@ -104,9 +123,7 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
             variants.append(Variant(key, lang, describe(values, members), piece.vin, len(members), k))
             continue
         renderer = fast.full.renderer(lang)
-        head, tail = k.frame
         try:
-            renderer.check_required(spec, f"{head}{k.masked}{tail}", stage.name)
             if kind == "fast":
                 tpl = fast.build(k, lang)
                 found, problems, urls = tpl.problem, tpl.overflows, tpl.refused
@@ -160,6 +177,8 @@ def _verify(fast: FastRenderer, job: BatchJob, members: Sequence[tuple[int, str]
     The first letter whose own fields fit is compared (a few are tried); a variant none of whose
     first letters can be stamped stays unverified, and the worker that first stamps one verifies it.
     """
+    from letters.render.fast import VerificationError
+
     for index, lang in members[:VERIFY_TRIES]:
         piece = job.pieces[index]
         k = keyed[(index, lang)]
