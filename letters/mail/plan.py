@@ -340,6 +340,8 @@ _TEMPLATES: dict[str, dict[str, TemplateData]] = {}
 
 
 def keep_templates(run_id: str, templates: Sequence[TemplateData]) -> None:
+    """Keep the run's templates for its execution (only the latest run's: a run executes right after its plan)."""
+    _TEMPLATES.clear()
     _TEMPLATES[run_id] = {t.key: t for t in templates}
 
 

@@ -114,6 +114,7 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
     variants: list[Variant] = []
     fallback: dict[str, str] = {}
     refused: dict[str, None] = {}
+    shipped: list[TemplateData] = []
     for key, members in groups.items():
         index, lang = versions[members[0]]
         piece, k = pieces[index], keyed[versions[members[0]]]
@@ -141,18 +142,19 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
             raise LayoutError(f"{where}: the {stage.name} letter's text does not fit: " + "; ".join(problems))
         if kind == "fast" and found is None:
             found = _verify(fast, job, [versions[n] for n in members], keyed)
+            if found is None:
+                shipped.append(tpl.shipped())  # now, before a run of many variants drops it from the cache
         if found is not None:
             fallback[key] = found
         variants.append(Variant(key, lang, describe(values, members), piece.vin, len(members), found))
     layouts = tuple(_layouts(pieces, keyed, fallback) if kind == "fast" else ("" for _ in pieces))
-    templates = tuple(t.shipped() for v in variants if v.fallback is None and (t := fast.template(v.key)))
     warnings = [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
                 for url in refused]  # fmt: skip
     if len(versions) >= 20 and len(variants) > len(versions) // 4:
         warnings.append(f"{len(variants):,} layout variants for {len(versions):,} letters: the owner letter prints "
                         "per-letter text outside data-field spans, so most letters are laid out on their own "
                         "(mark single-line per-letter values data-field to stamp them)")  # fmt: skip
-    return Preflight(layouts, tuple(variants), templates, tuple(warnings))
+    return Preflight(layouts, tuple(variants), tuple(shipped), tuple(warnings))
 
 
 def _key(fast: FastRenderer, job: BatchJob, versions: list[tuple[int, str]]) -> dict[tuple[int, str], Keyed | str]:
