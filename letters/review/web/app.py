@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -49,7 +48,7 @@ class Settings:
 
 def _templates() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+        loader=FileSystemLoader(str(Path(__file__).parent.parent / "templates")),
         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
     return env
@@ -280,29 +279,3 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     handlers: dict[Any, Any] = {HTTPException: http_error, LettersError: letters_error, Exception: server_error}
     return Starlette(routes=routes, exception_handlers=handlers)
-
-
-def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
-    """``letters review``: serve the app until interrupted; ``ready(url)`` once the port is known free."""
-    import socket
-
-    import uvicorn
-
-    url = f"http://{host}:{port}/"
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
-    if ready is not None:
-        ready(url)
-    if open_browser:
-        import threading
-        import webbrowser
-
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
-    except OSError as exc:
-        raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
