@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 
 from letters.campaign import Campaign
 from letters.campaign.model import Stage
-from letters.documents import RenderOptions, document_spec
+from letters.documents import DocumentSpec, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.pdf import layout
 from letters.render.pieces import LAYOUT, BatchJob, PieceInput
-from letters.render.template import overflows_of
+from letters.render.template import Template, overflows_of
 from letters.render.variants import Keyed, TemplateData, describe
 from letters.render.workers import renderer_for
 
@@ -111,42 +111,43 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
                 except LettersError as exc:
                     raise type(exc)(f"variant {describe(values, members)} (VIN {pieces[index].vin}): "
                                     f"{exc.message}") from None  # fmt: skip
-    variants: list[Variant] = []
     fallback: dict[str, str] = {}
     refused: dict[str, None] = {}
     shipped: list[TemplateData] = []
-    for key, members in groups.items():
-        index, lang = versions[members[0]]
-        piece, k = pieces[index], keyed[versions[members[0]]]
-        where = f"variant {describe(values, members)} (VIN {piece.vin})"
-        if not isinstance(k, Keyed):
-            fallback[key] = k
-            variants.append(Variant(key, lang, describe(values, members), piece.vin, len(members), k))
-            continue
-        renderer = fast.full.renderer(lang)
-        try:
+    items = list(groups.items())
+    for start in range(0, len(items), GROUP):
+        chunk = items[start : start + GROUP]
+        templates = _templates(fast, chunk, versions, keyed, values, pieces) if kind == "fast" else {}
+        unverified: list[tuple[str, tuple[int, str]]] = []
+        for key, members in chunk:
+            index, lang = versions[members[0]]
+            piece, k = pieces[index], keyed[versions[members[0]]]
+            where = f"variant {describe(values, members)} (VIN {piece.vin})"
+            if not isinstance(k, Keyed):
+                fallback[key] = k
+                continue
             if kind == "fast":
-                tpl = fast.build(k, lang)
-                found, problems, urls = tpl.problem, tpl.overflows, tpl.refused
+                tpl = templates[key]
+                problem, problems, urls = tpl.problem, tpl.overflows, tpl.refused
             else:
-                found = None
-                html = renderer.html(spec, RenderOptions(letters=(piece.letter(job),), mailing=True, lang=lang,
-                                                         strict=True))  # fmt: skip
-                doc, refused_urls = layout(html, fast.loaded.folder, renderer.folders)
-                urls = tuple(refused_urls)
-                problems = tuple(p for n, page in enumerate(doc.pages) for p in overflows_of(page, n))
-        except LettersError as exc:
-            raise type(exc)(f"{where}: {exc.message}") from None
-        refused.update(dict.fromkeys(urls))
-        if problems:
-            raise LayoutError(f"{where}: the {stage.name} letter's text does not fit: " + "; ".join(problems))
-        if kind == "fast" and found is None:
-            found = _verify(fast, job, [versions[n] for n in members], keyed)
+                problem, (problems, urls) = None, _full_layout(fast, spec, job, index, lang, where)
+            refused.update(dict.fromkeys(urls))
+            if problems:
+                raise LayoutError(f"{where}: the {stage.name} letter's text does not fit: " + "; ".join(problems))
+            if problem is not None:
+                fallback[key] = problem
+            elif kind == "fast":
+                unverified.append((key, (index, lang)))
+        for key, found in _verify(fast, job, unverified, keyed).items():
             if found is None:
-                shipped.append(tpl.shipped())  # now, before a run of many variants drops it from the cache
-        if found is not None:
-            fallback[key] = found
-        variants.append(Variant(key, lang, describe(values, members), piece.vin, len(members), found))
+                shipped.append(templates[key].shipped())
+            else:
+                fallback[key] = found
+    variants = []
+    for key, members in items:
+        index, lang = versions[members[0]]
+        variants.append(Variant(key, lang, describe(values, members), pieces[index].vin, len(members),
+                                fallback.get(key)))  # fmt: skip
     layouts = tuple(_layouts(pieces, keyed, fallback) if kind == "fast" else ("" for _ in pieces))
     warnings = [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
                 for url in refused]  # fmt: skip
@@ -172,31 +173,72 @@ def _key(fast: FastRenderer, job: BatchJob, versions: list[tuple[int, str]]) -> 
         raise
 
 
-def _verify(fast: FastRenderer, job: BatchJob, members: Sequence[tuple[int, str]],
-            keyed: dict[tuple[int, str], Keyed | str]) -> str | None:  # fmt: skip
-    """Stamp a letter of the variant and compare it with its full render; why the variant cannot be used, or None.
+def _templates(fast: FastRenderer, chunk: Sequence[tuple[str, list[int]]], versions: Sequence[tuple[int, str]],
+               keyed: dict[tuple[int, str], Keyed | str], values: Sequence[dict[str, str]],
+               pieces: Sequence[PieceInput]) -> dict[str, Template]:  # fmt: skip
+    """The variants' templates, laid out together per language; a layout that fails names its variant."""
+    out: dict[str, Template] = {}
+    for lang in sorted({versions[m[0]][1] for _, m in chunk}):
+        mine = [(key, m, k) for key, m in chunk if versions[m[0]][1] == lang and isinstance(k := keyed[versions[m[0]]],
+                                                                                            Keyed)]  # fmt: skip
+        try:
+            out.update((t.key, t) for t in fast.build([k for _, _, k in mine], lang))
+        except LettersError:
+            for _, members, k in mine:  # one at a time, to name the variant
+                try:
+                    fast.build([k], lang)
+                except LettersError as exc:
+                    vin = pieces[versions[members[0]][0]].vin
+                    raise type(exc)(f"variant {describe(values, members)} (VIN {vin}): {exc.message}") from None
+            raise
+    return out
 
-    The first letter whose own fields fit is compared (a few are tried); a variant none of whose
-    first letters can be stamped stays unverified, and the worker that first stamps one verifies it.
+
+def _full_layout(fast: FastRenderer, spec: DocumentSpec, job: BatchJob, index: int, lang: str,
+                 where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:  # fmt: skip
+    """A full-renderer run: one letter of the variant laid out; its overflows and refused resources."""
+    renderer = fast.full.renderer(lang)
+    try:
+        html = renderer.html(spec, RenderOptions(letters=(job.pieces[index].letter(job),), mailing=True, lang=lang,
+                                                 strict=True))  # fmt: skip
+        doc, urls = layout(html, fast.loaded.folder, renderer.folders)
+    except LettersError as exc:
+        raise type(exc)(f"{where}: {exc.message}") from None
+    return tuple(p for n, page in enumerate(doc.pages) for p in overflows_of(page, n)), tuple(urls)
+
+
+def _verify(fast: FastRenderer, job: BatchJob, variants: Sequence[tuple[str, tuple[int, str]]],
+            keyed: dict[tuple[int, str], Keyed | str]) -> dict[str, str | None]:  # fmt: skip
+    """Stamp one letter of each variant and compare them with their full renders, all in one batch.
+
+    Returns why each variant cannot be used, or None. A variant whose letter's own fields do
+    not fit stays unverified: the worker that first stamps one of its letters verifies it.
+    After a mismatch each variant is tried alone, to find which.
     """
     from letters.render.fast import VerificationError
 
-    for index, lang in members[:VERIFY_TRIES]:
-        piece = job.pieces[index]
-        k = keyed[(index, lang)]
+    def one(key: str, index: int, lang: str) -> PieceInput:
+        piece, k = job.pieces[index], keyed[(index, lang)]
         assert isinstance(k, Keyed)
-        one = replace(piece, language=lang, fields=(*piece.fields, (LAYOUT, json.dumps([_entry(k)]))))
+        return replace(piece, language=lang, fields=(*piece.fields, (LAYOUT, json.dumps([_entry(k)]))))
+
+    def check(group: Sequence[tuple[str, tuple[int, str]]]) -> str | None:
         try:
-            _, _, _, reasons = fast.render_pdf(replace(job, pieces=(one,)), verify_all=True)
+            fast.render_pdf(replace(job, pieces=tuple(one(key, *v) for key, v in group)), verify_all=True)
         except VerificationError as exc:
             return f"its variant differs from its full render ({exc.message.split(': ', 1)[-1]})"
-        if not reasons:
-            return None
-    return None
+        return None
+
+    if not variants:
+        return {}
+    found = check(variants)
+    if found is None or len(variants) == 1:
+        return dict.fromkeys((key for key, _ in variants), found)
+    return {key: check([(key, v)]) for key, v in variants}
 
 
-VERIFY_TRIES = 5
-"""Letters of a variant the preflight tries to stamp and verify."""
+GROUP = 25
+"""Variants laid out (and verified) together in one document."""
 
 
 def _entry(k: Keyed) -> dict[str, object]:

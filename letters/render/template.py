@@ -18,7 +18,7 @@ from letters.errors import LettersError
 from letters.press.finish import gray_pages
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.shaping import PANGO_SCALE, ShapeCache, widths_of
-from letters.render.variants import TemplateData
+from letters.render.variants import Keyed, TemplateData, template_html
 from letters.usage import Clock
 
 
@@ -130,6 +130,8 @@ class Template:
     """The template PDF as written, to ship to other processes."""
     refused: tuple[str, ...] = ()
     """Resources the letter named but may not use (it prints without them)."""
+    first: int = 0
+    """Its first page in ``pdf`` (templates laid out together share one file)."""
     shaped: ShapeCache = field(default_factory=ShapeCache)
     """Whole field texts already shaped with this template's fonts (city lines and names repeat), least
     recently used dropped first."""
@@ -138,28 +140,62 @@ class Template:
 
     def shipped(self) -> TemplateData:
         """The template as plain data, for a worker process."""
-        return TemplateData(self.key, self.lang, self.data, self.pages, tuple(self.slots.items()), self.verified,
-                            self.problem)  # fmt: skip
+        return TemplateData(self.key, self.lang, self.data, self.pages, self.first, tuple(self.slots.items()),
+                            self.verified, self.problem)  # fmt: skip
 
     @classmethod
-    def from_data(cls, data: TemplateData) -> Template:
-        """The template another process laid out."""
-        pdf = pikepdf.open(io.BytesIO(data.pdf))
-        fonts, allowed = _fonts(pdf)
-        widths = {bold: widths_of(font) for bold, font in fonts.items()}
+    def from_data(cls, data: TemplateData, opened: dict[int, Template] | None = None) -> Template:
+        """The template another process laid out; ``opened`` keeps the files already opened, by identity."""
+        base = opened.get(id(data.pdf)) if opened is not None else None
         slots = {name: slot for name, slot in data.slots if isinstance(slot, Slot)}
-        return cls(data.lang, pdf, data.pages, slots, fonts, allowed, widths, data.key, data.problem, (),
-                   data.pdf, verified=data.verified)  # fmt: skip
+        if base is None:
+            pdf = pikepdf.open(io.BytesIO(data.pdf))
+            fonts, allowed = _fonts(pdf)
+            widths = {bold: widths_of(font) for bold, font in fonts.items()}
+        else:
+            pdf, fonts, allowed, widths = base.pdf, base.fonts, base.allowed, base.widths
+        made = cls(data.lang, pdf, data.pages, slots, fonts, allowed, widths, data.key, data.problem, (), data.pdf,
+                   first=data.first, verified=data.verified)  # fmt: skip
+        if opened is not None:
+            opened.setdefault(id(data.pdf), made)
+        return made
 
 
-def build_template(html: str, loaded: LoadedCampaign, folders: list[Path], lang: str, key: str) -> Template:
-    """Lay out a variant's template document (``letters.render.variants.template_html``) and find its slots."""
-    doc, refused = layout(html, loaded.folder, folders)
-    letter_pages = _letter_page_count(doc)
+def build_templates(keyed: Sequence[Keyed], loaded: LoadedCampaign, folders: list[Path], lang: str) -> list[Template]:
+    """Lay out variants' templates (one language and frame) in one document, and find each one's slots.
+
+    One layout and one PDF for them all: WeasyPrint's fixed cost per document (writing it,
+    subsetting its fonts) is paid once, and the templates share their fonts.
+    """
+    doc, refused = layout(template_html(keyed), loaded.folder, folders)
+    starts: dict[int, int] = {}
+    for index, page in enumerate(doc.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("variant-"):
+                starts.setdefault(int(anchor.removeprefix("variant-")), index)
+    bounds = [starts[n] for n in range(len(keyed))] + [_letter_page_count(doc)]
+    data = write(doc, PdfMetadata("template", "", loaded.campaign.code, loaded.campaign.revision.date))
+    pdf = pikepdf.open(io.BytesIO(data))
+    gray_pages(pdf)  # the shared template pages carry black as DeviceGray, as the full renderer's do
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    fonts, allowed = _fonts(pdf)
+    widths = {bold: widths_of(font) for bold, font in fonts.items()}
+    out = []
+    for n, k in enumerate(keyed):
+        first, end = bounds[n], bounds[n + 1]
+        slots, problem, overflows = _slots(doc.pages[first:end])
+        out.append(Template(lang, pdf, end - first, slots, fonts, allowed, widths, k.key, problem, overflows,
+                            buffer.getvalue(), tuple(refused), first))  # fmt: skip
+    return out
+
+
+def _slots(pages: Sequence[Any]) -> tuple[dict[str, Slot], str | None, tuple[str, ...]]:
+    """The field slots of one letter's laid-out pages, why they cannot be stamped (or None), its overflows."""
     slots: dict[str, Slot] = {}
     problem = None
     overflows: list[str] = []
-    for index, page in enumerate(doc.pages[:letter_pages]):
+    for index, page in enumerate(pages):
         overflows.extend(overflows_of(page, index))
         for name, block, text, line in _field_boxes(page):
             style = text.style
@@ -180,15 +216,7 @@ def build_template(html: str, loaded: LoadedCampaign, folders: list[Path], lang:
                 color=tuple(float(c) for c in color.to("srgb").coordinates),  # type: ignore[arg-type]
                 align=align,
             )
-    data = write(doc, PdfMetadata("template", "", loaded.campaign.code, loaded.campaign.revision.date))
-    pdf = pikepdf.open(io.BytesIO(data))
-    gray_pages(pdf)  # the shared template pages carry black as DeviceGray, as the full renderer's do
-    buffer = io.BytesIO()
-    pdf.save(buffer)
-    fonts, allowed = _fonts(pdf)
-    widths = {bold: widths_of(font) for bold, font in fonts.items()}
-    return Template(lang, pdf, letter_pages, slots, fonts, allowed, widths, key, problem, tuple(overflows),
-                    buffer.getvalue(), tuple(refused))  # fmt: skip
+    return slots, problem, tuple(overflows)
 
 
 class _Clock(Clock):

@@ -69,9 +69,12 @@ class TemplateData:
     lang: str
     """Language of the letter."""
     pdf: bytes
-    """The laid-out template (field boxes hidden, glyph-coverage page last), DeviceGray."""
+    """The laid-out templates (field boxes hidden, glyph-coverage page last), DeviceGray; several variants laid
+    out together share one file and its fonts."""
     pages: int
     """Pages of the letter itself."""
+    first: int
+    """Its first page in ``pdf`` (0-based)."""
     slots: tuple[tuple[str, object], ...]
     """(field name, ``Slot``) of every stamped field."""
     verified: bool = False
@@ -129,14 +132,18 @@ def key_document(document: str, count: int) -> list[Keyed] | None:
     return out
 
 
-def template_html(keyed: Keyed) -> str:
-    """The variant's template document: its letter with the fields hidden, then the glyph-coverage page."""
-    head, tail = keyed.frame
-    section = _SECTION_CLASS.sub(r"\1 fast-template", keyed.masked, count=1)
+def template_html(keyed: Sequence[Keyed]) -> str:
+    """One document of variants' templates (one language, one frame): each letter with its fields hidden,
+    starting on its own page (anchor ``variant-N``), then the glyph-coverage page."""
+    head, tail = keyed[0].frame
+    sections = [
+        _PIECE_ID.sub(f'id="variant-{n}"', _SECTION_CLASS.sub(r"\1 fast-template", k.masked, count=1), count=1)
+        for n, k in enumerate(keyed)
+    ]
     coverage = escape(GLYPH_COVERAGE)
     # Never printed: puts every glyph a field may need into the embedded font subsets.
     extra = f'<section class="glyph-coverage"><p>{coverage}</p><p><strong>{coverage}</strong></p></section>'
-    return f"{head}{section}{extra}{tail}"
+    return f"{head}{''.join(sections)}{extra}{tail}"
 
 
 def describe(values: Sequence[dict[str, str]], mine: Sequence[int]) -> str:
