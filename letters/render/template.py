@@ -84,6 +84,19 @@ def _unsafe(name: str, text: Any, line: Any, align: str) -> str | None:
     return None
 
 
+def _restyled(name: str, style: Any) -> str | None:
+    """Why the stamp, plain text in the regular or bold face, would not draw field ``name`` as styled."""
+    if str(style["text_transform"]) != "none":
+        return f"field {name} is text-transformed"
+    if str(style["font_style"]) != "normal":
+        return f"field {name} is not upright"
+    for spacing in ("letter_spacing", "word_spacing"):
+        value = style[spacing]
+        if value != "normal" and float(value) != 0:
+            return f"field {name} has {spacing.replace('_', '-')}"
+    return None
+
+
 def overflows_of(page: Any, index: int) -> list[str]:
     """Text of a laid-out letter page that a clipping box cuts off or that runs off the page."""
     found: list[str] = []
@@ -203,7 +216,7 @@ def _slots(pages: Sequence[Any]) -> tuple[dict[str, Slot], str | None, tuple[str
             right = left + float(block.width)
             raw = str(style["text_align_all"])
             align = {"start": "left", "end": "right"}.get(raw, raw)
-            problem = problem or _unsafe(name, text, line, align)
+            problem = problem or _unsafe(name, text, line, align) or _restyled(name, style)
             color = style["color"]
             slots[name] = Slot(
                 page=index,

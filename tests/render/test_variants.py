@@ -102,18 +102,35 @@ def test_masking_stamps_plain_single_fields_and_keys_the_rest() -> None:
     assert key_document("<html><body>no letters</body></html>", 1) is None
 
 
-@pytest.mark.usefixtures("variant_project")
-def test_a_field_with_text_after_it_sends_its_variant_to_the_full_renderer(variant_project: Path, tmp_path: Path):
-    edit(variant_project / "templates" / "23LJ01" / "owner-letter.html",
-         '<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span></p>',
-         '<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span>, covered.</p>')  # fmt: skip
+FIELD = '<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span></p>'
+
+
+@pytest.mark.parametrize(
+    ("changed", "reason", "printed"),
+    [
+        (FIELD.replace("</span></p>", "</span>, covered.</p>"), "field vehicle shares its line with text after it",
+         ", covered."),
+        (FIELD.replace('data-field="vehicle"', 'data-field="vehicle" style="text-transform: lowercase"'),
+         "field vehicle is text-transformed", "Vehicle: 20"),
+    ],
+)  # fmt: skip
+def test_a_field_the_stamp_could_get_wrong_sends_its_variant_to_the_full_renderer(
+    variant_project: Path, tmp_path: Path, changed: str, reason: str, printed: str
+) -> None:
+    edit(variant_project / "templates" / "23LJ01" / "owner-letter.html", FIELD, changed)
     campaign = load_campaign("23LJ01").campaign
     files = generate(campaign, tmp_path / "records", 30, seed=5)
     options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
                           ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out")  # fmt: skip
     (run,) = mail("23LJ01", options).runs
-    assert run.job["fallbacks"] == {"field vehicle shares its line with text after it": run.job["letters"]}
-    assert all(", covered." in t for t in piece_texts(run.folder).values())
+    assert run.job["fallbacks"] == {reason: run.job["letters"]}
+    texts = piece_texts(run.folder).values()
+    assert texts and all(printed in t for t in texts)
+    if "lowercase" in changed:
+        values = [
+            line.removeprefix("Vehicle: ") for t in texts for line in t.splitlines() if line.startswith("Vehicle: ")
+        ]
+        assert values and all(v == v.lower() and any(c.isalpha() for c in v) for v in values), values
 
 
 @pytest.mark.usefixtures("variant_project")
