@@ -159,14 +159,17 @@ def test_letter_missing_a_required_item_is_refused(project: Path, recall_records
     assert result.exit_code == 1, result.output
     assert f"lacks required content:\n  - {item} (49 CFR" in result.stderr or f"  - {item} (" in result.stderr
     assert not (project / "output" / "ledger.sqlite").exists() or pieces(project / "output" / "ledger.sqlite") == []
-    result = runner.invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage, "-o", str(tmp_path / "l.pdf")])
+    # The preview speaks as of the mailing's date: an interim letter has no estimate to print once the remedy is out.
+    result = runner.invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage, "--as-of", as_of.isoformat(),
+                                 "-o", str(tmp_path / "l.pdf")])  # fmt: skip
     assert result.exit_code == 1 and f"  - {item} (" in result.stderr
 
 
 def test_every_item_is_in_the_bundled_letter_for_every_stage(tmp_path: Path) -> None:
-    for stage in ("interim", "remedy", "follow-up"):
-        result = CliRunner().invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage,
-                                          "-o", str(tmp_path / f"{stage}.pdf")])  # fmt: skip
+    # Each stage as of a date it applies on (an interim letter prints the estimate, absent once the remedy is out).
+    for stage, when in (("interim", INTERIM), ("remedy", REMEDY_1), ("follow-up", FOLLOW)):
+        result = CliRunner().invoke(cli, ["render", "24A07", "owner-letter", "--stage", stage, "--as-of",
+                                          when.isoformat(), "-o", str(tmp_path / f"{stage}.pdf")])  # fmt: skip
         assert result.exit_code == 0, result.output
 
 
@@ -472,8 +475,8 @@ def test_doubtful_completed_rows_are_warnings(recall_records: tuple[Path, Path],
     future = (f"warning: {completed}, line 2: VIN {listed[0]} repaired 2204-04-05, after the mailing date "
               "2024-03-20: counted as not repaired")  # fmt: skip
     unknown = f"warning: {completed}, line 3: VIN {stranger} is not a covered vehicle of 24A07 in the vehicle records"
-    assert future in result.stdout and unknown in result.stdout
-    assert "warning: Mailer ID 123456 is a test Mailer ID" in result.stdout  # the bundled campaigns' test ID
+    assert future in result.stderr and unknown in result.stderr  # warnings go to stderr
+    assert "warning: Mailer ID 123456 is a test Mailer ID" in result.stderr  # the bundled campaigns' test ID
     (folder,) = (tmp_path / "out" / "24A07" / "phase-1").iterdir()
     job = json.loads((folder / "job.json").read_text())
     assert future[len("warning: ") :] in job["warnings"] and job["outcomes"]["repaired"] == 1

@@ -6,7 +6,8 @@ or a template failing at run time stops the run) and keyed into its layout varia
 laid out once; text its boxes cut off or that runs off the page refuses the run. With the fast
 renderer the variant's template is that layout: one letter of it is stamped and compared with
 its full render, text and pixels, and a variant that cannot be stamped or does not match sends
-its letters to the full renderer (counted in the job ticket's ``fallbacks``). A refusal names
+its letters to the full renderer (counted in the job ticket's ``fallbacks``). A variant whose
+last page carries only its closing lines is warned of (the letters still print). A refusal names
 the variant (the values its letters share, e.g. ``brand=virel, stage=notice, lang=en``) and a
 VIN that has it.
 """
@@ -25,6 +26,7 @@ from letters.campaign import Campaign
 from letters.campaign.model import Stage
 from letters.documents import DocumentSpec, RenderOptions, document_spec
 from letters.errors import LettersError
+from letters.render.closing import closing_alone
 from letters.render.pdf import layout
 from letters.render.pieces import LAYOUT, BatchJob, PieceInput
 from letters.render.template import Template, overflows_of
@@ -114,6 +116,7 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
     fallback: dict[str, str] = {}
     refused: dict[str, None] = {}
     shipped: list[TemplateData] = []
+    closings: list[str] = []  # a last page with only the signature on it: said, the letters still print
     items = list(groups.items())
     for start in range(0, len(items), GROUP):
         chunk = items[start : start + GROUP]
@@ -128,10 +131,15 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
                 continue
             if kind == "fast":
                 tpl = templates[key]
-                problem, problems, urls = tpl.problem, tpl.overflows, tpl.refused
+                problem, problems, urls, alone = tpl.problem, tpl.overflows, tpl.refused, tpl.closing_only
             else:
-                problem, (problems, urls) = None, _full_layout(fast, spec, job, index, lang, where)
+                problem, (problems, urls, alone) = None, _full_layout(fast, spec, job, index, lang, where)
             refused.update(dict.fromkeys(urls))
+            if alone:
+                closings.append(f"owner letter ({stage.name}, {lang}, variant {describe(values, members)}, e.g. VIN "
+                                f"{piece.vin}): the last page of the letter carries only its closing lines (the "
+                                "signature alone on a page, a sheet of paper and postage for it); shorten the letter "
+                                "or tighten its layout")  # fmt: skip
             if problems:
                 raise LayoutError(f"{where}: the {stage.name} letter's text does not fit: " + "; ".join(problems))
             if problem is not None:
@@ -150,7 +158,7 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
                                 fallback.get(key)))  # fmt: skip
     layouts = tuple(_layouts(pieces, keyed, fallback) if kind == "fast" else ("" for _ in pieces))
     warnings = [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
-                for url in refused]  # fmt: skip
+                for url in refused] + closings  # fmt: skip
     if len(versions) >= 20 and len(variants) > len(versions) // 4:
         warnings.append(f"{len(variants):,} layout variants for {len(versions):,} letters: the owner letter prints "
                         "per-letter text outside data-field spans, so most letters are laid out on their own "
@@ -195,8 +203,9 @@ def _templates(fast: FastRenderer, chunk: Sequence[tuple[str, list[int]]], versi
 
 
 def _full_layout(fast: FastRenderer, spec: DocumentSpec, job: BatchJob, index: int, lang: str,
-                 where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:  # fmt: skip
-    """A full-renderer run: one letter of the variant laid out; its overflows and refused resources."""
+                 where: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:  # fmt: skip
+    """A full-renderer run: one letter of the variant laid out; its overflows, refused resources, and whether its
+    last page carries only its closing lines."""
     renderer = fast.full.renderer(lang)
     try:
         html = renderer.html(spec, RenderOptions(letters=(job.pieces[index].letter(job),), mailing=True, lang=lang,
@@ -204,7 +213,8 @@ def _full_layout(fast: FastRenderer, spec: DocumentSpec, job: BatchJob, index: i
         doc, urls = layout(html, fast.loaded.folder, renderer.folders)
     except LettersError as exc:
         raise type(exc)(f"{where}: {exc.message}") from None
-    return tuple(p for n, page in enumerate(doc.pages) for p in overflows_of(page, n)), tuple(urls)
+    overflows = tuple(p for n, page in enumerate(doc.pages) for p in overflows_of(page, n))
+    return overflows, tuple(urls), closing_alone(doc.pages)
 
 
 def _verify(fast: FastRenderer, job: BatchJob, variants: Sequence[tuple[str, tuple[int, str]]],

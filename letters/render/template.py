@@ -16,6 +16,7 @@ import weasyprint
 from letters.campaign import LoadedCampaign
 from letters.errors import LettersError
 from letters.press.finish import gray_pages
+from letters.render.closing import closing_alone
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.shaping import PANGO_SCALE, ShapeCache, widths_of
 from letters.render.variants import Keyed, TemplateData, template_html
@@ -145,6 +146,8 @@ class Template:
     """Resources the letter named but may not use (it prints without them)."""
     first: int = 0
     """Its first page in ``pdf`` (templates laid out together share one file)."""
+    closing_only: bool = False
+    """The letter's last page carries only its closing lines (``letters.render.closing``)."""
     shaped: ShapeCache = field(default_factory=ShapeCache)
     """Whole field texts already shaped with this template's fonts (city lines and names repeat), least
     recently used dropped first."""
@@ -199,7 +202,7 @@ def build_templates(keyed: Sequence[Keyed], loaded: LoadedCampaign, folders: lis
         first, end = bounds[n], bounds[n + 1]
         slots, problem, overflows = _slots(doc.pages[first:end])
         out.append(Template(lang, pdf, end - first, slots, fonts, allowed, widths, k.key, problem, overflows,
-                            buffer.getvalue(), tuple(refused), first))  # fmt: skip
+                            buffer.getvalue(), tuple(refused), first, closing_alone(doc.pages[first:end])))  # fmt: skip
     return out
 
 
