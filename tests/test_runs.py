@@ -202,3 +202,23 @@ def test_runs_and_cancel_refuse_what_they_cannot_do(records: tuple[Path, Path], 
     result = runner.invoke(cli, ["cancel", run.run.run_id, "--reason", "  ", "--ledger", str(ledger)])
     assert result.exit_code == 2 and "--reason must say why" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cancel_removes_a_voided_batch_file_a_killed_run_left_in_its_folder(
+    records: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch file renamed into place but never marked done (the run killed in between, or a worker that
+    outlived its killed run) is voided by cancel, so it must not stay in the folder for a vendor to print."""
+    ledger = tmp_path / "ledger.sqlite"
+    _fail_phase(monkeypatch, 1)
+    with pytest.raises(TemplateError):
+        mail("23LJ01", options(tmp_path, records))
+    (failed,) = _runs(ledger, "--json")
+    folder = Path(failed["folder"])
+    rows = _rows(ledger, f"SELECT file, status FROM batches WHERE run_id = '{failed['run_id']}' ORDER BY batch")
+    done, file = next(f for f, s in rows if s == "done"), next(f for f, s in rows if s == "planned")
+    (folder / file).write_bytes((folder / done).read_bytes())
+    result = CliRunner().invoke(cli, ["cancel", failed["run_id"], "--reason", "killed", "--ledger", str(ledger)])
+    assert result.exit_code == 0, result.output
+    assert not (folder / file).exists()
+    assert {p.name for p in folder.glob("batch-*.pdf")} == {r["file"] for r in _manifest(folder)}
