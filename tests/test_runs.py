@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import signal
@@ -222,3 +223,34 @@ def test_cancel_removes_a_voided_batch_file_a_killed_run_left_in_its_folder(
     assert result.exit_code == 0, result.output
     assert not (folder / file).exists()
     assert {p.name for p in folder.glob("batch-*.pdf")} == {r["file"] for r in _manifest(folder)}
+
+
+def test_a_killed_run_takes_its_worker_processes_with_it(records: tuple[Path, Path], tmp_path: Path) -> None:
+    """Workers are the fork server's children, not the run's: kill -9 the run and they must still end (they
+    used to wait on its queue for ever, one finishing a batch nobody would record)."""
+    import psutil
+
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    cmd = [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]),
+           "--owners", str(records[1]), "--as-of", AS_OF.isoformat(), "--batch-size", "2", "--workers", "2",
+           "--renderer", "full", "--ledger", str(ledger), "-o", str(out), "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    helpers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            planned, done = _counts(ledger)
+            if planned > 1 and done >= 1:
+                helpers = psutil.Process(proc.pid).children(recursive=True)
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL, "the mailing ended before it was killed mid-run"
+        assert len(helpers) >= 3  # the fork server and its two workers (and the resource tracker)
+        _, alive = psutil.wait_procs(helpers, timeout=15)
+        assert not alive, f"still running after the run was killed: {alive}"
+    finally:
+        for helper in helpers:
+            with contextlib.suppress(psutil.Error):
+                helper.kill()
