@@ -189,6 +189,9 @@ def test_runs_and_cancel_refuse_what_they_cannot_do(records: tuple[Path, Path], 
     runner = CliRunner()
     result = runner.invoke(cli, ["runs", "23LJ01", "--ledger", str(tmp_path / "typo.sqlite"), "--json"])
     assert result.exit_code == 2 and "error: no ledger at" in result.stderr
+    assert "--create-ledger" not in result.stderr  # an option only status has
+    result = runner.invoke(cli, ["cancel", "R", "--reason", "x", "--ledger", str(tmp_path / "typo.sqlite")])
+    assert result.exit_code == 2 and "error: no ledger at" in result.stderr and "--create-ledger" not in result.stderr
     (run,) = mail("23LJ01", options(tmp_path, records)).runs
     (row,) = _runs(ledger, "--json")
     assert row["run_id"] == run.run.run_id and row["state"] == "finished"
