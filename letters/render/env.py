@@ -115,10 +115,17 @@ def _missing(value: Any) -> bool:
     return value is None or isinstance(value, jinja2.Undefined) or (isinstance(value, str) and not value.strip())
 
 
+def _got(value: Any) -> str:
+    """What a filter was given, for its error: an undefined value names the missing name or attribute."""
+    if isinstance(value, jinja2.Undefined):
+        return f"nothing: {value._undefined_message}"
+    return repr(value)
+
+
 def _day(value: Any, name: str) -> date:
     """``value`` if it is a date; else the error a ``name`` filter raises, naming what it was given."""
     if _missing(value):
-        raise _NoValue(f"the {name} filter has no date to print (got {value!r}); a missing date is never "
+        raise _NoValue(f"the {name} filter has no date to print (got {_got(value)}); a missing date is never "
                        "replaced by today's")  # fmt: skip
     if not isinstance(value, date):
         raise _NoValue(f"the {name} filter needs a date, got {type(value).__name__} {value!r}")
@@ -128,7 +135,7 @@ def _day(value: Any, name: str) -> date:
 def _number(value: Any, name: str) -> Any:
     """``value`` unless it is missing (or a yes/no); else the error a ``name`` filter raises."""
     if _missing(value) or isinstance(value, bool):
-        raise _NoValue(f"the {name} filter has no number to print (got {value!r})")
+        raise _NoValue(f"the {name} filter has no number to print (got {_got(value)})")
     return value
 
 

@@ -30,6 +30,12 @@ OWNER_LETTER = "templates/23LJ01/owner-letter.html"
         ("letter.model_year|number", "the number filter has no number to print (got None)"),
         ("letter.model|date", "the date filter has no date to print (got '')"),
         ("letter.vin|date", "the date filter needs a date, got str"),
+        # An undefined value names what is missing, not just "Undefined".
+        (
+            "letter.nosuch|date",
+            "the date filter has no date to print (got nothing: 'Letter' has no attribute 'nosuch')",
+        ),
+        ("nosuch|number", "the number filter has no number to print (got nothing: 'nosuch' is undefined)"),
     ],
 )
 def test_a_missing_value_is_an_error_naming_template_line_and_value(project: Path, expression: str,
