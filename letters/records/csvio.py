@@ -31,12 +31,13 @@ class Row(NamedTuple):
     """Header columns the row did not reach."""
 
 
-def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]) -> Iterator[Row]:
+def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...], kind: str = "") -> Iterator[Row]:
     """Yield the rows of ``path`` with columns renamed through ``aliases``.
 
-    Raises ``InputError`` (naming the file and line) for a file that cannot be read as
-    UTF-8 CSV or lacks a required column; row-level problems are left to the caller, who
-    rejects the row with a reason instead of stopping.
+    Raises ``InputError`` (naming the file and line, and ``kind``, what the file is, if
+    given) for a file that cannot be read as UTF-8 CSV or lacks a required column;
+    row-level problems are left to the caller, who rejects the row with a reason instead
+    of stopping.
     """
     try:
         # Decoding the whole stream in C is several times faster than line by line; the
@@ -51,7 +52,7 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
                 header = next(reader)
             except StopIteration:
                 raise InputError(f"{path}: the file is empty; expected a header row") from None
-            columns = header_columns(path, header, aliases, required)
+            columns = header_columns(path, header, aliases, required, kind)
             width = len(columns)
             line = reader.line_num + 1
             for fields in reader:
@@ -69,16 +70,36 @@ def read_rows(path: Path, aliases: Mapping[str, str], required: tuple[str, ...])
             raise _decoding_error(path) from None
 
 
-def header_columns(path: Path, header: list[str], aliases: Mapping[str, str], required: tuple[str, ...]) -> list[str]:
-    """The canonical name of each header column; ``InputError`` for a duplicate or missing column."""
+def header_columns(
+    path: Path, header: list[str], aliases: Mapping[str, str], required: tuple[str, ...], kind: str = ""
+) -> list[str]:
+    """The canonical name of each header column; ``InputError`` for a duplicate or missing column.
+
+    A missing column is named by the headers that would give it (``Repair Date``, ...),
+    not only by its internal name.
+    """
     columns = [aliases.get(header_key(h), header_key(h)) for h in header]
     refuse_duplicates(path, header, columns)
     absent = [c for c in required if c not in columns]
     if absent:
+        wanted = "; ".join(f"{column} (a header named {spellings(column, aliases)})" for column in absent)
         raise InputError(
-            f"{path}, line 1: missing column(s) {', '.join(absent)}; found {', '.join(h.strip() for h in header)}"
+            f"{path}, line 1: missing column(s){f' in the {kind}' if kind else ''}: {wanted}; found "
+            f"{', '.join(h.strip() for h in header)}. Case, spaces, '-' and '_' in a header do not matter"
         )
     return columns
+
+
+_ACRONYMS = frozenset({"vin", "my", "ro", "zip", "id", "po"})
+
+
+def spellings(column: str, aliases: Mapping[str, str]) -> str:
+    """The headers that give ``column``, as a user might write them: "Repair Date, Repaired or Date"."""
+    keys = [key for key, name in aliases.items() if name == column]
+    if column not in aliases:
+        keys.append(column)  # a header spelled as the column's own name needs no alias
+    shown = [" ".join(w.upper() if w in _ACRONYMS else w.capitalize() for w in key.split("_")) for key in keys]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
 
 
 def refuse_duplicates(path: Path, header: list[str], columns: list[str]) -> None:

@@ -68,7 +68,7 @@ def read_completed(path: Path) -> Completed:
     repaired: dict[str, date] = {}
     lines: dict[str, int] = {}
     problems = []
-    for row in read_rows(path, COMPLETED_COLUMNS, ("vin", "date")):
+    for row in read_rows(path, COMPLETED_COLUMNS, ("vin", "date"), "completed-repairs file"):
         where = f"{path}, line {row.line}"
         raw_vin, raw_date = row.values.get("vin", ""), row.values.get("date", "")
         try:

@@ -49,8 +49,26 @@ def test_other_encoding_names_file_and_line(tmp_path: Path) -> None:
 def test_missing_column_names_it(tmp_path: Path) -> None:
     path = tmp_path / "v.csv"
     path.write_text("VIN,Model,Production Date,Location\n")
-    with pytest.raises(InputError, match=r"line 1: missing column\(s\) model_year"):
+    with pytest.raises(
+        InputError, match=r"line 1: missing column\(s\): model_year \(a header named Model Year, MY or Year\)"
+    ):
         rows(path)
+
+
+def test_a_completed_file_missing_its_date_names_the_headers_to_write(tmp_path: Path) -> None:
+    """Not "missing column(s) date", an internal name: the file, what it is, and the headers that would do."""
+    from letters.records.repairs import read_completed
+
+    path = tmp_path / "done.csv"
+    path.write_text("VIN,Dealer\n5AUMS4B23PV201702,X\n")
+    with pytest.raises(InputError) as err:
+        read_completed(path)
+    assert err.value.message.startswith(f"{path}, line 1: missing column(s) in the completed-repairs file: date "
+                                        "(a header named Repair Date, Repaired, Repaired On, Completed, Completion "
+                                        "Date, Date or RO Date); found VIN, Dealer")  # fmt: skip
+    path.write_text("Dealer\nX\n")
+    with pytest.raises(InputError, match=r": vin \(a header named VIN or Vehicle Identification Number\); date \("):
+        read_completed(path)
 
 
 def test_malformed_quote_names_line(tmp_path: Path) -> None:
