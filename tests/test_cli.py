@@ -54,6 +54,31 @@ def test_readme_documents_every_option() -> None:
     assert missing == []
 
 
+def test_readme_and_guide_say_how_to_work_on_a_scratch_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LETTERS_HOME`` is documented, and the README's recipe works: the scratch copy is used, the checkout is not."""
+    import shutil
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "campaigns.md").read_text(encoding="utf-8")
+    recipe = "cp -r templates mailing_lists locales /tmp/scratch/"
+    assert "`LETTERS_HOME`" in readme and recipe in readme and "`LETTERS_HOME`" in guide and recipe in guide
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    for folder in recipe.split()[2:-1]:
+        shutil.copytree(ROOT / folder, scratch / folder)
+    monkeypatch.setenv("LETTERS_HOME", str(scratch))
+    code, out, err = invoke("new", "ZZ901", "--kind", "service-campaign")
+    assert code == 0, err
+    assert (scratch / "templates" / "ZZ901" / "campaign.toml").is_file()
+    assert not (ROOT / "templates" / "ZZ901").exists()
+    code, out, _ = invoke("campaigns", "--json")
+    assert code == 0 and "ZZ901" in [c["code"] for c in json.loads(out)]
+    code, out, err = invoke("notice", "23LJ01")
+    assert code == 0, err
+    assert "`LETTERS_HOME=/tmp/scratch letters notice 23LJ01` writes `/tmp/scratch/output/23LJ01-notice.pdf`" in readme
+    assert len(PdfReader(scratch / "output" / "23LJ01-notice.pdf").pages) > 1
+
+
 def test_invalid_vin_is_one_line_and_no_traceback() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "letters", "lookup", "23LJ01", "JTJGKCEZ0PJ10000I"], capture_output=True, text=True
