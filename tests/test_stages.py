@@ -293,12 +293,12 @@ def test_status_reports_phase_and_stage(recall_records: tuple[Path, Path], tmp_p
                                                                                           "follow-up")]  # fmt: skip
     interim = next(r for r in rows if (r["phase"], r["stage"]) == (1, "interim"))
     assert interim["mailed"] == interim["eligible"] > 0 and interim["pending"] == 0 and not interim["available"]
-    # The plain table heads the column for the remedy, so "yes" on an interim row is not read as the notice's.
+    # The plain table heads the column for the phase, so "yes" on an interim row is not read as the notice's.
     result = CliRunner().invoke(cli, ["status", "24A07", "--ledger", str(tmp_path / "ledger.sqlite"), "--vehicles",
                                       str(recall_records[0]), "--owners", str(recall_records[1]), "--as-of",
                                       REMEDY_1.isoformat()])  # fmt: skip
     header, *lines = result.stdout.splitlines()[1:]
-    assert header.split() == ["phase", "stage", "remedy_available", "eligible", "mailed", "in_progress", "pending",
+    assert header.split() == ["phase", "stage", "phase_available", "eligible", "mailed", "in_progress", "pending",
                               "remailed"]  # fmt: skip
     assert [line.split()[:3] for line in lines][:3] == [["1", s, "yes"] for s in ("interim", "remedy", "follow-up")]
 

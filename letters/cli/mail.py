@@ -158,12 +158,12 @@ def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, ow
         return
     if rows:
         click.echo(f"{campaign} as of {rows[0]['as_of']}")
-    # "available" is the phase's remedy (JSON ``available``), not the stage's letter: an interim row
-    # saying "available yes" read as if the interim notice were.
-    click.echo("phase  stage        remedy_available  eligible    mailed  in_progress   pending  remailed")
+    # "available" is the phase's (its remedy's: JSON ``available``), not the stage's letter: an interim row
+    # saying "available yes" read as if the interim notice were. Kind-neutral: not every kind has a remedy.
+    click.echo("phase  stage        phase_available  eligible    mailed  in_progress   pending  remailed")
     for r in rows:
         click.echo(
-            f"{r['phase']:>5}  {r['stage']:<12} {'yes' if r['available'] else 'no':>16}{r['eligible']:>10,}"
+            f"{r['phase']:>5}  {r['stage']:<12} {'yes' if r['available'] else 'no':>15}{r['eligible']:>10,}"
             f"{r['mailed']:>10,}{r['in_progress']:>13,}{r['pending']:>10,}{r['remailed']:>10,}"
         )
 
