@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
-from typing import Annotated, Any
+from dataclasses import dataclass
+from types import MappingProxyType, SimpleNamespace
+from typing import Annotated, Any, Protocol
 
 from pydantic import Field
 
@@ -78,7 +79,30 @@ def choose(brands: Sequence[Brand], vin: str, column: str, values: Mapping[str, 
     return brands[0]
 
 
-def problems_of(brands: Sequence[Brand], column: str, wmis: Sequence[str], columns: Mapping[str, Any]) -> list[str]:
+class Claims(Protocol):
+    """What a brand claims: its name, the WMIs and the ``brand_column`` values that choose it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def wmis(self) -> Sequence[str]: ...
+    @property
+    def values(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A brand's claims as the campaign file states them, before the brand itself validates."""
+
+    name: str
+    """The brand's ``name``."""
+    wmis: list[str]
+    """Its ``wmis``."""
+    values: list[str]
+    """Its ``values``."""
+
+
+def problems_of(brands: Sequence[Claims], column: str, wmis: Sequence[str], columns: Mapping[str, Any]) -> list[str]:
     """What makes the choice of brand undecidable: a WMI or column value no brand (or two) claims."""
     if len(brands) < 2:
         return [] if not column else ["brand_column: a campaign with one brand chooses none"]
@@ -102,6 +126,29 @@ def problems_of(brands: Sequence[Brand], column: str, wmis: Sequence[str], colum
             out.append(f"brands: WMI {wmi} (vehicles.wmis) belongs to {len(owners)} brands "
                        f"({', '.join(owners) or 'none'}); give it to exactly one")  # fmt: skip
     return out
+
+
+def raw_problems(data: Mapping[str, Any]) -> list[str]:
+    """``problems_of`` the campaign file as read, for when a field failed so the campaign's own check never ran.
+
+    A misspelled key in one brand must not hide a WMI two brands claim until it is fixed.
+    Values of the wrong type take no part: their fields' own errors say so.
+    """
+
+    def strings(value: Any) -> list[str]:
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    def table(value: Any) -> Mapping[str, Any]:
+        return value if isinstance(value, Mapping) else {}
+
+    listed = data.get("brands")
+    brands = [Claim(str(b.get("name", "")), strings(b.get("wmis")), strings(b.get("values")))
+              for b in (listed if isinstance(listed, list) else []) if isinstance(b, Mapping)]  # fmt: skip
+    vehicles = table(data.get("vehicles"))
+    columns = {name: SimpleNamespace(type=table(c).get("type"), values=strings(table(c).get("values")))
+               for name, c in table(vehicles.get("columns")).items()}  # fmt: skip
+    column = data.get("brand_column", "")
+    return problems_of(brands, column if isinstance(column, str) else "", strings(vehicles.get("wmis")), columns)
 
 
 def as_data(brand: Brand, fallback_signature: str) -> Mapping[str, Any]:

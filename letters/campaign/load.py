@@ -14,6 +14,7 @@ import pydantic
 
 from letters import paths
 from letters.campaign.base import CODE_PATTERN, CODE_RULE
+from letters.campaign.brands import raw_problems as brand_problems
 from letters.campaign.history import RevisionEntry, merge, merged, pick, read_history, read_toml, template_folders
 from letters.campaign.model import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
@@ -116,8 +117,25 @@ def parse_campaign(data: dict[str, object], source: Path) -> Campaign:
     try:
         return Campaign.model_validate(data)
     except pydantic.ValidationError as exc:
-        problems = [Problem(f"{source}: {_key_path(err['loc'])}", _describe(err)) for err in exc.errors()]
+        problems = []
+        for err in exc.errors():
+            if err["loc"]:
+                problems.append(Problem(f"{source}: {_key_path(err['loc'])}", _describe(err)))
+            else:  # the rules across the whole file, one per line, each naming its key
+                problems += [_rule(source, line) for line in _describe(err).splitlines()]
+        if all(err["loc"] for err in exc.errors()):
+            # A field failed, so those rules never ran: the brands' are still checked (on the file as read).
+            problems += [_rule(source, line) for line in brand_problems(data)]
         raise ValidationError(f"campaign file {source} is not valid:", problems) from None
+
+
+_RULE_KEY = re.compile(r"([a-z_][\w.\[\]-]*): (.+)", re.DOTALL)
+
+
+def _rule(source: Path, text: str) -> Problem:
+    """A cross-field rule's problem, located at the key it starts with ("brands: ...") if any."""
+    found = _RULE_KEY.fullmatch(text)
+    return Problem(f"{source}: {found[1]}", found[2]) if found else Problem(f"{source}: (top level)", text)
 
 
 def _describe(err: object) -> str:

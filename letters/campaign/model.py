@@ -236,7 +236,7 @@ class Campaign(Strict):
             if lang != "en" and lang not in self.translations:
                 problems.append(f"languages: {lang!r} has no [translations.{lang}]")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # one per line: each is reported with its key path
         return self
 
     def spoken_words(self) -> Words:

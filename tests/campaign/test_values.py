@@ -123,6 +123,26 @@ def test_brands_must_cover_every_wmi_once(project: Path) -> None:
     assert "WMI 2VR (vehicles.wmis) belongs to 0 brands (none)" in text
 
 
+def test_every_brand_problem_is_reported_at_once_each_at_its_key(project: Path) -> None:
+    """A misspelled key in one brand no longer hides a WMI two brands claim until it is fixed."""
+    path = project / "templates" / "25X09" / "campaign.toml"
+    edit(path, 'wmis = ["2VR"]', 'wmis = ["1TS"]')
+    edit(path, 'website = "www.tessaro.example/owners"', 'webiste = "www.tessaro.example/owners"')
+    with pytest.raises(ValidationError) as caught:
+        load_campaign("25X09")
+    said = [str(p) for p in caught.value.problems]
+    assert said == [
+        f"{path}: brands[0].webiste: unknown key (value 'www.tessaro.example/owners')",
+        f"{path}: brands: WMI 1TS (vehicles.wmis) belongs to 2 brands (tessaro, virel); give it to exactly one",
+        f"{path}: brands: WMI 2VR (vehicles.wmis) belongs to 0 brands (none); give it to exactly one",
+    ]
+    # With the key fixed, the rules across the file are each a problem of their own, at their key.
+    edit(path, "webiste =", "website =")
+    with pytest.raises(ValidationError) as caught:
+        load_campaign("25X09")
+    assert [p.where for p in caught.value.problems] == [f"{path}: brands", f"{path}: brands"]
+
+
 def test_history_precedes_the_original_and_languages_need_translations(project: Path) -> None:
     path = project / "templates" / "25X09" / "campaign.toml"
     edit(path, "date = 2021-03-15", "date = 2025-07-01")
