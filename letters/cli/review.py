@@ -41,11 +41,17 @@ def revisions_command(campaign: str, as_json: bool) -> None:
         click.echo(json.dumps([r.as_json() for r in rows], indent=2))
         return
     for r in rows:
-        approval = f"approved by {r.approved_by} on {r.approved_at}" if r.approved_by else "NOT APPROVED"
-        click.echo(f"{r.id}  {approval}")
+        click.echo(f"{r.id}  {r.review.words()}")
+        if r.review.error:
+            click.echo(f"            review log: {r.review.error}")
+        for change in r.review.changed:
+            click.echo(f"            changed since approval: {change}")
         click.echo(f"            documents: {', '.join(r.documents) or '(no text changes)'}")
         for topic in r.topics:
             click.echo(f"            - {topic}")
+        for e in r.review.entries:
+            about = f" on {e.document}: {e.item_text}" if e.item else ""
+            click.echo(f"            {e.when()} {e.by}: {e.action}{about}" + (f": {e.comment}" if e.comment else ""))
 
 
 @cli.command("approve")

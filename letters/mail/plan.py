@@ -152,7 +152,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
                               "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
-                              "proof": options.proof,
+                              "proof": options.proof, "draft": options.draft,
                               "timings": dict(timings or {})},
         summary_of(campaign, rec, superseded),
     )  # fmt: skip

@@ -32,6 +32,7 @@ from letters.render import progress as letters_laid_out
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput
 from letters.render.workers import render_batch
 from letters.report import resolve_lists
+from letters.review.status import require_approved
 from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     MANIFEST_COLUMNS,
@@ -56,6 +57,7 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     # The campaign as published on the mailing date: its chart, phases and letter text.
     campaign = load_campaign(code, as_of=as_of).campaign
     code = campaign.code  # canonical from here on: the ledger knows one spelling
+    require_approved(code, campaign.revision.date.isoformat(), options.draft, "mail")
     stages = {phase: stage_for(campaign, phase, as_of, options.stage) for phase in options.phases}
     completed = read_completed(options.completed) if options.completed else None
     ledger = _ledger(options)
@@ -100,6 +102,7 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
     as_of = options.as_of or date.today()
     campaign = load_campaign(code, as_of=as_of).campaign
     code = campaign.code
+    require_approved(code, campaign.revision.date.isoformat(), options.draft, "remail")
     wanted = []
     for raw in raw_vins:
         try:
@@ -166,6 +169,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
             run.campaign, run.phase, batch, date.fromisoformat(run.revision), date.fromisoformat(run.as_of),
             folder / file, pieces, bool(run.settings.get("duplex", True)), run.stage,
             str(run.settings.get("document", OWNER_LETTER)), bool(run.settings.get("proof", False)),
+            draft=bool(run.settings.get("draft", False)),
         ))  # fmt: skip
     return jobs
 
@@ -310,8 +314,8 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
          "imb_tracking": p["imb_tracking"], "imb_routing": p["imb_routing"], "imb": p["imb"]}
         for p in pieces
     ]  # fmt: skip
-    proof = bool(run.settings.get("proof", False))
-    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces}, proof)
+    proof, draft = bool(run.settings.get("proof", False)), bool(run.settings.get("draft", False))
+    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces}, proof, draft)
     campaign = load_campaign(run.campaign, revision=run.revision).campaign
     brands = brands_of(campaign, [(p["vin"], p["fields"]) for p in pieces])
     for row, brand in zip(rows, brands, strict=True):
@@ -337,6 +341,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "pages": sum(int(b["pages"]) for b in batches),
         "sheets": sum(int(p["sheets"]) for p in pieces),
         "proof": proof,
+        "draft": draft,
         "conformance": conformance(),
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),

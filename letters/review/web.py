@@ -99,11 +99,11 @@ def _notice(loaded: LoadedCampaign, revision: str, boxes: bool) -> Path:
     """The notice of ``revision`` (drafts stamped), rendered once and cached."""
     from letters.documents import RenderOptions
     from letters.notice import render_notice_file
+    from letters.review.status import state
 
-    target = _cache_dir(loaded) / f"notice-{revision}-{'boxes' if boxes else 'plain'}.pdf"
+    draft = not state(loaded.campaign.code, revision).approved  # DRAFT until approved as it is now
+    target = _cache_dir(loaded) / f"notice-{revision}-{'boxes' if boxes else 'plain'}{'-draft' if draft else ''}.pdf"
     if not target.exists():
-        at = load_campaign(loaded.campaign.code, revision=revision)
-        draft = not at.campaign.revision.approved_by
         render_notice_file(loaded.campaign.code, target, RenderOptions(draft=draft, boxes=boxes), revision)
     return target
 
