@@ -48,8 +48,6 @@ _KEYS = {"revision", "action", "by", "signed_in", "at", "comment", "document", "
 class Conflict(UsageError):
     """Another reviewer acted first; what this one sent was kept where it could be (as a comment)."""
 
-    exit_code = 3
-
 
 @dataclass(frozen=True)
 class Entry:
