@@ -205,7 +205,7 @@ def test_mail_is_strict(project: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "4", "--vehicles", str(vehicles), "--owners",
          str(owners), "--as-of", "2024-02-05", "--workers", "1", "--ledger", str(tmp_path / "l.sqlite"), "-o",
-         str(tmp_path / "out")],
+         str(tmp_path / "out"), "--draft"],
         capture_output=True, text=True, env={**__import__("os").environ, "LETTERS_HOME": str(project)},
     )  # fmt: skip
     assert result.returncode != 0 and "no es translation for template text 'Sincerely,'" in result.stderr

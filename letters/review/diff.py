@@ -17,6 +17,7 @@ from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_sp
 from letters.errors import InputError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
+from letters.review.approvals import Entry
 from letters.review.items import Item, block_items
 from letters.review.status import ReviewState, record, states
 from letters.write import durable_write
@@ -74,11 +75,13 @@ def revisions(code: str) -> list[RevisionRow]:
     return rows
 
 
-def approve_revision(code: str, revision: str, by: str, at: date | None = None, comment: str = "") -> Path:
+def approve_revision(
+    code: str, revision: str, by: str, at: date | None = None, comment: str = ""
+) -> tuple[Entry, Path]:
     """``letters approve``: record who approved ``revision`` (and its fingerprint), when, and why."""
     loaded = load_campaign(code, revision=revision)
-    record(loaded.campaign.code, revision, "approve", by, comment, "cli", on=at)
-    return loaded.folder / "approvals.toml"
+    entry = record(loaded.campaign.code, revision, "approve", by, comment, "cli", on=at)
+    return entry, loaded.folder / "approvals.toml"
 
 
 @dataclass(frozen=True)

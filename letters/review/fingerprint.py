@@ -101,8 +101,8 @@ def _documents(loaded: LoadedCampaign) -> Iterator[tuple[str, str]]:
     campaign = loaded.campaign
     when = campaign.revision.date
     stages: dict[str, list[str]] = {s.document: [] for s in campaign.stages}
-    for stage in campaign.stages:
-        stages[stage.document].append(stage.name)
+    for declared in campaign.stages:
+        stages[declared.document].append(declared.name)
     renderers: dict[str, Renderer] = {}
     for name, spec in documents_of(campaign).items():
         langs = campaign.letter_languages if spec.audience == "owner" else ["en"]

@@ -7,19 +7,18 @@ downloads, and the approval form. JSON: ``/api/campaigns`` and
 
 Safe by default: it binds 127.0.0.1; every path parameter is checked against what exists
 (a campaign code that is canonical, a revision in its history, a document it declares), so
-nothing reaches a file outside templates/ or output/; the only write is an approval, which
-needs the form's CSRF token; an error is a short page, never a traceback.
+nothing reaches a file outside templates/ or output/; the only writes are the review log's
+(``letters.review.workflow``: a signed-in reviewer, a CSRF token); the Host, headers and
+cross-origin checks are ``letters.review.security``; an error is a short page, never a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from letters import paths
 from letters.campaign import LoadedCampaign, canonical_code, load_campaign
 from letters.errors import LettersError
+from letters.review import workflow
+from letters.review.security import LOOPBACK, allowed_hosts, middleware
 
 log = logging.getLogger("letters.review")
 PAGE_DPI = 60
@@ -44,7 +45,13 @@ class Settings:
     """What the app needs to know of its surroundings."""
 
     secret: bytes
-    """Signs the CSRF tokens; new for every server start."""
+    """Signs the CSRF tokens and sessions; new for every server start."""
+    hosts: tuple[str, ...] = LOOPBACK
+    """Host names it answers (``letters.review.security``)."""
+    reviewers: Path | None = None
+    """The reviewers file (default: the project's reviewers.toml)."""
+    proxy_user_header: str = ""
+    """Header a reverse proxy names the signed-in reviewer in; empty: reviewers sign in with a password."""
 
 
 def _templates() -> Environment:
@@ -134,10 +141,6 @@ def _page_png(pdf: Path, number: int) -> Path:
     return target
 
 
-def _token(settings: Settings, code: str, revision: str) -> str:
-    return hmac.new(settings.secret, f"approve:{code}:{revision}".encode(), hashlib.sha256).hexdigest()
-
-
 def _changes(loaded: LoadedCampaign, revision: str, against: str) -> list[dict[str, Any]]:
     """Per notice document, its changes in plain words."""
     from letters.documents import UPDATE_COVER
@@ -156,6 +159,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The review app."""
     settings = settings or Settings(secrets.token_bytes(32))
     templates = _templates()
+    access = workflow.Access(settings.secret, settings.reviewers, settings.proxy_user_header)
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(templates.get_template(name).render(**context), status_code=status)
@@ -185,8 +189,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return page(
             "revision.html", campaign=loaded.campaign, entry=entry, rev=rev, against=against,
             revisions=[e.id for e in loaded.history], new_pages=new_pages, old_pages=old_pages,
-            changes=changes, token=_token(settings, loaded.campaign.code, rev),
-            approved=bool(entry.approved_by), documents=[d for d in loaded.campaign.documents if d.notice],
+            changes=changes, documents=[d for d in loaded.campaign.documents if d.notice],
+            **workflow.context(access, request, loaded.campaign.code, rev, changes),
         )  # fmt: skip
 
     async def page_image(request: Request) -> Response:
@@ -221,23 +225,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             pdf_report(diff_documents(loaded.campaign.code, document, against, rev), target)
         return FileResponse(target, media_type="application/pdf", filename=target.name)
 
-    async def approve(request: Request) -> Response:
-        from letters.review.diff import approve_revision
-
-        loaded = _campaign(request.path_params["code"])
-        rev = _revision(loaded, request.path_params["rev"])
-        form = await request.form()
-        token = str(form.get("csrf_token", ""))
-        if not hmac.compare_digest(token, _token(settings, loaded.campaign.code, rev)):
-            raise HTTPException(
-                403, "the form is stale or did not come from this app: reload the page and approve again"
-            )
-        reviewer = str(form.get("reviewer", "")).strip()
-        if not reviewer:
-            raise HTTPException(400, "give the reviewer's name")
-        approve_revision(loaded.campaign.code, rev, reviewer, date.today(), str(form.get("comment", "")))
-        return RedirectResponse(f"/campaigns/{loaded.campaign.code}/revisions/{rev}", status_code=303)
-
     async def api_campaigns(request: Request) -> Response:
         from letters.campaign.author import campaigns
 
@@ -247,9 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from letters.review.diff import revisions
 
         loaded = _campaign(request.path_params["code"])
-        return JSONResponse([
-            {**r.as_json(), "date": r.id, "approved": bool(r.approved_by)} for r in revisions(loaded.campaign.code)
-        ])  # fmt: skip
+        return JSONResponse([{**r.as_json(), "date": r.id} for r in revisions(loaded.campaign.code)])
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -274,17 +259,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/campaigns/{code}/revisions/{rev}/pages/{side}/{n:int}.png", page_image),
         Route("/campaigns/{code}/revisions/{rev}/notice.pdf", notice_pdf),
         Route("/campaigns/{code}/revisions/{rev}/redline.pdf", redline_pdf),
-        Route("/campaigns/{code}/revisions/{rev}/approve", approve, methods=["POST"]),
         Route("/api/campaigns", api_campaigns),
         Route("/api/campaigns/{code}/revisions", api_revisions),
+        *workflow.routes(access, page, _campaign, _revision),
     ]
     handlers: dict[Any, Any] = {HTTPException: http_error, LettersError: letters_error, Exception: server_error}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware(settings.hosts))
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
+          ready: Callable[[str], None] | None = None, allowed: tuple[str, ...] = (), reviewers: Path | None = None,
+          proxy_user_header: str = "") -> None:  # fmt: skip
     """``letters review``: serve the app until interrupted; ``ready(url)`` once the port is known free."""
+    settings = Settings(secrets.token_bytes(32), allowed_hosts(host, allowed), reviewers, proxy_user_header)
     import socket
 
     import uvicorn
@@ -303,6 +290,6 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
 
         threading.Timer(1.0, webbrowser.open, [url]).start()
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     except OSError as exc:
         raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
