@@ -58,21 +58,8 @@ class LedgerBase:
         A full disk or a damaged file becomes a ``LedgerError``; nothing of the
         transaction is kept.
         """
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot write the ledger {self.path}: {exc}") from None
-        try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException as exc:
-            with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise LedgerError(
-                    f"cannot write the ledger {self.path}: {exc}; nothing of this step was recorded"
-                ) from None
-            raise
+        with immediate(self.db, f"the ledger {self.path}", "; nothing of this step was recorded") as db:
+            yield db
 
     def _rows(self, sql: str, args: tuple[object, ...]) -> list[sqlite3.Row]:
         self.db.row_factory = sqlite3.Row
@@ -80,3 +67,23 @@ class LedgerBase:
             return list(self.db.execute(sql, args))
         finally:
             self.db.row_factory = None
+
+
+@contextmanager
+def immediate(db: sqlite3.Connection, what: str, after: str = "") -> Iterator[sqlite3.Connection]:
+    """One write transaction on ``db``, taken at once (``BEGIN IMMEDIATE``) so two writers queue
+    rather than fail half-way; any SQLite error, on beginning or inside, becomes a ``LedgerError``
+    naming ``what``, with everything of the transaction rolled back."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error as exc:
+        raise LedgerError(f"cannot write {what}: {exc}") from None
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException as exc:
+        with suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.Error):
+            raise LedgerError(f"cannot write {what}: {exc}{after}") from None
+        raise

@@ -25,14 +25,15 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from letters import paths
 from letters.errors import LedgerError
+from letters.ledger.base import immediate
 from letters.ledger.serials import SERIAL_DAYS
 
 REGISTRY_ENV = "LETTERS_SERIALS"
@@ -114,21 +115,8 @@ class Registry:
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise LedgerError(f"cannot write the IMb serial registry {self.path}: {exc}") from None
-        try:
-            yield self.db
-            self.db.execute("COMMIT")
-        except BaseException as exc:
-            with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise LedgerError(f"cannot write the IMb serial registry {self.path}: {exc}") from None
-            raise
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return immediate(self.db, f"the IMb serial registry {self.path}")
 
     def usage(self, now: datetime | None = None) -> Usage:
         """Serials handed out in the last 45 days, against the Mailer ID's capacity."""
