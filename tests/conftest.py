@@ -74,12 +74,14 @@ def options(tmp: Path, records: tuple[Path, Path], **kw: object) -> MailOptions:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A scratch copy of the project's templates and lists, used through LETTERS_HOME.
+    """A scratch copy of the project's templates, lists and catalogs, used through LETTERS_HOME.
 
     Tests edit campaign files and templates here without touching the real ones.
     """
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     shutil.copytree(ROOT / "mailing_lists", tmp_path / "mailing_lists")
+    # The catalogs too: Spanish letters render from them, and approvals cover what they print.
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
     (tmp_path / "output").mkdir()
     monkeypatch.setenv("LETTERS_HOME", str(tmp_path))
     assert paths.home() == tmp_path

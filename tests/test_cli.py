@@ -276,7 +276,7 @@ def test_every_readme_command_runs_with_json_and_fails_cleanly(mailed_ledger: di
     """Run in a scratch project: approve and i18n write into templates/ and locales/."""
     import shutil
 
-    shutil.copytree(ROOT / "locales", project / "locales")
+    shutil.copytree(ROOT / "locales", project / "locales", dirs_exist_ok=True)
     approvals = project / "templates" / "23LJ01" / "approvals.toml"
     text = approvals.read_text(encoding="utf-8")
     approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")  # 2024-01-31 awaits approval

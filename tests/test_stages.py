@@ -242,7 +242,9 @@ def test_real_mailing_with_logo_artwork_prints_no_placeholder_and_no_proof(
 ) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).resolve().parent.parent / "locales", project / "locales")  # Puerto Rico letters
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "locales", project / "locales", dirs_exist_ok=True
+    )  # Puerto Rico letters
     shared = project / "templates" / "_shared"
     for key in ("dot", "nhtsa"):  # stand-in artwork: black on white, as the label prints the logos
         (shared / f"{key}-logo.svg").write_text(

@@ -173,7 +173,7 @@ def test_i18n_check_passes_an_english_only_campaign_and_checks_a_spanish_one(pro
 
     from tests.conftest import ROOT
 
-    shutil.copytree(ROOT / "locales", project / "locales")
+    shutil.copytree(ROOT / "locales", project / "locales", dirs_exist_ok=True)
     runner = CliRunner()
     result = runner.invoke(cli, ["i18n", "check"])
     assert result.exit_code == 0, result.output

@@ -28,15 +28,16 @@ from letters.errors import LettersError
 TEXT_SUFFIXES = frozenset({".toml", ".html", ".css", ".csv", ".txt", ".json", ".md", ".po", ".svg", ".xml"})
 """Files hashed with their line endings made LF (a Windows checkout gives the same hash)."""
 _SKIP_SUFFIXES = frozenset({".mo", ".pyc", ".lock", ".swp", ".tmp"})
-_cache: dict[tuple[str, str, str], dict[str, str]] = {}
-"""Rendered-text hashes per (campaign, revision, hash of its files): rendering is the slow part."""
+_cache: dict[tuple[str, str, str, str], dict[str, str]] = {}
+"""Rendered-text hashes per (project folder, campaign, revision, hash of its files): rendering is the slow
+part. The project folder is in the key: its catalogs (``locales/``) give the Spanish text."""
 
 
 def content(code: str, revision: str) -> dict[str, str]:
     """The hash of every part of ``revision`` of campaign ``code``: ``document:...`` and ``file:...`` keys."""
     loaded = load_campaign(code, revision=revision)
     files = dict(_files(loaded))
-    key = (loaded.campaign.code, revision, fingerprint(files))
+    key = (str(paths.home()), loaded.campaign.code, revision, fingerprint(files))
     documents = _cache.get(key)
     if documents is None:
         documents = _cache[key] = dict(_documents(loaded))
@@ -114,5 +115,6 @@ def _documents(loaded: LoadedCampaign) -> Iterator[tuple[str, str]]:
                     html = renderer.html(spec, RenderOptions(as_of=when, lang=lang, stage=stage))
                     text = "\n".join(f"{b.kind}\t{b.text}" for b in html_blocks(parse(html)))
                 except LettersError as exc:
-                    text = f"cannot be rendered: {exc.message}"
+                    # Without the project's own path: the same failure hashes the same on every machine.
+                    text = f"cannot be rendered: {exc.message.replace(str(paths.home()), '')}"
                 yield f"document:{label}", _hash(text.encode("utf-8"))
