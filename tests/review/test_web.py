@@ -105,7 +105,7 @@ def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str
         assert "phase timing table, row “Phase 6”, Announcement Timing: changed" in changes
         page.screenshot(path=str(shots / "revision.png"))
         page.locator("#sign-in-link").click(no_wait_after=True)
-        page.wait_for_url("**/login?next=*", wait_until="domcontentloaded", timeout=WAIT_MS)
+        expect(page.locator("#name")).to_be_visible(timeout=WAIT_MS)
         page.fill("#name", "Dana Reviewer")
         page.fill("#password", PASSWORD)
         page.locator("#sign-in").click(no_wait_after=True)
