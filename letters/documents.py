@@ -132,7 +132,8 @@ class Remedy:
     announced: date | None
     """When it became available."""
     estimate: date | None
-    """Estimated month while it is not available."""
+    """The month the phase's announcement is or was expected (kept once it is available: a remail of
+    an interim notice reprints it)."""
 
 
 def stage_on(campaign: Campaign, phase: int, when: date) -> str | None:
@@ -321,8 +322,7 @@ class Renderer:
         phase = c.phase(letter.phase or c.phases[0].number)
         when = letter.date or c.revision.date
         available = phase.available(when)
-        return Remedy(phase.number, available, phase.announced if available else None,
-                      None if available else phase.estimate)  # fmt: skip
+        return Remedy(phase.number, available, phase.announced if available else None, phase.estimate)
 
     def check_required(self, spec: DocumentSpec, html: str, stage: str = "") -> None:
         """Refuse an owner letter lacking content its campaign's kind requires (``letters.kinds``)."""

@@ -251,6 +251,11 @@ def _json_and_error_runs(p: dict[str, str], project: Path) -> dict[str, tuple[li
         "status": (["status", "23LJ01", "--ledger", p["ledger"], *files, "--as-of", "2024-02-05", "--json"],
                    ["status", "23LJ01", "--ledger", p["ledger"], "--vehicles", f"{tmp}/none.csv", "--owners",
                     p["owners"]]),
+        "runs": (["runs", "23LJ01", "--ledger", p["ledger"], "--json"],
+                 ["runs", "23LJ01", "--ledger", f"{tmp}/none.sqlite"]),
+        # The fixture's runs are all finished: tests/test_runs.py cancels unfinished ones, with --json.
+        "cancel": (["cancel", "--help"], ["cancel", "20240101T000000Z-p1-remedy-0000", "--reason", "x",
+                                          "--ledger", p["ledger"]]),
         "notice": (["notice", "23LJ01", "-o", f"{tmp}/n.pdf", "--json"],
                    ["notice", "23LJ01", "--revision", "1999-01-01"]),
         "render": (["render", "23LJ01", "faq", "-o", f"{tmp}/f.pdf", "--json"], ["render", "NOPE", "faq"]),

@@ -23,6 +23,12 @@ from letters.cli.options import (
 )
 
 
+def _given(name: str, value: str) -> str | None:
+    """``value`` when the option was typed on the command line (or set in the environment), else None."""
+    source = click.get_current_context().get_parameter_source(name)
+    return None if source in (None, click.core.ParameterSource.DEFAULT) else value
+
+
 def _phases(value: str) -> tuple[int, ...]:
     try:
         phases = tuple(int(part) for part in value.split(",") if part.strip())
@@ -97,7 +103,8 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 
     options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
                           not simplex, renderer=renderer, pr_language=pr_language, stage=stage,
-                          completed=completed, proof=proof, backdate=backdate, draft=draft)  # fmt: skip
+                          completed=completed, proof=proof, backdate=backdate, draft=draft,
+                          resume_renderer=_given("renderer", renderer))  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = mail(campaign, options, progress)
@@ -122,7 +129,8 @@ def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: 
 
     options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
                           renderer=renderer, pr_language=pr_language, stage=stage, completed=completed,
-                          proof=proof, backdate=backdate, draft=draft)  # fmt: skip
+                          proof=proof, backdate=backdate, draft=draft,
+                          resume_renderer=_given("renderer", renderer))  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)
@@ -151,9 +159,57 @@ def status_command(campaign: str, ledger: Path | None, vehicles: Path | None, ow
         return
     if rows:
         click.echo(f"{campaign} as of {rows[0]['as_of']}")
-    click.echo("phase  stage        available  eligible    mailed   pending  remailed")
+    click.echo("phase  stage        available  eligible    mailed  in_progress   pending  remailed")
     for r in rows:
         click.echo(
             f"{r['phase']:>5}  {r['stage']:<12} {'yes' if r['available'] else 'no':>9}{r['eligible']:>10,}"
-            f"{r['mailed']:>10,}{r['pending']:>10,}{r['remailed']:>10,}"
+            f"{r['mailed']:>10,}{r['in_progress']:>13,}{r['pending']:>10,}{r['remailed']:>10,}"
         )
+
+
+@cli.command("runs")
+@click.argument("campaign", type=CAMPAIGN)
+@LEDGER_OPTION
+@json_option
+def runs_command(campaign: str, ledger: Path | None, as_json: bool) -> None:
+    """The campaign's runs: state, batches done, pieces, renderer, folder, last error."""
+    from letters.mail.runs import list_runs
+
+    rows = list_runs(campaign, ledger)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"{campaign}: no runs in the ledger")
+    for r in rows:
+        click.echo(
+            f"{r['run_id']}  {r['kind']}  phase {r['phase']}  {r['stage']}  {r['state']}  batches "
+            f"{r['batches_done']}/{r['batches_total']}  pieces {r['pieces']:,}"
+            + (f" ({r['voided']:,} voided)" if r["voided"] else "")
+            + f"  renderer {r['renderer']}"
+        )
+        click.echo(f"    folder {r['folder']}")
+        if r["error"]:
+            click.echo(f"    last error: {r['error']}")
+        if r["cancelled"]:
+            click.echo(f"    cancelled {r['cancelled']}: {r['cancel_reason']}")
+
+
+@cli.command("cancel")
+@click.argument("run_id")
+@click.option("--reason", required=True, help="Why the run is ended (kept with its voided pieces).")
+@LEDGER_OPTION
+@json_option
+def cancel_command(run_id: str, reason: str, ledger: Path | None, as_json: bool) -> None:
+    """End an unfinished run: finished batches stay valid, unrendered pieces are voided, their VINs pending again."""
+    from letters.mail.runs import cancel
+
+    row = cancel(run_id, reason, ledger)
+    if as_json:
+        click.echo(json.dumps(row, indent=2))
+        return
+    click.echo(
+        f"cancelled run {row['run_id']} (phase {row['phase']}, {row['stage']}): {row['batches_done']} batch file(s) "
+        f"of {row['pieces_done']:,} letters stay valid (manifest.csv and job.json in {row['folder']}); "
+        f"{row['voided']:,} unprinted piece(s) voided, their VINs pending again"
+    )

@@ -7,13 +7,15 @@ so every letter ends up in exactly one finished batch.
 
 The package is split by concern: ``schema`` (tables and migrations), ``base`` (connection and
 transactions), ``runs`` (runs, batches, pieces), ``serials`` (the old per-ledger IMb serial
-counter), ``registry`` (the IMb serial registry every ledger of a Mailer ID shares), ``streets``
-(standardised streets) and ``lock`` (one writer per ledger).
+counter), ``registry`` (the IMb serial registry every ledger of a Mailer ID shares), ``history``
+(runs with their state, failures and cancels), ``streets`` (standardised streets) and ``lock``
+(one writer per ledger).
 """
 
 from __future__ import annotations
 
 from letters.ledger.base import LedgerBase
+from letters.ledger.history import STATES, History, RunState
 from letters.ledger.lock import RunLock
 from letters.ledger.rows import PieceResult, PlannedPiece, RunInfo
 from letters.ledger.runs import Runs
@@ -22,12 +24,12 @@ from letters.ledger.serials import SERIAL_DAYS, Serials
 from letters.ledger.streets import Streets
 
 __all__ = [
-    "INDEXES", "MIGRATIONS", "SCHEMA", "SERIALS", "SERIAL_DAYS", "STREETS",
-    "Ledger", "PieceResult", "PlannedPiece", "RunInfo", "RunLock", "now",
+    "INDEXES", "MIGRATIONS", "SCHEMA", "SERIALS", "SERIAL_DAYS", "STATES", "STREETS",
+    "History", "Ledger", "PieceResult", "PlannedPiece", "RunInfo", "RunLock", "RunState", "now",
 ]  # fmt: skip
 
 
-class Ledger(Runs, Serials, Streets, LedgerBase):
+class Ledger(Runs, History, Serials, Streets, LedgerBase):
     """One SQLite file, opened per command; ``lock=True`` for commands that plan or render runs.
 
     ``create=False`` refuses a path that does not exist (a typo must not read as "nothing mailed").

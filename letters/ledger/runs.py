@@ -18,32 +18,41 @@ class Runs(LedgerBase):
         """VINs with a piece for ``campaign`` (of ``stage``, or of any), planned or done, remails included.
 
         A remail that printed a stage counts as that stage's letter: a later regular mailing
-        of the stage does not send the VIN another.
+        of the stage does not send the VIN another. Voided pieces (of a cancelled run, never
+        printed) do not count: their VINs are pending again.
         """
         if stage is None:
-            rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ?", (campaign,))
+            rows = self.db.execute("SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND void = ''", (campaign,))
         else:
             rows = self.db.execute(
-                "SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND stage = ?", (campaign, stage)
+                "SELECT DISTINCT vin FROM pieces WHERE campaign = ? AND stage = ? AND void = ''", (campaign, stage)
             )
         return {vin for (vin,) in rows}
 
     def stage_pieces(self, campaign: str, stages: Iterable[str]) -> dict[str, tuple[str, str, str]]:
-        """VIN -> (stage, piece ID, mailing date) of its latest piece of one of ``stages``, remails included."""
+        """VIN -> (stage, piece ID, mailing date) of its latest piece of one of ``stages``, remails included
+        (voided pieces, never printed, not)."""
         wanted = list(stages)
         if not wanted:
             return {}
         rows = self.db.execute(
             "SELECT p.vin, p.stage, p.piece_id, r.as_of FROM pieces p JOIN runs r ON p.run_id = r.run_id"
-            f" WHERE p.campaign = ? AND p.stage IN ({', '.join('?' * len(wanted))}) ORDER BY p.created, p.piece_id",
+            f" WHERE p.campaign = ? AND p.stage IN ({', '.join('?' * len(wanted))}) AND p.void = ''"
+            " ORDER BY p.created, p.piece_id",
             (campaign, *wanted),
         )
         return {vin: (stage, piece, when) for vin, stage, piece, when in rows}
 
     def latest_mailing(self, campaign: str) -> tuple[str, str] | None:
-        """(mailing date, run ID) of the campaign's run with the latest mailing date, or None."""
+        """(mailing date, run ID) of the campaign's run with the latest mailing date, or None.
+
+        A run cancelled before any of its batches was written mailed nothing, so it does not count.
+        """
         row = self.db.execute(
-            "SELECT as_of, run_id FROM runs WHERE campaign = ? ORDER BY as_of DESC, started DESC LIMIT 1", (campaign,)
+            "SELECT as_of, run_id FROM runs r WHERE campaign = ? AND (cancelled IS NULL OR EXISTS"
+            " (SELECT 1 FROM batches b WHERE b.run_id = r.run_id AND b.status = 'done'))"
+            " ORDER BY as_of DESC, started DESC LIMIT 1",
+            (campaign,),
         ).fetchone()
         return (str(row[0]), str(row[1])) if row else None
 
@@ -152,11 +161,11 @@ class Runs(LedgerBase):
             db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (now(), run_id))
 
     def unfinished_runs(self, campaign: str) -> list[RunInfo]:
-        """Runs not finished (planned batches left, or files not written), oldest first."""
+        """Runs not finished (planned batches left, or files not written), oldest first; cancelled ones are ended."""
         return [
             RunInfo.from_row(row)
-            for row in self._rows("SELECT * FROM runs WHERE campaign = ? AND finished IS NULL ORDER BY started, run_id",
-                                  (campaign,))
+            for row in self._rows("SELECT * FROM runs WHERE campaign = ? AND finished IS NULL AND cancelled IS NULL"
+                                  " ORDER BY started, run_id", (campaign,))
         ]  # fmt: skip
 
     def run_ids(self, campaign: str) -> set[str]:
@@ -169,8 +178,8 @@ class Runs(LedgerBase):
         )
 
     def pieces(self, run_id: str, batch: int | None = None) -> list[sqlite3.Row]:
-        """Pieces of a run (or one of its batches), in batch and sequence order."""
-        sql = "SELECT * FROM pieces WHERE run_id = ?"
+        """Pieces of a run (or one of its batches), in batch and sequence order; voided pieces left out."""
+        sql = "SELECT * FROM pieces WHERE run_id = ? AND void = ''"
         args: tuple[object, ...] = (run_id,)
         if batch is not None:
             sql += " AND batch = ?"
@@ -179,7 +188,7 @@ class Runs(LedgerBase):
 
     def batch_files(self, run_id: str) -> list[sqlite3.Row]:
         """Finished batches of a run with checksum and pages."""
-        return self._rows("SELECT * FROM batches WHERE run_id = ? ORDER BY batch", (run_id,))
+        return self._rows("SELECT * FROM batches WHERE run_id = ? AND status = 'done' ORDER BY batch", (run_id,))
 
     def status(self, campaign: str) -> dict[tuple[int, str], dict[str, int]]:
         """Per (phase, stage): distinct VINs mailed (done, remails included), planned, and remailed pieces."""

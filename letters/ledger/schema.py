@@ -18,7 +18,10 @@ CREATE TABLE IF NOT EXISTS runs (
     settings   TEXT NOT NULL,          -- JSON: letter date, duplex, renderer, batch size
     summary    TEXT NOT NULL,          -- JSON: the reconciliation the run was planned from
     started    TEXT NOT NULL,
-    finished   TEXT
+    finished   TEXT,
+    error      TEXT NOT NULL DEFAULT '',  -- the last error that stopped the run
+    cancelled  TEXT,                   -- when 'letters cancel' ended it
+    cancel_reason TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS batches (
     campaign   TEXT NOT NULL,
@@ -26,7 +29,7 @@ CREATE TABLE IF NOT EXISTS batches (
     batch      INTEGER NOT NULL,
     run_id     TEXT NOT NULL REFERENCES runs(run_id),
     file       TEXT NOT NULL,
-    status     TEXT NOT NULL,          -- 'planned' or 'done'
+    status     TEXT NOT NULL,          -- 'planned', 'done', or 'void' (its run cancelled before it was written)
     sha256     TEXT,
     pages      INTEGER,
     fallbacks  TEXT NOT NULL DEFAULT '{}',  -- JSON: letters the fast renderer handed over, by reason
@@ -53,7 +56,8 @@ CREATE TABLE IF NOT EXISTS pieces (
     pages      INTEGER,
     sheets     INTEGER,
     sha256     TEXT,
-    created    TEXT NOT NULL
+    created    TEXT NOT NULL,
+    void       TEXT NOT NULL DEFAULT ''   -- why it was voided (its run cancelled unrendered); never printed
 );
 CREATE INDEX IF NOT EXISTS pieces_vin ON pieces (campaign, vin);
 CREATE INDEX IF NOT EXISTS pieces_batch ON pieces (campaign, phase, batch);
@@ -69,6 +73,10 @@ MIGRATIONS = (
     ("pieces", "imb_tracking", "TEXT NOT NULL DEFAULT ''"),
     ("pieces", "imb_routing", "TEXT NOT NULL DEFAULT ''"),
     ("pieces", "imb", "TEXT NOT NULL DEFAULT ''"),
+    ("runs", "error", "TEXT NOT NULL DEFAULT ''"),
+    ("runs", "cancelled", "TEXT"),
+    ("runs", "cancel_reason", "TEXT NOT NULL DEFAULT ''"),
+    ("pieces", "void", "TEXT NOT NULL DEFAULT ''"),
 )
 SERIALS = """
 CREATE TABLE IF NOT EXISTS imb_serials (

@@ -59,6 +59,9 @@ class MailOptions:
     otherwise: ``letters.review.status``)."""
     backdate: bool = False
     """Allow an ``as_of`` before the campaign's latest mailing in the ledger (refused otherwise)."""
+    resume_renderer: str | None = None
+    """Renderer for the runs an earlier call left unfinished (``--renderer`` given explicitly): a run that
+    failed with one renderer may be finished with the other. None: each run's own."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from letters import vin as vins
 from letters.campaign import load_campaign
 from letters.documents import OWNER_LETTER
 from letters.envelope import envelope_of, write_envelopes
-from letters.errors import LedgerError, OutputError, UsageError
+from letters.errors import LedgerBusy, LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
@@ -143,9 +143,18 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
 
 
 def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None) -> None:
+    """Finish runs earlier calls left unfinished; one failing again is reported, keeps its pieces, blocks nothing."""
     for run in ledger.unfinished_runs(code):
         report.notes.extend(warnings_of(run))
-        report.runs.append(_execute(ledger, run, options, progress, resumed=True))
+        try:
+            result = _execute(ledger, run, options, progress, resumed=True)
+        except (Interrupted, LedgerError, LedgerBusy):
+            raise
+        except LettersError as exc:
+            report.notes.append(f"warning: run {run.run_id} (phase {run.phase}, {run.stage}), which an earlier call "
+                                f"did not finish, failed again and is left as it was: {exc.message}")  # fmt: skip
+            continue
+        report.runs.append(result)
         report.notes.append(f"finished run {run.run_id} (phase {run.phase}), which an earlier call did not finish")
         if not (Path(run.folder) / "rejects.csv").exists():
             report.notes.append(
@@ -189,7 +198,16 @@ def _execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progr
     folder = Path(run.folder)
     try:
         return _execute_in(ledger, run, folder, options, progress, resumed)
-    except (OutputError, LedgerError) as exc:
+    except Interrupted:
+        raise
+    except LettersError as exc:
+        with suppress(LettersError):  # a ledger that cannot be written cannot keep the error either
+            ledger.fail_run(run.run_id, exc.message.splitlines()[0] if exc.message else type(exc).__name__)
+        if not isinstance(exc, (OutputError, LedgerError)):
+            exc.message += (f"\nrun {run.run_id} (phase {run.phase}) stopped, its finished batches recorded: the "
+                            f"next 'letters mail {run.campaign}' (with --renderer full, if the fast one refused it) "
+                            f"finishes it, or 'letters cancel {run.run_id} --reason TEXT' ends it")  # fmt: skip
+            raise
         left = sum(1 for batch in ledger.batches(run.run_id) if batch[2] != "done")
         raise type(exc)(
             f"{exc.message}\nrun {run.run_id} (phase {run.phase}) stopped with {left} batch file(s) to write; "
@@ -209,6 +227,8 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
     done = total - sum(len(j.pieces) for j in jobs)
     mine.lap("queue")  # the run's pieces read back from the ledger as batch jobs
     renderer = str(run.settings.get("renderer", options.renderer))
+    if resumed and options.resume_renderer and options.resume_renderer != renderer:
+        run = ledger.set_renderer(run, renderer := options.resume_renderer)  # job.json says which finished it
     base = done
     live = [0]  # letters laid out by this call so far, as the renderers count them
     shown = [done]
@@ -260,7 +280,7 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
         _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total), poll)
     whole.lap("execute")
     parts.update({k: v for k, v in mine.laps.items() if not k.startswith("idle")})  # queue, ledger
-    job_ticket = _finish(ledger, run, folder, peak[0], {**parts, **whole.laps})
+    job_ticket = finish(ledger, run, folder, peak[0], {**parts, **whole.laps})
     return RunResult(run, folder, job_ticket, resumed)
 
 
@@ -300,9 +320,11 @@ def _interrupted(run: RunInfo, done: int, total: int) -> str:
     )
 
 
-def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
-            parts: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
-    """Write manifest.csv and job.json from the ledger, then mark the run finished."""
+def finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
+           parts: dict[str, float] | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Write manifest.csv and job.json from the ledger (its finished batches), then mark the run finished.
+
+    ``extra`` adds keys to the job ticket (``cancelled``, for a run ``letters cancel`` ended)."""
     clock = Clock()
     timings: dict[str, float] = run.settings.get("timings", {})  # type: ignore[assignment]
     pieces = ledger.pieces(run.run_id)
@@ -363,6 +385,7 @@ def _finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         # CPU seconds per stage over the processes that ran it, wall seconds as NAME_wall_s (README: Benchmarks).
         "timings": {f"{k}_s": round(v, 3) for k, v in {**timings, **(parts or {}), **clock.laps}.items()},
     }
+    job.update(extra or {})
     write_json(folder / "job.json", job)
     ledger.finish_run(run.run_id)
     return job

@@ -63,15 +63,17 @@ def make_environment(
         notes.append(f"period {text!r} left in English")
         return text
 
+    # A missing value is an error naming the template and line, never today's date (Babel's
+    # default for None) or a made-up number.
     env.filters.update(
-        date=lambda d, fmt="long": format_date(d, fmt, locale=locale),
-        month=lambda d: format_skeleton("yMMMM", as_month(d), locale=locale),
-        short_month=lambda d: format_date(d, "MMM", locale=locale),
-        short_date=lambda d: format_skeleton("yMd", d, locale=locale),
+        date=lambda d, fmt="long": format_date(_day(d, "date"), fmt, locale=locale),
+        month=lambda d: format_skeleton("yMMMM", _day(as_month(d), "month"), locale=locale),
+        short_month=lambda d: format_date(_day(d, "short_month"), "MMM", locale=locale),
+        short_date=lambda d: format_skeleton("yMd", _day(d, "short_date"), locale=locale),
         # The chart heading prints the seed's zero-padded month/day/year in every locale.
-        short_date_padded=lambda d: format_date(d, "MM/dd/y", locale=locale),
-        number=lambda n: format_decimal(n, locale=locale),
-        hours=lambda n: format_decimal(n, "0.0", locale=locale),
+        short_date_padded=lambda d: format_date(_day(d, "short_date_padded"), "MM/dd/y", locale=locale),
+        number=lambda n: format_decimal(_number(n, "number"), locale=locale),
+        hours=lambda n: format_decimal(_number(n, "hours"), "0.0", locale=locale),
         period=period,
     )
     env.seal()
@@ -98,6 +100,36 @@ class ContainedLoader(jinja2.FileSystemLoader):
                 "template folders; refused"
             )
         return source, filename, uptodate
+
+
+class MissingValue(TemplateError):
+    """A template formats a date, month or number that is not there (or is no date or number): the letter would
+    print a fact nobody gave it, such as today's date."""
+
+
+class _NoValue(Exception):
+    """Raised by a filter given nothing to format; ``template_errors`` names the template and line."""
+
+
+def _missing(value: Any) -> bool:
+    return value is None or isinstance(value, jinja2.Undefined) or (isinstance(value, str) and not value.strip())
+
+
+def _day(value: Any, name: str) -> date:
+    """``value`` if it is a date; else the error a ``name`` filter raises, naming what it was given."""
+    if _missing(value):
+        raise _NoValue(f"the {name} filter has no date to print (got {value!r}); a missing date is never "
+                       "replaced by today's")  # fmt: skip
+    if not isinstance(value, date):
+        raise _NoValue(f"the {name} filter needs a date, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _number(value: Any, name: str) -> Any:
+    """``value`` unless it is missing (or a yes/no); else the error a ``name`` filter raises."""
+    if _missing(value) or isinstance(value, bool):
+        raise _NoValue(f"the {name} filter has no number to print (got {value!r})")
+    return value
 
 
 def as_month(value: Any) -> Any:
@@ -168,6 +200,17 @@ def _template_frame(exc: BaseException) -> tuple[str, int] | None:
     return found
 
 
+def _source_line(frame: tuple[str, int] | None) -> str:
+    """The template line ``frame`` points at, quoted (it names the value), or nothing for a prose field."""
+    if frame is None or frame[0] == "<template>":
+        return ""
+    try:
+        line = Path(frame[0]).read_text(encoding="utf-8").splitlines()[frame[1] - 1].strip()
+    except (OSError, UnicodeError, IndexError):
+        return ""
+    return f", in: {line[:160]}"
+
+
 def _where(frame: tuple[str, int] | None, what: str) -> str:
     """Where an error happened: the template file and line, or ``what`` for a prose field."""
     if frame is None:
@@ -199,6 +242,9 @@ def template_errors(what: str) -> Iterator[None]:
         frame = _template_frame(exc)
         where = _where(frame, what)
         raise TemplateError(f"{where}: {type(exc).__name__}: {exc}") from None
+    except _NoValue as exc:
+        frame = _template_frame(exc)
+        raise MissingValue(f"{_where(frame, what)}: {exc}{_source_line(frame)}") from None
     except RecursionError:
         raise TemplateError(f"{what}: a template includes or calls itself without end") from None
     except Exception as exc:

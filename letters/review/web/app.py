@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from letters import paths
 from letters.campaign import LoadedCampaign, canonical_code, load_campaign
 from letters.errors import LettersError
 from letters.review import workflow
-from letters.review.security import LOOPBACK, allowed_hosts, middleware
+from letters.review.security import LOOPBACK, middleware
 
 log = logging.getLogger("letters.review")
 PAGE_DPI = 60
@@ -56,7 +55,7 @@ class Settings:
 
 def _templates() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(Path(__file__).parent / "templates")),
+        loader=FileSystemLoader(str(Path(__file__).parent.parent / "templates")),
         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
     return env
@@ -265,31 +264,3 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     handlers: dict[Any, Any] = {HTTPException: http_error, LettersError: letters_error, Exception: server_error}
     return Starlette(routes=routes, exception_handlers=handlers, middleware=middleware(settings.hosts))
-
-
-def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          ready: Callable[[str], None] | None = None, allowed: tuple[str, ...] = (), reviewers: Path | None = None,
-          proxy_user_header: str = "") -> None:  # fmt: skip
-    """``letters review``: serve the app until interrupted; ``ready(url)`` once the port is known free."""
-    settings = Settings(secrets.token_bytes(32), allowed_hosts(host, allowed), reviewers, proxy_user_header)
-    import socket
-
-    import uvicorn
-
-    url = f"http://{host}:{port}/"
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
-    if ready is not None:
-        ready(url)
-    if open_browser:
-        import threading
-        import webbrowser
-
-        threading.Timer(1.0, webbrowser.open, [url]).start()
-    try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-    except OSError as exc:
-        raise LettersError(f"cannot serve on {url}: {exc.strerror or exc}") from None
