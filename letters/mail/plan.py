@@ -33,6 +33,7 @@ from letters.records import Owner, Piece, Reconciliation, outcome_names
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
 from letters.report import REJECTS_HEADER, human_month
+from letters.review.status import require_approved
 from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     csv_bytes,
@@ -131,6 +132,8 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     phase's letters this stage does not send (listed in rejects.csv); ``notes`` are warnings
     the job ticket keeps beside the templates' own.
     """
+    # Only a revision approved as it is now is mailed for real (``--draft`` stamps DRAFT instead).
+    require_approved(campaign.code, campaign.revision.date.isoformat(), options.draft, kind)
     clock = Clock(tree_cpu_seconds)
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.

@@ -268,7 +268,9 @@ def test_escape_refused_in_revision_topic(project: Path, tmp_path: Path, name: s
 def test_escape_refused_in_revision_topic_by_the_review_app(project: Path, tmp_path: Path, name: str) -> None:
     payload, marker = _payload(name, tmp_path)
     _topic(project, payload)
-    client = TestClient(create_app(Settings(b"test-secret")), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(Settings(b"test-secret")), base_url="http://127.0.0.1", raise_server_exceptions=False
+    )
     response = client.get("/campaigns/24A07")
     assert not marker.exists(), "the payload ran in the server process"
     assert response.status_code == 400, response.text
