@@ -19,6 +19,7 @@ from letters import paths
 from letters.campaign import Campaign, LoadedCampaign, load_campaign
 from letters.documents import UPDATE_COVER, Rendered, Renderer, RenderOptions, VehiclePrefill, document_spec
 from letters.errors import UsageError
+from letters.render.closing import closing_warning
 from letters.render.pdf import combine, write
 
 
@@ -134,6 +135,9 @@ def render_document_file(
     target = target or paths.output_dir() / f"{code}-{name}.pdf"
     baseline = baseline_for(loaded, changes_since) if options.boxes else None
     rendered = render_one(loaded, name, target, options, baseline)
+    if name in {s.document for s in loaded.campaign.stages}:  # an owner letter: a signature alone is said
+        said = closing_warning(rendered.document, f"{name} ({options.stage or 'its stage'}, {options.lang})")
+        notes = (*notes, *said)
     return _written(loaded, target, [rendered], notes, options.as_of)
 
 

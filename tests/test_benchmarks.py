@@ -83,3 +83,10 @@ def test_ledger_benchmark() -> None:
     for when in ("before", "after"):
         figures = result[when]
         assert isinstance(figures, dict) and {"batch_ms", "batches_ms", "serials_ms"} <= figures.keys()
+
+
+def test_review_pages_benchmark() -> None:
+    result = run("review_pages.py", "--campaign", "24A07")
+    for key in ("revision_cold", "revision_warm", "history_cold", "history_warm", "home", "image_warm"):
+        assert set(result[key]) == {"wall_s", "cpu_s"}  # type: ignore[arg-type]
+    assert isinstance(result["home_during_render"]["render_still_running"], bool)  # type: ignore[index]

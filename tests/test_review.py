@@ -181,3 +181,39 @@ def test_an_approval_cannot_predate_its_revision(project: Path) -> None:
     code, out, err = run("approve", "23LJ01", "2024-01-31", "--by", "On Time", "--at", "2024-01-31", "--json")
     assert code == 0, err
     assert json.loads(out)["at"] == "2024-01-31"
+
+
+def test_pdf_vs_pdf_ignores_draft_stamps_and_names_chart_months(tmp_path: Path) -> None:
+    paths = []
+    for revision, draft in (("2023-12-21", True), ("2024-01-31", True)):
+        loaded = load_campaign("23LJ01", revision=revision)
+        target = tmp_path / f"{revision}.pdf"
+        options = RenderOptions(as_of=loaded.campaign.revision.date, draft=draft, boxes=False)
+        render_notice(loaded, target, options)
+        paths.append(target)
+    result = diff_pdfs(*paths)
+    said = " ".join(f"{i.old} {i.new}" for i in result.items)
+    assert "DRAFT" not in said and "DRemedy" not in said
+    assert "~27,000" in said
+    chart = [line for line in result.summary() if "chart row" in line]
+    assert len(chart) == 6 and all(line.endswith("February 2024 production: changed: Phase 6 → Phase 7")
+                                   for line in chart)  # fmt: skip
+    assert any("“23MY - 24MY RX Japan 11/15/2022 Ongoing TBD”" in line for line in chart)
+    assert len(result.items) == 12  # the cover row, the heading, four table rows, six chart rows: nothing spurious
+
+
+def test_full_redline_shows_the_whole_document_and_counts_agree(tmp_path: Path) -> None:
+    result = diff_documents("23LJ01", "dealer-letter", "2023-11-21", "2023-12-21")
+    html = html_report(result, full=True)
+    assert "Reason for Program" in html  # unchanged text stays, in place
+    assert "<del>137,500</del>" in html and "<ins>214,000</ins>" in html
+    assert f"Summary: {len(result.items)} change(s)" in html
+    for fmt in ("html", "pdf"):
+        target = tmp_path / f"full.{fmt}"
+        code, out, err = run("diff", "23LJ01", "dealer-letter", "--from", "2023-11-21", "--to", "2023-12-21",
+                             "--format", fmt, "--full", "-o", str(target))  # fmt: skip
+        assert code == 0, err
+        assert f"({len(result.items)} change(s))" in out
+    with pdfplumber.open(tmp_path / "full.pdf") as pdf:
+        text = " ".join(page.extract_text() or "" for page in pdf.pages)
+    assert "Reason for Program" in text and "214,000" in text and "137,500" in text

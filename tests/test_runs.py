@@ -106,6 +106,8 @@ def test_a_failed_run_cancelled_then_mailed_again(
     assert done["state"] == "cancelled" and done["voided"] == failed["pieces"] - failed["pieces_done"] > 0
     assert done["job"]["cancelled"]["reason"] == "template fixed, mail again"
     assert done["job"]["letters"] == failed["pieces_done"] == len(_manifest(Path(failed["folder"])))
+    again = CliRunner().invoke(cli, ["cancel", failed["run_id"], "--reason", "twice", "--ledger", str(ledger)])
+    assert again.exit_code == 2 and f"run {failed['run_id']} is already cancelled" in again.stderr
     monkeypatch.undo()
     report = mail("23LJ01", options(tmp_path, records))
     (again,) = report.runs

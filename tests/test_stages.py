@@ -479,8 +479,8 @@ def test_doubtful_completed_rows_are_warnings(recall_records: tuple[Path, Path],
     future = (f"warning: {completed}, line 2: VIN {listed[0]} repaired 2204-04-05, after the mailing date "
               "2024-03-20: counted as not repaired")  # fmt: skip
     unknown = f"warning: {completed}, line 3: VIN {stranger} is not a covered vehicle of 24A07 in the vehicle records"
-    assert future in result.stdout and unknown in result.stdout
-    assert "warning: Mailer ID 123456 is a test Mailer ID" in result.stdout  # the bundled campaigns' test ID
+    assert future in result.stderr and unknown in result.stderr  # warnings go to stderr
+    assert "warning: Mailer ID 123456 is a test Mailer ID" in result.stderr  # the bundled campaigns' test ID
     (folder,) = (tmp_path / "out" / "24A07" / "phase-1").iterdir()
     job = json.loads((folder / "job.json").read_text())
     assert future[len("warning: ") :] in job["warnings"] and job["outcomes"]["repaired"] == 1

@@ -12,7 +12,9 @@ from letters.cli.app import cli
 from letters.cli.options import (
     CAMPAIGN,
     DATE,
+    LEDGER_OPTION,
     as_of_option,
+    files_options,
     json_option,
 )
 from letters.documents import RenderOptions
@@ -70,15 +72,29 @@ def notice(campaign: str, output: Path | None, as_of: date | None, revision: str
 @click.option("--strict", is_flag=True, help="Fail on a missing translation instead of warning.")
 @click.option("--no-boxes", is_flag=True, help="Do not outline changes in red (a copy for a guest).")
 @click.option("--stage", help="Owner letter: the stage to print, e.g. interim, remedy, follow-up.")
+@click.option("--phase", type=click.IntRange(1), help="Owner letter with --vin: the phase expected (refused if "
+              "the VIN is in another).")  # fmt: skip
+@files_options
+@LEDGER_OPTION
+@click.option("--pr-language", type=click.Choice(["bilingual", "es", "en"]), default="bilingual", show_default=True,
+              help="Owner letter with --vin: Puerto Rico letters without a language, as mail takes it.")  # fmt: skip
 @json_option
 def render(campaign: str, document: str, output: Path | None, vin: str | None, as_of: date | None,
            revision: str | None, changes_since: date | None, draft: bool, lang: str, strict: bool,
-           no_boxes: bool, stage: str | None, as_json: bool) -> None:  # fmt: skip
-    """Render one DOCUMENT of CAMPAIGN as a PDF (changes since the previous revision boxed in red)."""
-    from letters.notice import render_document_file
+           no_boxes: bool, stage: str | None, phase: int | None, vehicles: Path | None, owners: Path | None,
+           ledger: Path | None, pr_language: str, as_json: bool) -> None:  # fmt: skip
+    """Render one DOCUMENT of CAMPAIGN as a PDF (changes boxed in red); an owner letter with --vin as mailed."""
+    from letters.mail.preview import Preview, PreviewOptions, render_document
 
     options = RenderOptions(as_of=as_of, draft=draft, lang=lang, strict=strict, boxes=not no_boxes, stage=stage or "")
-    report_written(render_document_file(campaign, document, output, options, vin, revision, changes_since), as_json)
+    preview = PreviewOptions(vin, phase, vehicles, owners, ledger, pr_language)
+    result = render_document(campaign, document, output, options, preview, revision, changes_since)
+    report_written(result, as_json)
+    if isinstance(result, Preview) and not as_json:
+        click.echo(f"owner letter of VIN {result.vin} as mail prints it: phase {result.phase}, stage {result.stage}, "
+                   f"language {result.language}, {result.letter_pages} page(s), printed as "
+                   f"{sum(result.pages.values())} on {result.sheets} sheet(s) (piece ID {result.piece_id} and "
+                   "IMb serial 0 stand in for a run's)")  # fmt: skip
 
 
 @cli.command("campaigns")

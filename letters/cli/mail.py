@@ -79,7 +79,7 @@ def _report_mail(report: Any, as_json: bool) -> None:
         return
     click.echo(f"as of {report.as_of}")
     for note in report.notes:
-        click.echo(note)
+        click.echo(note, err=note.startswith("warning:"))
     for r in report.runs:
         job = r.job
         click.echo(

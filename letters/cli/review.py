@@ -119,13 +119,14 @@ _STYLES: dict[str, dict[str, Any]] = {"head": {"fg": "cyan"}, "deleted": {"fg": 
 @click.option("--to", "new", help="New version: a date (YYYY-MM-DD).")
 @click.option("--format", "fmt", type=click.Choice(["text", "html", "pdf"]), default="text", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (html, pdf).")
+@click.option("--full", is_flag=True, help="html, pdf: the whole document, changes marked in place.")
 @json_option
 def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, new: str | None, fmt: str,
-                 output: Path | None, as_json: bool) -> None:  # fmt: skip
+                 output: Path | None, full: bool, as_json: bool) -> None:  # fmt: skip
     """Show what changed: CAMPAIGN DOCUMENT --from A --to B, or OLD.pdf NEW.pdf.
 
-    Text prints a word-level diff per changed block (coloured on a terminal); html and pdf
-    write a redline with a summary of changed blocks at the top.
+    Text prints a word-level diff per change (coloured on a terminal); html and pdf write a
+    redline with the summary of changes at the top (--full: the whole document in context).
     """
     from letters.review import diff_documents, diff_pdfs, pdf_report, text_report, write_html_report
 
@@ -146,7 +147,7 @@ def diff_command(campaign_or_old: str, document_or_new: str, old: str | None, ne
     if output is None:
         raise click.UsageError(f"--format {fmt} needs -o FILE")
     if fmt == "html":
-        write_html_report(result, output)
+        write_html_report(result, output, full)
     else:
-        pdf_report(result, output)
-    click.echo(f"wrote {output} ({len(result.changes)} changed block(s))")
+        pdf_report(result, output, full)
+    click.echo(f"wrote {output} ({len(result.items)} change(s))")

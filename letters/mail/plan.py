@@ -30,6 +30,7 @@ from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
 from letters.records import Owner, Piece, Reconciliation, outcome_names
+from letters.render.closing import closing_warning
 from letters.render.pdf import layout
 from letters.render.pieces import PieceInput
 from letters.report import REJECTS_HEADER, human_month
@@ -345,6 +346,7 @@ def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as
     """
     loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
     refused: dict[str, None] = {}
+    closings: list[str] = []  # a last page with only the signature on it: said, the letters still print
     sample = Letter(date=as_of, stage=stage.name, phase=phase)
     if piece is not None:
         # The run's first vehicle: a letter quoting declared or computed values is tried with real ones.
@@ -355,10 +357,11 @@ def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as
         spec = document_spec(renderer.campaign, stage.document)
         html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True, letter=sample))
         renderer.check_required(spec, html, stage.name)
-        _, refused_urls = layout(html, loaded.folder, renderer.folders)
+        document, refused_urls = layout(html, loaded.folder, renderer.folders)
         refused.update(dict.fromkeys(refused_urls))
+        closings += closing_warning(document, f"owner letter ({stage.name}, {lang}, as the run's first vehicle's)")
     return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
-            for url in refused]  # fmt: skip
+            for url in refused] + closings  # fmt: skip
 
 
 @dataclass(frozen=True)

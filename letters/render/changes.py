@@ -2,7 +2,8 @@
 
 A block is what a reviewer reads as one unit: a heading, a paragraph, a list item, a table
 row, or any element a template marks with ``data-block`` (a whole table, the chart, a
-section), which then counts as one block with everything inside it. Blocks are aligned
+section), which then counts as one block with everything inside it; text in none of these
+(a banner, a label) is a "text" block of the innermost element holding it. Blocks are aligned
 with difflib's longest-matching-block algorithm on their text, so a paragraph inserted
 above another does not make everything below it look changed.
 """
@@ -43,10 +44,18 @@ class Change:
     """Blocks of the old version involved."""
     new: tuple[Block, ...]
     """Blocks of the new version involved."""
+    at_old: int = 0
+    """Index of the first old block involved (where the removal or insertion is, in the old)."""
+    at_new: int = 0
+    """Index of the first new block involved (where the insertion or removal is, in the new)."""
 
 
 def _text(element: Element) -> str:
     return " ".join(" ".join(element.itertext()).split())
+
+
+def _is_block(element: Element) -> bool:
+    return isinstance(element.tag, str) and (element.tag in BLOCK_TAGS or bool(element.get("data-block")))
 
 
 def html_blocks(root: Element) -> list[Block]:
@@ -63,6 +72,12 @@ def html_blocks(root: Element) -> list[Block]:
             if text or named:
                 out.append(Block(named or tag, text, element))
             return
+        if tag not in ("html", "body") and not any(_is_block(d) for d in element.iter() if d is not element):
+            # Text in no block at all (a banner, a label): a block of its own, so no change hides in it.
+            text = _text(element)
+            if text:
+                out.append(Block("text", text, element))
+            return
         for child in element:
             walk(child)
 
@@ -74,7 +89,7 @@ def diff(old: list[Block], new: list[Block]) -> list[Change]:
     """Changes that turn ``old`` into ``new``."""
     matcher = difflib.SequenceMatcher(None, [b.text for b in old], [b.text for b in new], autojunk=False)
     return [
-        Change(op, tuple(old[i1:i2]), tuple(new[j1:j2]))
+        Change(op, tuple(old[i1:i2]), tuple(new[j1:j2]), i1, j1)
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
         if op != "equal"
     ]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
 import html as htmlmod
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,15 +14,13 @@ from letters.campaign import load_campaign
 from letters.campaign.model import Campaign
 from letters.dates import parse_day
 from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
-from letters.errors import InputError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
 from letters.review.approvals import Entry
 from letters.review.items import Item, block_items
+from letters.review.pdftext import read_pdf
 from letters.review.status import ReviewState, record, states
 from letters.write import durable_write
-
-_FOOTER = re.compile(r"Page \d+ of \d+$")
 
 
 @dataclass(frozen=True)
@@ -101,6 +99,9 @@ class DiffResult:
     items: tuple[Item, ...] = ()
     """The changes in a reviewer's words: table rows by their header, chart rows by model, location
     and month, prose by the heading it sits under."""
+    context: tuple[tuple[str, str, str], ...] = ()
+    """Every block of both versions in document order, as (kind, old text, new text): equal texts
+    for an unchanged block, an empty side for an added or removed one (the full redline)."""
 
     def summary(self) -> list[str]:
         """One line per change, in plain words, shortened at a word boundary."""
@@ -136,32 +137,51 @@ def diff_documents(code: str, name: str, old: str, new: str) -> DiffResult:
     changed = sum(len(c.new) for c in changes)
     items = block_items(old_blocks, new_blocks, old_campaign, new_campaign)
     return DiffResult(f"{code} {name}", old_label, new_label, tuple(changes), len(new_blocks) - changed,
-                      tuple(items))  # fmt: skip
+                      tuple(items), tuple(in_context(old_blocks, new_blocks)))  # fmt: skip
+
+
+def in_context(old: list[Block], new: list[Block]) -> Iterator[tuple[str, str, str]]:
+    """Both versions' blocks in document order: (kind, old text, new text), a side empty when absent."""
+    matcher = difflib.SequenceMatcher(None, [b.text for b in old], [b.text for b in new], autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            yield from ((b.kind, b.text, b.text) for b in new[j1:j2])
+        elif op == "replace" and i2 - i1 == j2 - j1:
+            yield from ((b.kind, a.text, b.text) for a, b in zip(old[i1:i2], new[j1:j2], strict=True))
+        else:
+            yield from ((a.kind, a.text, "") for a in old[i1:i2])
+            yield from ((b.kind, "", b.text) for b in new[j1:j2])
 
 
 def pdf_blocks(path: Path) -> list[Block]:
-    """Lines of a PDF's text as blocks, each with its page number."""
-    import pdfplumber
+    """Lines of a PDF's text as blocks, each with its page number (stamps and running footers left out)."""
+    return read_pdf(path)[0]
 
-    try:
-        with pdfplumber.open(path) as pdf:
-            out = []
-            for number, page in enumerate(pdf.pages, start=1):
-                for line in (page.extract_text() or "").splitlines():
-                    text = " ".join(line.split())
-                    # Running footers repeat on every page and shift with pagination: noise.
-                    if text and not _FOOTER.search(text):
-                        out.append(Block("line", text, page=number))
-            return out
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except Exception as exc:  # pdfminer raises many kinds for a file that is not a PDF
-        raise InputError(f"{path}: not a readable PDF ({type(exc).__name__})") from None
+
+def _chart_items(page: int, a: tuple[str, dict[str, str]], b: tuple[str, dict[str, str]]) -> list[Item]:
+    """A chart row's changed phases, named by production month (runs of months with one change together)."""
+    if not a[1] or not b[1] or a[0] != b[0]:
+        return []
+    items: list[Item] = []
+    months = list(dict.fromkeys([*a[1], *b[1]]))
+    run: list[str] = []
+    for month in [*months, ""]:
+        change = (a[1].get(month, ""), b[1].get(month, "")) if month else None
+        if run and (change is None or change != (a[1].get(run[0], ""), b[1].get(run[0], ""))):
+            old, new = a[1].get(run[0], ""), b[1].get(run[0], "")
+            span = run[0] if len(run) == 1 else f"{run[0]} to {run[-1]}"
+            items.append(Item(f"page {page}, chart row “{a[0]}”, {span} production", "changed",
+                              f"Phase {old}" if old else "blank", f"Phase {new}" if new else "blank"))  # fmt: skip
+            run = []
+        if change is not None and change[0] != change[1]:
+            run.append(month)
+    return items
 
 
 def diff_pdfs(old: Path, new: Path) -> DiffResult:
     """``letters diff OLD.pdf NEW.pdf``: line changes between two PDFs, with page numbers."""
-    old_blocks, new_blocks = pdf_blocks(old), pdf_blocks(new)
+    (old_blocks, old_rows), (new_blocks, new_rows) = read_pdf(old), read_pdf(new)
+    rows = {id(b): row for b, row in zip([*old_blocks, *new_blocks], [*old_rows, *new_rows], strict=True)}
     changes = diff(old_blocks, new_blocks)
     changed = sum(len(c.new) for c in changes)
     items = []
@@ -171,10 +191,14 @@ def diff_pdfs(old: Path, new: Path) -> DiffResult:
                  [(None, b) for b in change.new])  # fmt: skip
         for a, b in pairs:
             page = (b or a).page  # type: ignore[union-attr]
+            chart = _chart_items(page, rows[id(a)], rows[id(b)]) if a and b else []
+            if chart:  # a chart row whose phases changed: named by month, not as a line of digits
+                items.extend(chart)
+                continue
             what = "changed" if a and b else "added" if b else "removed"
             items.append(Item(f"page {page}, line", what, a.text if a else "", b.text if b else ""))
     return DiffResult(f"{old.name} -> {new.name}", str(old), str(new), tuple(changes), len(new_blocks) - changed,
-                      tuple(items))  # fmt: skip
+                      tuple(items), tuple(in_context(old_blocks, new_blocks)))  # fmt: skip
 
 
 Segment = tuple[str, str]
@@ -206,46 +230,71 @@ def _context(text: str, keep: int = 6) -> str:
     return " ".join([*words[:keep], "…", *words[-keep:]])
 
 
-def html_report(result: DiffResult) -> str:
-    """A redline: insertions underlined in green, deletions struck in red, context collapsed."""
+def _marked(old: str, new: str, collapse: bool) -> str:
+    """``old`` into ``new`` with <del> and <ins>, a replaced word narrowed to the characters that changed."""
+    from letters.review.compare import highlighted
+
+    e = htmlmod.escape
+    parts = []
+    for op, text in highlighted(old, new):
+        if op == "=":
+            parts.append(e(_context(text) if collapse and text.strip() else text))
+        elif op == "-":
+            parts.append(f"<del>{e(text)}</del>")
+        else:
+            parts.append(f"<ins>{e(text)}</ins>")
+    return "".join(parts)
+
+
+_TAGS = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h4", "h5": "h4", "h6": "h4", "li": "p", "dt": "p", "dd": "p"}
+
+
+def html_report(result: DiffResult, full: bool = False) -> str:
+    """A redline: insertions underlined in green, deletions struck in red.
+
+    By default the changes only, each under its place, context collapsed; ``full`` writes the
+    whole document in order with every insertion and deletion marked where it is.
+    """
     e = htmlmod.escape
     rows = []
-    for item in result.items:
-        parts = []
-        for op, text in word_diff(item.old, item.new):
-            if op == "=":
-                parts.append(e(_context(text)))
-            elif op == "-":
-                parts.append(f"<del>{e(text)}</del>")
-            else:
-                parts.append(f"<ins>{e(text)}</ins>")
-        rows.append(f'<div class="change"><h3>{e(item.where)}: {e(item.what)}</h3><p>{" ".join(parts)}</p></div>')
+    if full:
+        for kind, old, new in result.context:
+            tag = _TAGS.get(kind, "p")
+            css = "" if old == new else ' class="changed"'
+            body = e(new) if old == new else _marked(old, new, collapse=False)
+            rows.append(f"<{tag}{css}>{body}</{tag}>")
+    else:
+        for item in result.items:
+            body = _marked(item.old, item.new, collapse=True)
+            rows.append(f'<div class="change"><h3>{e(item.where)}: {e(item.what)}</h3><p>{body}</p></div>')
     summary = "".join(f"<li>{e(line)}</li>" for line in result.summary())
     footer = e(f"Redline: {result.title}")
+    shown = "shown in place" if full else "collapsed"
     return (
         '<!doctype html><html><head><meta charset="utf-8"><title>Redline</title><style>'
         "body{font-family:'Letters Sans',sans-serif;font-size:9.5pt}"
         "ins{color:#006b1d;text-decoration:underline;background:#e6f4ea}"
         "del{color:#b00000;text-decoration:line-through;background:#fbe9e9}"
         ".change{border-left:3pt solid #999;padding-left:6pt;margin:6pt 0}h3{font-size:9.5pt;margin:0}"
+        ".changed{border-left:3pt solid #b00000;padding-left:6pt}"
         "</style></head>"
         f'<body data-footer="{footer}" data-page="Page" data-of="of">'
         f"<h1>Redline: {e(result.title)}</h1><p>From: {e(result.old_label)}<br>To: {e(result.new_label)}</p>"
-        f"<h2>Summary: {len(result.items)} change(s), {result.unchanged} unchanged block(s) (collapsed)</h2>"
-        f"<ul>{summary}</ul>{''.join(rows)}</body></html>"
+        f"<h2>Summary: {len(result.items)} change(s), {result.unchanged} unchanged block(s) ({shown})</h2>"
+        f"<ul>{summary}</ul>{'<hr>' if full else ''}{''.join(rows)}</body></html>"
     )
 
 
-def pdf_report(result: DiffResult, target: Path) -> None:
-    """The redline as a PDF, in the project's fonts."""
+def pdf_report(result: DiffResult, target: Path, full: bool = False) -> None:
+    """The redline as a PDF, in the project's fonts (``full``: the whole document, see ``html_report``)."""
     from letters import paths
 
     shared = paths.shared_templates_dir()
-    document, _ = layout(html_report(result), shared, [shared])
+    document, _ = layout(html_report(result, full), shared, [shared])
     write(document, PdfMetadata("Redline: " + result.title, result.new_label, result.title.split()[0],
                                 date.today()), target)  # fmt: skip
 
 
-def write_html_report(result: DiffResult, target: Path) -> None:
+def write_html_report(result: DiffResult, target: Path, full: bool = False) -> None:
     """The redline as an HTML file."""
-    durable_write(target, html_report(result).encode("utf-8"))
+    durable_write(target, html_report(result, full).encode("utf-8"))

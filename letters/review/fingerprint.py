@@ -1,7 +1,9 @@
 """What an approval approves: a fingerprint of a revision's content.
 
 The content of a revision is the rendered text of every document it declares (each stage
-of a stage's letter, and each language owners read it in), as of the revision's date, and
+of a stage's letter, and each language owners read it in: the text its HTML prints, read
+with the standard library's parser, so a change in how diffs split blocks changes no
+fingerprint), as of the revision's date, and
 every file it is made of: the campaign folder (``campaign.toml``, its data files, its
 templates), the revision files and template folders up to and including this revision, the
 shared templates and assets (``_shared/``), and the kind's rules (``_kinds/KIND.toml``). The
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 
 from letters import paths
@@ -67,6 +70,44 @@ def changes(approved: Mapping[str, str], current: Mapping[str, str]) -> list[str
     return out
 
 
+class _Text(HTMLParser):
+    """The text of an HTML document, whitespace collapsed, without its styles and scripts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script", "title"):
+            self.hidden += 1
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "title"):
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BREAKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+_BREAKS = frozenset({"p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "br", "dt", "dd",
+                     "section", "table", "caption", "figcaption"})  # fmt: skip
+
+
+def printed_text(html: str) -> str:
+    """What a document prints, as text: its own, not how any diff splits it (stdlib ``html.parser``)."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def _hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -96,8 +137,6 @@ def _files(loaded: LoadedCampaign) -> Iterator[tuple[str, str]]:
 
 def _documents(loaded: LoadedCampaign) -> Iterator[tuple[str, str]]:
     from letters.documents import Renderer, RenderOptions, documents_of
-    from letters.render.changes import html_blocks
-    from letters.render.pdf import parse
 
     campaign = loaded.campaign
     when = campaign.revision.date
@@ -113,7 +152,7 @@ def _documents(loaded: LoadedCampaign) -> Iterator[tuple[str, str]]:
                 try:
                     renderer = renderers.get(lang) or renderers.setdefault(lang, Renderer(loaded, lang))
                     html = renderer.html(spec, RenderOptions(as_of=when, lang=lang, stage=stage))
-                    text = "\n".join(f"{b.kind}\t{b.text}" for b in html_blocks(parse(html)))
+                    text = printed_text(html)
                 except LettersError as exc:
                     # Without the project's own path: the same failure hashes the same on every machine.
                     text = f"cannot be rendered: {exc.message.replace(str(paths.home()), '')}"

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -77,17 +78,17 @@ def token(access: Access, scope: str, who: str) -> str:
     return hmac.new(access.secret, f"{scope}\0{who}".encode(), hashlib.sha256).hexdigest()
 
 
-def context(access: Access, request: Request, code: str, rev: str, changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the revision page's review panel shows: state, log, who is signed in, forms and their tokens."""
+def context(access: Access, request: Request, code: str, rev: str, changes: Sequence[Any]) -> dict[str, Any]:
+    """What the revision page's review panel shows: state, log, who is signed in, forms and their tokens.
+
+    ``changes``: the page's change list, per document (``name``, ``title``, ``items``).
+    """
     who = current(access, request)
     review = state(code, rev)
     options = [
-        {
-            "value": f"{doc['name']}:{item_key(doc['name'], item)}:{item.sentence()}",
-            "text": f"{doc['document']}: {item.sentence()}",
-        }
+        {"value": f"{doc.name}:{item_key(doc.name, item)}:{item.sentence()}", "text": f"{doc.title}: {item.sentence()}"}
         for doc in changes
-        for item in doc["items"]
+        for item in doc.items
     ]
     return {
         "review": review, "reviewer": who, "seen": len(review.entries), "item_options": options,
@@ -102,8 +103,8 @@ def routes(
 ) -> list[Route]:
     """The workflow's routes; ``campaign`` and ``revision`` check path parameters (404 otherwise)."""
 
-    def target(request: Request) -> tuple[str, str, people.Reviewer, Any]:
-        loaded = campaign(request.path_params["code"])
+    async def target(request: Request) -> tuple[str, str, people.Reviewer, Any]:
+        loaded = await run_in_threadpool(campaign, request.path_params["code"])
         rev = revision(loaded, request.path_params["rev"])
         who = current(access, request)
         if who is None:
@@ -126,13 +127,14 @@ def routes(
                     back=f"/campaigns/{code}/revisions/{rev}")  # fmt: skip
 
     async def decide(request: Request, action: str | None = None) -> Response:
-        code, rev, who, _ = target(request)
+        code, rev, who, _ = await target(request)
         form = await form_of(request, code, rev, who)
         chosen = action or str(form.get("action", ""))
         if chosen not in ("approve", "request-changes", "reject"):
             raise HTTPException(400, "choose approve, request changes or reject")
         try:
-            entry = record(code, rev, chosen, who.name, str(form.get("comment", "")), who.signed_in, seen_of(form))
+            entry = await run_in_threadpool(record, code, rev, chosen, who.name, str(form.get("comment", "")),
+                                            who.signed_in, seen_of(form))  # fmt: skip
         except Conflict as exc:
             return conflict(exc, code, rev)
         return RedirectResponse(f"/campaigns/{code}/revisions/{rev}?recorded={entry.action}#review", status_code=303)
@@ -141,14 +143,15 @@ def routes(
         return await decide(request, "approve")
 
     async def comment(request: Request) -> Response:
-        code, rev, who, loaded = target(request)
+        code, rev, who, loaded = await target(request)
         form = await form_of(request, code, rev, who)
         document, _, rest = str(form.get("item", "")).partition(":")
         key, _, words = rest.partition(":")
         if document and (document not in {d.name for d in loaded.campaign.documents} or not key.isalnum()):
             raise HTTPException(400, "no such change to comment on")
         item = (document, key, words[:500]) if document else ("", "", "")
-        entry = record(code, rev, "comment", who.name, str(form.get("comment", "")), who.signed_in, item=item)
+        entry = await run_in_threadpool(record, code, rev, "comment", who.name, str(form.get("comment", "")),
+                                        who.signed_in, None, None, item)  # fmt: skip
         return RedirectResponse(f"/campaigns/{code}/revisions/{rev}?recorded={entry.action}#review", status_code=303)
 
     async def login_page(request: Request) -> Response:
@@ -166,7 +169,8 @@ def routes(
         form = await request.form()
         if not hmac.compare_digest(str(form.get("csrf_token", "")), token(access, "login", "")):
             raise HTTPException(403, "the form is stale or did not come from this app: reload the page and try again")
-        who = people.check_password(access.file, str(form.get("name", "")), str(form.get("password", "")))
+        who = await run_in_threadpool(people.check_password, access.file, str(form.get("name", "")),
+                                      str(form.get("password", "")))  # fmt: skip
         if who is None:
             return page("login.html", status=401, token=token(access, "login", ""), error="unknown name or wrong "
                         "password", next_path=_next(str(form.get("next", ""))), configured=bool(_reviewers()),

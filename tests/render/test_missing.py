@@ -79,3 +79,17 @@ def test_model_years_are_numbers_a_template_can_compare(project: Path) -> None:
     html = renderer.html(spec, RenderOptions(letter=Letter(model="NX", model_year=2022,
                                                           production_date=date(2022, 1, 3))))  # fmt: skip
     assert "MY-2023-ONLY" not in html and "BUILT-RECENTLY" in html
+
+
+def test_an_interim_notice_printed_after_the_remedy_quotes_the_estimate_not_today() -> None:
+    """A remailed interim notice dated after its remedy arrived printed today's month as the expected one."""
+    from datetime import date
+
+    renderer = Renderer(load_campaign("24A07", as_of=date(2024, 3, 20)))
+    spec = document_spec(renderer.campaign, "owner-letter")
+    letter = Letter(date=date(2024, 3, 20), stage="interim", phase=1, model="MERIDIAN", model_year=2023)
+    html = renderer.html(spec, RenderOptions(letter=letter, stage="interim", mailing=True))
+    expected = renderer.campaign.phase(1).estimate
+    text = " ".join(html.split())
+    assert expected is not None and f"We expect them in {expected:%B %Y}" in text
+    assert f"{date.today():%B %Y}" not in text or date.today().replace(day=1) == expected

@@ -42,7 +42,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def client(unapproved: Path) -> TestClient:
-    return TestClient(create_app(Settings(b"test-secret")), base_url="http://127.0.0.1", raise_server_exceptions=False)
+    return TestClient(create_app(Settings(b"test-secret", workers=0)), base_url="http://127.0.0.1",
+                      raise_server_exceptions=False)  # fmt: skip
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str
         page.wait_for_load_state("networkidle", timeout=WAIT_MS)
         expect(page.locator("#draft")).to_have_text("DRAFT", timeout=WAIT_MS)
         for side in ("old", "new"):
-            images = page.locator(f".pages section.{side} img")
+            images = page.locator(f".sheet.{side} img.page-img")
             expect(images.nth(7)).to_be_attached(timeout=WAIT_MS)
             assert images.count() >= 8
             first = images.nth(0)
@@ -138,8 +139,9 @@ def test_approval_needs_the_csrf_token(client: TestClient, unapproved: Path) -> 
         "/campaigns/_shared",
         "/campaigns/23LJ01/revisions/..%2F..%2Fpasswd",
         "/campaigns/23LJ01/revisions/2099-01-01",
-        "/campaigns/23LJ01/revisions/2024-01-31/pages/new/999.png",
-        "/campaigns/23LJ01/revisions/2024-01-31/pages/sideways/1.png",
+        "/campaigns/23LJ01/revisions/2024-01-31/pages/999.png",
+        "/campaigns/23LJ01/revisions/2024-01-31/pages/1.png?dpi=5000",
+        "/campaigns/23LJ01/revisions/2024-01-31/pages/new/1.png",
         "/campaigns/23LJ01/revisions/2024-01-31/redline.pdf?document=..%2F..%2Fetc%2Fpasswd",
         "/api/campaigns/nope/revisions",
     ],
@@ -173,3 +175,58 @@ def test_review_command_refuses_a_taken_port() -> None:
         result = CliRunner().invoke(cli, ["review", "--port", str(port)])
     assert result.exit_code == 1 and "error: cannot serve on" in result.stderr
     assert "letters review on" not in result.stderr  # no URL printed for a server that never started
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
+def test_home_answers_during_a_render_and_pages_stay_crisp_at_any_zoom(server: str, unapproved: Path) -> None:
+    """The home page is served while a cold revision page still renders (renders run in workers, off the
+    event loop); the page images follow the zoom and the screen's pixel ratio."""
+    import urllib.request
+
+    from playwright.sync_api import expect, sync_playwright
+
+    cold = f"{server}/campaigns/23LJ01/revisions/2023-10-12"
+    done: list[int] = []
+
+    def visit() -> None:
+        with urllib.request.urlopen(cold, timeout=WAIT_MS / 1000) as response:
+            done.append(response.status)
+
+    cache = unapproved / "output" / "review-cache" / "23LJ01"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1300, "height": 900}, device_scale_factor=2)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(server + "/api/campaigns", wait_until="load")  # browser up, connection open
+        visitor = threading.Thread(target=visit, daemon=True)
+        visitor.start()
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while not any(cache.glob("*/")) and not done and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the cold render is handed to a worker (its cache folder made)
+        page.goto(server + "/", wait_until="load")
+        expect(page.get_by_role("link", name="23LJ01", exact=True)).to_be_visible()
+        assert not done, "the home page waited for the render in another tab"
+        visitor.join(WAIT_MS / 1000)
+        assert done == [200]
+        page.goto(cold, wait_until="load")
+        image = page.locator(".sheet.new img.page-img").first
+
+        def sharpness() -> tuple[float, float]:
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0 && img.src.includes('dpi=')",
+                                   arg=image.element_handle())  # fmt: skip
+            natural, shown = image.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+            return float(natural), float(shown)
+
+        natural, shown = sharpness()
+        assert natural >= 2 * shown * 0.99  # one image pixel per device pixel, at the pixel ratio of 2
+        for _ in range(4):
+            page.click("#zoom-in")
+        zoomed_natural, zoomed_shown = sharpness()
+        assert zoomed_shown > 1.5 * shown and zoomed_natural >= 2 * zoomed_shown * 0.99
+        link = page.locator("a.show").first
+        target = str(link.get_attribute("href"))
+        assert page.locator(target).count() == 1  # the change's box is on a page
+        link.click()
+        expect(page.locator(target)).to_be_in_viewport()
+        browser.close()
