@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def _code(code: str) -> str:
 
 
 def load(code: str) -> tuple[LoadedCampaign, frozenset[str], str]:
-    """The campaign, or if a draft (an unapproved revision file) does not load, the campaign without it.
+    """The campaign, or if a draft (a revision file not approved) does not load, the campaign without it.
 
     Returns (campaign, revision files left out, their errors in full).
     """
@@ -80,6 +81,14 @@ def load(code: str) -> tuple[LoadedCampaign, frozenset[str], str]:
         except LettersError:
             continue
     raise Broken(code, message)
+
+
+def without(names: frozenset[str], work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` with the broken drafts ``names`` left out (in the calling thread: run it in the pool)."""
+    from letters.campaign.history import skipping
+
+    with skipping(names):
+        return work(*args)
 
 
 class Broken(Exception):
@@ -154,7 +163,8 @@ class Review:
             target, jobs.history_job, str(paths.home()), self.skip(loaded), loaded.campaign.code, target
         )
         cached = {row["id"]: row for row in self.store.read_json(target)}
-        reviews = await run_in_threadpool(states, loaded.campaign.code)
+        names = self.skipped.get(loaded.campaign.code, (frozenset(), ""))[0]
+        reviews = await run_in_threadpool(without, names, states, loaded.campaign.code)
         rows = []
         for entry in loaded.history:
             row = cached.get(entry.id, {"id": entry.id, "topics": list(entry.topics), "documents": []})

@@ -19,7 +19,7 @@ from letters.review.compare import DocumentChanges
 from letters.review.copy import NoticeCopy
 from letters.review.status import state
 from letters.review.web import jobs
-from letters.review.web.core import Review, Settings, _code, _previous, _revision, load
+from letters.review.web.core import Review, Settings, _code, _previous, _revision, load, without
 from letters.review.web.view import side_by_side
 
 Page = Callable[..., HTMLResponse]
@@ -64,7 +64,8 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
             revisions=[e.id for e in loaded.history], documents=documents, topics=new_data.get("topics", []),
             count=sum(len(d.changes) for d in documents), redlines=[d for d in loaded.campaign.documents if d.notice],
             dpis=list(jobs.DPIS),
-            **await run_in_threadpool(workflow.context, access, request, loaded.campaign.code, rev, changes),
+            **await run_in_threadpool(without, frozenset(review.skip(loaded)), workflow.context, access, request,
+                                      loaded.campaign.code, rev, changes),
         )  # fmt: skip
 
     async def page_image(request: Request) -> Response:
@@ -83,7 +84,8 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         boxes = request.query_params.get("boxes", "1") != "0"
-        draft = not (await run_in_threadpool(state, loaded.campaign.code, rev)).approved  # until approved as it is
+        reviewed = await run_in_threadpool(without, frozenset(review.skip(loaded)), state, loaded.campaign.code, rev)
+        draft = not reviewed.approved  # until approved as it is now
         folder = review.store.folder(loaded)
         target = folder / f"notice-{rev}-{'boxes' if boxes else 'plain'}-{'draft' if draft else 'approved'}.pdf"
         code = loaded.campaign.code
