@@ -1,7 +1,7 @@
 """End-to-end mailing throughput: records in -> batches, manifest, job ticket, ledger.
 
     python benchmarks/throughput.py --letters N [--renderer fast|full] [--compare-typst]
-                                    [--workers N] [--batch-size N] [--distinct-addresses]
+                                    [--workers N] [--batch-size N] [--distinct-addresses] [--variants N]
 
 Generates a campaign whose Phase 5 holds about --letters letters (generation not timed; with
 --distinct-addresses no two households share a street line), runs ``letters.mail.mail`` for
@@ -16,7 +16,10 @@ prints as its last line one JSON object:
   lock); ``cpu_ms_per_letter_by_stage``: the same per letter;
 - ``peak_rss_mb``: the mailing process's own peak (counted from just before the mailing, so not
   the generator's, and read before Typst runs); ``worker_peak_rss_mb``: the largest worker's;
-- ``bytes_per_letter``, ``fallbacks``, ``renderer``, ``workers``;
+- ``bytes_per_letter``, ``fallbacks``, ``renderer``, ``workers``, ``variants``;
+- with --variants N (N > 1): the owner letter (in a scratch copy of the project) gets one of N
+  paragraphs of different lengths per letter, chosen by its VIN's serial: N layout variants,
+  each laid out and verified once by the preflight, every letter printed from its own;
 - with --compare-typst: the same owner letter (text exported from the project's template, same
   font and page size) typeset by the ``typst`` package in the same run, on at most
   --typst-letters letters: ``typst_cpu_ms_per_letter`` and ``ratio_vs_typst_cpu`` (Typst's CPU
@@ -54,7 +57,40 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--distinct-addresses", action="store_true", help="no two households share a street line")
+    parser.add_argument("--variants", type=int, default=1, help="layout variants of the owner letter")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.variants > 1:
+            os.environ["LETTERS_HOME"] = str(variant_project(Path(scratch), args.variants))
+        run_benchmark(args)
+
+
+def variant_project(folder: Path, count: int) -> Path:
+    """A copy of the project whose 23LJ01 owner letter has ``count`` layout variants (a paragraph each)."""
+    import shutil
+
+    from letters import paths
+
+    home = paths.home()
+    for name in ("templates", "locales"):
+        shutil.copytree(home / name, folder / name)
+    letter = folder / "templates" / "23LJ01" / "owner-letter.html"
+    branches = "".join(
+        f"{'{% if' if k == 0 else '{% elif'} n == {k} %}}<p>Variant {k} of this letter: "
+        + " ".join(["this paragraph differs in length from one layout to the next"] * (1 + k % 5))
+        + ".</p>"
+        for k in range(count)
+    )
+    text = letter.read_text(encoding="utf-8").replace(
+        "{% block letter %}\n",
+        f"{{% block letter %}}\n{{% set n = (letter.vin[-4:]|int) % {count} %}}{branches}{{% endif %}}\n",
+        1,
+    )
+    letter.write_text(text, encoding="utf-8")
+    return folder
+
+
+def run_benchmark(args: argparse.Namespace) -> None:
 
     campaign = load_campaign("23LJ01").campaign
     volumes = implied_phase_volumes(campaign)
@@ -95,6 +131,7 @@ def main() -> None:
         "renderer": args.renderer,
         "workers": args.workers,
         "distinct_addresses": args.distinct_addresses,
+        "variants": args.variants,
         "breakdown": timings,
         "cpu_ms_per_letter_by_stage": {
             k.removesuffix("_s"): round(v * 1000 / letters, 3) for k, v in timings.items() if not k.endswith("_wall_s")

@@ -193,8 +193,6 @@ class RenderOptions:
     """A missing translation is an error rather than a warning."""
     boxes: bool = True
     """Outline what changed since the previous revision (off for copies handed to guests)."""
-    fast_template: bool = False
-    """Owner letter as the fast renderer's template: fields hidden, glyph-coverage page added."""
     removed: tuple[str, ...] = ()
     """Update cover: text the latest revision removed from the documents."""
     stage: str = ""
@@ -275,11 +273,9 @@ class Renderer:
             vehicle=plain(options.vehicle),
             draft=options.draft,
             removed=options.removed,
-            fast_template=options.fast_template,
-            coverage=GLYPH_COVERAGE,
             topic=TemplateFunction(self.topic),
             stop_sale_models=view.stop_sale_models,
-            words=plain(rules_of(str(c.kind)).words),
+            words=plain(c.spoken_words()),
             stage_label=TemplateFunction(self.stage_label),
         )
         source = self.loaded.folder / "campaign.toml"

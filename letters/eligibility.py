@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from letters import vin as vins
 from letters.campaign import Campaign, ChartRow
-from letters.errors import CampaignError, Problem, ValidationError
+from letters.errors import CampaignError, Problem, ValidationError, excerpt
 
 if TYPE_CHECKING:
     import polars as pl
@@ -108,7 +108,7 @@ class VinList(Coverage):
             # ASCII digits only: "²" (superscript two) is a digit to str.isdigit but not to int().
             phase = int(phase_raw) if _PHASE.fullmatch(phase_raw) else None
             if phase_raw and (phase is None or phase not in numbers):
-                problems.append(Problem(where, f"phase: {phase_raw!r} is not a campaign phase "
+                problems.append(Problem(where, f"phase: {excerpt(phase_raw)} is not a campaign phase "
                                                f"({', '.join(str(n) for n in sorted(numbers))})"))  # fmt: skip
                 continue
             phase = campaign.coverage.default_phase if phase is None else phase

@@ -24,6 +24,18 @@ class Problem:
         return f"{self.where}: {self.what}"
 
 
+EXCERPT = 40
+"""Longest value an error message quotes, in characters."""
+
+
+def excerpt(value: object, limit: int = EXCERPT) -> str:
+    """``repr`` of ``value`` cut to a short excerpt: an error quotes a value, never a whole file."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return repr(text[:limit]) + f"... ({len(text)} characters)"
+    return repr(text)
+
+
 class LettersError(Exception):
     """Base of every error meant for the user; ``message`` is printed as is."""
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 import gettext
 import io
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -210,6 +212,12 @@ def extract() -> CatalogReport:
     catalog.add(Words().available.title(), None, [("templates/_shared/tables.html", 1)])
     for kind in kinds:
         catalog.add(rules_of(kind).words.available.title(), None, [(f"templates/_kinds/{kind}.toml", 1)])
+    # ... or the campaign's own word for it ([words] available in campaign.toml).
+    for source in sorted(templates.glob("[!_]*/campaign.toml")):
+        with suppress(tomllib.TOMLDecodeError, OSError):
+            own = tomllib.loads(source.read_text(encoding="utf-8")).get("words", {})
+            if isinstance(own, dict) and isinstance(own.get("available"), str):
+                catalog.add(own["available"].title(), None, [(f"templates/{source.parent.name}/campaign.toml", 1)])
     target = locales_dir() / f"{DOMAIN}.pot"
     target.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date
 
@@ -15,12 +15,15 @@ from letters.campaign import Campaign, load_campaign
 from letters.campaign.brands import choose
 from letters.eligibility import coverage_of
 from letters.errors import OutputError, UsageError
-from letters.kinds import Words, rules_of
-from letters.records import Reconciliation, outcome_names, reconcile
+from letters.kinds import Words
+from letters.records import outcome_names, reconcile
 from letters.records.csvio import read_rows
 from letters.records.model import Vehicle
 from letters.records.parse import RowParser
 from letters.write import csv_bytes
+
+if TYPE_CHECKING:
+    from letters.records import Reconciliation
 
 
 def human_month(d: date | None, locale: str = "en_US") -> str:
@@ -256,7 +259,7 @@ def lookup_vins(code: str, raw_vins: list[str], vehicles: Path | None, as_of: da
     found = find_vehicles(campaign, vpath, wanted) if wanted else {}
     chart = coverage_of(campaign)
     when = as_of or campaign.revision.date
-    words = rules_of(str(campaign.kind)).words
+    words = campaign.spoken_words()
     declared = [(n, c.title) for n, c in campaign.vehicles.columns.items()]
     titles = tuple((n, t or n) for n, t in [*declared, *((n, c.title) for n, c in campaign.vehicles.computed.items())])
     results = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import mul
 
+from letters.errors import excerpt
+
 VALUES = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
@@ -73,12 +75,12 @@ def validate(raw: str) -> str:
     """
     vin = raw.strip().upper()
     if len(vin) != 17:
-        raise VinError(f"VIN {raw.strip()!r} has {len(vin)} characters, not 17")
+        raise VinError(f"VIN {excerpt(raw.strip())} has {len(vin)} characters, not 17")
     if vin.translate(_STRIP_VALID):
         bad = sorted({ch for ch in vin if ch not in VALUES})
         which = ", ".join(repr(ch) for ch in bad)
         hint = " (I, O and Q are never used)" if set(bad) & set("IOQ") else ""
-        raise VinError(f"VIN {vin!r} contains {which}{hint}")
+        raise VinError(f"VIN {excerpt(vin)} contains {which}{hint}")
     if vin[9] not in YEAR_CODES:
         raise VinError(f"VIN {vin!r}: position 10 {vin[9]!r} is not a model-year code")
     expected = check_digit(vin)

@@ -112,3 +112,69 @@ def approve_as_is(*codes: str) -> None:
         for revision, review in states(code).items():
             if not review.approved:
                 record(code, revision, "approve", "Test Reviewer", "approved as edited by the test")
+
+
+VARIANT_BRANDS = """
+[[brands]]
+name = "lexus"
+display = "Lexus"
+office = "Lexus Guest Experience Center"
+street = "PO Box 259001"
+city = "Plano"
+state = "TX"
+zip = "75025"
+phone = "1-800-255-3987"
+website = "www.lexus.example"
+signature = "Lexus Guest Experience Center"
+wmis = ["JTH", "JTJ"]
+
+[[brands]]
+name = "lexus-na"
+display = "Lexus North America"
+office = "Lexus North America Owner Care"
+street = "75 Foundry Row, Suite 300"
+city = "Georgetown"
+state = "KY"
+zip = "40324"
+phone = "1-888-555-0142"
+website = "www.lexus-na.example/care"
+signature = "Lexus North America Owner Care\\nA plant of Lexus North America"
+wmis = ["2T2", "58A"]
+
+[[stages]]
+name = "interim"
+when = "remedy-unavailable"
+
+[[stages]]
+name = "remedy"
+when = "remedy-available"
+"""
+VARIANT_PARAGRAPHS = """{% block letter %}
+<div data-block="variant-facts">
+<p>{{ letter.brand.display }} writes to you: your vehicle was {% if letter.vin[:3] == "2T2" %}built in Canada
+{% elif letter.vin[:3] == "58A" %}built in Kentucky{% else %}built in Japan{% endif %}.</p>
+<p>{% if letter.model == "RX" %}Your RX keeps its Smart Key in the tray.{% elif letter.model == "NX" %}Your NX pairs
+its key in ten minutes.{% else %}Your {{ letter.model }} is covered by this program.{% endif %}</p>
+<p>{% if letter.model_year == 2024 %}A paragraph only model year 2024 letters carry, long enough to wrap onto a second
+line of the letter and move everything below it.{% else %}Model year {{ letter.model_year }}.{% endif %}</p>
+<p>{% if letter.stage == "interim" %}Parts are expected in {{ remedy_status(letter).estimate|month }}; a second
+letter will follow.{% else %}Parts are available now for phase {{ letter.phase }}.{% endif %}</p>
+<p>{% if letter.production_date and letter.production_date.year < letter.date.year %}Built in a year before this
+letter's.{% else %}Built in the year of this letter.{% endif %}</p>
+<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span></p>
+</div>
+"""
+
+
+@pytest.fixture
+def variant_project(project: Path) -> Path:
+    """The project with 23LJ01 made a two-brand, two-stage campaign whose owner letter branches on the letter.
+
+    The brand (from ``letter.brand`` and ``letter.vin[:3]``), model, model year, stage, phase,
+    the remedy's estimated month and the production date against the letter's date each change
+    the text; the vehicle is a declared single-line field the fast renderer stamps.
+    """
+    toml = project / "templates" / "23LJ01" / "campaign.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + VARIANT_BRANDS, encoding="utf-8")
+    edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}\n", VARIANT_PARAGRAPHS)
+    return project

@@ -215,3 +215,118 @@ def test_lines_already_in_pub28_form_skip_the_rules_unchanged(tmp_path: Path) ->
     assert plain and len(plain) < len(rows)
     for street, unit in [*plain, ("123 N MAIN ST", ""), ("1600 PENNSYLVANIA AVE NW", ""), ("42 W 3RD ST", "")]:
         assert standardise(street, unit) == (usps_line(street), usps_line(unit)), street
+
+
+def test_zip_prefix_table_is_the_zipcodes_data() -> None:
+    """The shipped ZIP-prefix table is what the installed ``zipcodes`` package says, prefix by prefix."""
+    from importlib.resources import files
+
+    from letters.address import ZIP_PREFIXES, zip_prefix_states, zip_prefix_table
+
+    made = zip_prefix_table()
+    shipped = files("letters.address").joinpath(ZIP_PREFIXES).read_text(encoding="ascii")
+    # On a new zipcodes release: python -c "from letters.address import zip_prefix_table as t;
+    # open('letters/address/zip_prefixes.txt', 'w').write(t())"
+    assert shipped == made
+    states = zip_prefix_states()
+    assert states["006"] == {"PR"} and "TX" in states["733"] and "000" not in states
+
+
+def _generated_lines(count: int, seed: int) -> list[tuple[str, str]]:
+    """(street, unit) pairs: Faker's US addresses, and words drawn from Pub 28's own tables around the
+    plain form (directionals, suffixes, designators, number words, PO BOX and route forms, punctuation)."""
+    import random
+
+    from faker import Faker
+
+    from letters.address import pub28
+
+    rng = random.Random(seed)
+    fake = Faker("en_US")
+    fake.seed_instance(seed)
+    names = [
+        "MAIN",
+        "Oak",
+        "elm",
+        "Martin Luther King",
+        "Park",
+        "Lake",
+        "Front",
+        "Key",
+        "Rear",
+        "Unit",
+        "Court",
+        "Avenue",
+        "Of",
+        "The",
+        "Americas",
+        "Ninth",
+        "One",
+        "Box",
+        "Route",
+        "County",
+        "Road",
+        "Star",
+        "Post",
+    ]
+    words = [
+        *names,
+        *rng.sample(sorted(pub28.suffixes()), 60),
+        *pub28.DIRECTIONAL,
+        *pub28.SECONDARY,
+        *("North", "south", "SouthWest", "#", "C/O", "PO", "Apt.", "St.", "1/2", "66", "12B", "5-B", "X"),
+    ]
+    lines = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.3:
+            street, unit = fake.street_address(), fake.secondary_address() if rng.random() < 0.4 else ""
+        else:
+            body = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+            house = rng.choice([str(rng.randint(1, 99999)), "0", "12", "One Hundred", ""])
+            tail = rng.choice(
+                ["", f" {rng.choice(list(pub28.SECONDARY))} {rng.randint(1, 999)}", " Apt. 4", " # 5", " Suite 100"]
+            )
+            street = f"{house} {body}{tail}".strip()
+            unit = rng.choice(
+                [
+                    "",
+                    "",
+                    f"{rng.choice(list(pub28.SECONDARY))} {rng.randint(1, 99)}",
+                    "Apt. 7",
+                    "Suite 12",
+                    "Rear",
+                    "#3",
+                    "C/O Ana Ruiz",
+                    "9",
+                ]
+            )
+        if rng.random() < 0.2:
+            street = street.upper() if rng.random() < 0.5 else street.lower()
+        lines.append((street, unit))
+    return lines
+
+
+def test_plain_form_equals_the_full_rules_on_a_generated_corpus() -> None:
+    """The lookup path (``pub28._plain``) and the full rules give the same line, and ``may_change`` the
+    same verdict, on 40,000 generated addresses, most of them in the plain form the lookup takes."""
+    from letters.address import pub28
+
+    lines = _generated_lines(40_000, seed=24)
+    taken = 0
+    for street, unit in lines:
+        assert pub28.standardise(street, unit) == pub28.rules(street, unit), (street, unit)
+        assert pub28.may_change(street, unit) == pub28.changes_by_tokens(street, unit), (street, unit)
+        taken += pub28._plain(street, unit) is not None
+    assert 0.15 * len(lines) < taken < 0.9 * len(lines)  # both paths are exercised
+
+
+def test_pub28_table_through_the_full_rules() -> None:
+    """Every case of the Pub 28 table that the lookup path takes, the full rules write the same way."""
+    from letters.address import pub28
+
+    cases = [(street, unit) for state, _, street, unit, _ in PUB28_TABLE if state != "PR"]
+    plain = [case for case in cases if pub28._plain(*case) is not None]
+    assert plain
+    for street, unit in cases:
+        assert pub28.standardise(street, unit) == pub28.rules(street, unit), (street, unit)

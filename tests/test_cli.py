@@ -37,6 +37,9 @@ def test_every_command_has_help(command: str) -> None:
 def test_readme_documents_every_command(command: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"letters {command}" in readme
+    # One section per command (a merge once left a second `letters mail` heading mid-sentence).
+    headings = [line for line in readme.splitlines() if line.startswith(f"### `letters {command} ")]
+    assert len(headings) <= 1, headings
 
 
 def test_readme_documents_every_option() -> None:

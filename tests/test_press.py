@@ -284,6 +284,7 @@ def check_pdfvt(pdf_path: Path, rows: list[dict[str, str]], vt: bool = True) -> 
         # Output intent: GTS_PDFX with the embedded CMYK destination profile shipped in the repo.
         (intent,) = doc.Root.OutputIntents
         assert intent.S == "/GTS_PDFX" and str(intent.OutputCondition) == OUTPUT_CONDITION
+        assert str(intent.OutputConditionIdentifier) == "FOGRA29" and "uncoated" in str(intent.Info)
         profile = intent.DestOutputProfile
         assert int(profile.N) == 4 and profile.read_bytes() == PROFILE.read_bytes()
         assert profile.read_bytes()[16:20] == b"CMYK"
@@ -332,6 +333,49 @@ def check_pdfvt(pdf_path: Path, rows: list[dict[str, str]], vt: bool = True) -> 
     return tags
 
 
+def colour_problems(pdf_path: Path) -> list[str]:
+    """Every colour the file paints that is not K-only black/grey or the label's named spot red: RGB or
+    CMYK operators with C, M or Y ink, colour spaces other than DeviceGray and the spot, colour images."""
+    from letters.press.finish import SPOT_RED, SPOT_RED_CMYK
+
+    problems: list[str] = []
+
+    def space_ok(space: object) -> bool:
+        if isinstance(space, pikepdf.Name):
+            return str(space) in ("/DeviceGray", "/Pattern")
+        if isinstance(space, pikepdf.Array) and str(space[0]) == "/Separation":
+            return str(space[1]) == f"/{SPOT_RED}" and str(space[2]) == "/DeviceCMYK" and [
+                float(v) for v in space[3].C1] == list(SPOT_RED_CMYK)  # fmt: skip
+        return False
+
+    def walk(owner: pikepdf.Object, where: str, seen: set[tuple[int, int]]) -> None:
+        resources = owner.get("/Resources", pikepdf.Dictionary())
+        spaces = resources.get("/ColorSpace", pikepdf.Dictionary())
+        for operands, op in pikepdf.parse_content_stream(owner):
+            name = str(op)
+            if name in ("rg", "RG"):
+                problems.append(f"{where}: RGB {name} {[float(v) for v in operands]}")
+            elif name in ("k", "K") and any(float(v) for v in operands[:3]):
+                problems.append(f"{where}: CMYK {name} {[float(v) for v in operands]} (not K only)")
+            elif name in ("cs", "CS") and not space_ok(spaces.get(str(operands[0]), operands[0])):
+                problems.append(f"{where}: {name} {operands[0]} = {spaces.get(str(operands[0]))!r}")
+        for name, xobject in resources.get("/XObject", pikepdf.Dictionary()).items():
+            if xobject.objgen in seen:
+                continue
+            seen.add(xobject.objgen)
+            if xobject.get("/Subtype") == "/Form":
+                walk(xobject, f"{where} form {name}", seen)
+            elif (xobject.get("/Subtype") == "/Image" and not xobject.get("/ImageMask", False)
+                  and not space_ok(xobject.get("/ColorSpace"))):  # fmt: skip
+                problems.append(f"{where}: image {name} in {xobject.get('/ColorSpace')!r}")
+
+    with pikepdf.open(pdf_path) as doc:
+        seen: set[tuple[int, int]] = set()
+        for n, page in enumerate(doc.pages, start=1):
+            walk(page.obj, f"{pdf_path.name} page {n}", seen)
+    return problems
+
+
 @pytest.fixture(scope="module")
 def recall_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 24A07 (safety recall) proof mailing with envelopes, full renderer; returns the run folder."""
@@ -362,23 +406,41 @@ def test_batches_and_envelopes_are_pdfvt1_on_pdfx4(pressed: Path, recall_run: Pa
     assert envelopes
     for name in envelopes.values():
         check_pdfvt(recall_run / name, [], vt=False)
+    # K-only black and the spot red: every colour operator, colour space and image of every file.
+    files = [f for folder in (pressed, recall_run) for f in sorted(folder.glob("*.pdf"))]
+    assert {f.name for f in files} >= {"batch-0001.pdf", *envelopes.values()}
+    assert [problem for f in files for problem in colour_problems(f)] == []
     # Across both campaigns' files a tag names one font program.
     assert len(set(tags.values())) == len(tags)
 
 
 def test_shipped_profile_has_its_licence() -> None:
+    """A permissively licensed profile (Zlib, from Debian's icc-profiles-free FOGRA29 data), its source data
+    and licence beside it; an uncoated CMYK output profile, as the output intent says."""
     licence = (PROFILE.parent / "LICENSE").read_text(encoding="utf-8")
-    assert (
-        "GNU AFFERO GENERAL PUBLIC LICENSE" in licence and hashlib.sha256(PROFILE.read_bytes()).hexdigest() in licence
-    )
-    assert b"Artifex CMYK SWOP Profile" in PROFILE.read_bytes()
+    assert "License: Zlib" in licence and "Permission is granted to anyone to use this software" in licence
+    assert hashlib.sha256(PROFILE.read_bytes()).hexdigest() in licence and "AFFERO" not in licence.upper()
+    assert sorted(p.name for p in PROFILE.parent.iterdir()) == ["FOGRA29L.ti3", "LICENSE", PROFILE.name]
+    assert 'DESCRIPTOR       "FOGRA29"' in (PROFILE.parent / "FOGRA29L.ti3").read_text(encoding="utf-8")
+    data = PROFILE.read_bytes()
+    assert data[12:16] == b"prtr" and data[16:20] == b"CMYK" and OUTPUT_CONDITION.encode() in data
+    assert int.from_bytes(data[56:64], "big") & 0b10  # device attributes: matte (uncoated stock), not glossy
 
 
-def test_imb_keeps_its_clear_zone_inside_the_window(pressed: Path) -> None:
-    """The bars with USPS-B-3200's clear zone lie inside the window's 1/8 in clearance and below the address."""
+@pytest.mark.parametrize("run", ["pressed", "recall_run"])
+def test_imb_keeps_its_clear_zone_inside_the_window(run: str, request: pytest.FixtureRequest) -> None:
+    """The bars with USPS-B-3200's clear zone lie inside the window's 1/8 in clearance and below the address,
+    on a 23LJ01 batch and a 24A07 one (its Spanish and bilingual letters too)."""
+
+    folder: Path = request.getfixturevalue(run)
+    rows = manifest(folder)
+    for row in [rows[0], *[r for r in rows if r["language"] != "en"][:2]]:
+        check_clear_zone(folder, row)
+
+
+def check_clear_zone(pressed: Path, row: dict[str, str]) -> None:
     import pdfplumber
 
-    row = manifest(pressed)[0]
     with pdfplumber.open(pressed / row["file"]) as pdf:
         page = pdf.pages[int(row["first_page"]) - 1]
         bars = [

@@ -24,7 +24,7 @@ from letters.ledger import Ledger
 from letters.mail import MailOptions, mail, remail, status
 from letters.press.finish import SPOT_RED, SPOT_RED_CMYK, proof_ops
 from letters.sample import generate
-from tests.conftest import approve_as_is
+from tests.conftest import approve_as_is, edit
 
 INTERIM, REMEDY_1, REMEDY_2, FOLLOW = date(2024, 3, 1), date(2024, 3, 20), date(2024, 5, 21), date(2024, 6, 20)
 """24A07: before Phase 1's pumps (2024-03-18); after; after Phase 2's (2024-05-20); 92 days after REMEDY_1."""
@@ -485,3 +485,58 @@ def test_doubtful_completed_rows_are_warnings(recall_records: tuple[Path, Path],
     job = json.loads((folder / "job.json").read_text())
     assert future[len("warning: ") :] in job["warnings"] and job["outcomes"]["repaired"] == 1
     assert any(w.startswith("Mailer ID 123456 is a test Mailer ID") for w in job["warnings"])
+
+
+def test_manifest_names_each_pieces_envelope_bilingual_ones_included(
+    recall_records: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``manifest.csv`` `envelope`: an English piece the English label, a Spanish or bilingual (es+en) one the
+    Spanish label (49 CFR 577.14, Puerto Rico), and each file named is written in the run folder."""
+    vehicles, owners = recall_records
+    rows = list(csv.reader(owners.open(encoding="utf-8")))
+    header = rows[0]
+    state, zip_, lang = header.index("State"), header.index("ZIP"), header.index("Language")
+    for n, row in enumerate(rows[1:7]):  # two bilingual (Puerto Rico, no language), two Spanish, two English
+        row[state], row[zip_] = ("PR", "00907") if n < 4 else (row[state], row[zip_])
+        row[lang] = ["", "", "es", "es", "en", "en"][n]
+    written = tmp_path / "owners.csv"
+    with written.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (run,) = mail("24A07", opts(tmp_path, (vehicles, written), REMEDY_1, pr_language="bilingual")).runs
+    with (run.folder / "manifest.csv").open(encoding="utf-8") as handle:
+        manifest = list(csv.DictReader(handle))
+    expected = {"en": "envelope-en.pdf", "es": "envelope-es.pdf", "es+en": "envelope-es.pdf"}
+    assert {row["language"] for row in manifest} >= {"en", "es", "es+en"}
+    assert all(row["envelope"] == expected[row["language"]] for row in manifest)
+    assert all((run.folder / row["envelope"]).is_file() for row in manifest)
+    assert set(run.job["envelopes"].values()) == {"envelope-en.pdf", "envelope-es.pdf"}
+
+
+@pytest.mark.parametrize("refusal", ["placeholder-logos", "missing-content", "template-error", "unknown-stage"])
+def test_a_refused_mailing_leaves_no_run_folder_and_reserves_nothing(
+    project: Path, recall_records: tuple[Path, Path], tmp_path: Path, serial_registry: Path, refusal: str
+) -> None:
+    """#27: whatever refuses a plan (the label's logos, a letter lacking required content, a template failing at
+    run time, a bad option), nothing is left behind: no run folder, no piece, no serial block held."""
+    letter = project / "templates" / "24A07" / "owner-letter.html"
+    extra: list[str] = ["--proof"]
+    if refusal == "placeholder-logos":
+        extra = []
+    elif refusal == "missing-content":
+        edit(letter, '<p data-require="risk">', "<p>")
+    elif refusal == "template-error":
+        edit(letter, '<p data-require="defect">{{ reason }}</p>', '<p data-require="defect">{{ [1].index(2) }}</p>')
+    else:
+        extra += ["--stage", "recall"]
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    args = ["mail", "24A07", "--phase", "1", "--as-of", REMEDY_1.isoformat(), "--vehicles", str(recall_records[0]),
+            "--owners", str(recall_records[1]), "--workers", "1", "--ledger", str(ledger), "-o", str(out),
+            "--quiet", *extra]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code in (1, 2), result.output
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+    assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
+    assert not ledger.exists() or pieces(ledger) == []
+    for registry in serial_registry.glob("*.sqlite"):
+        with sqlite3.connect(registry) as db:
+            assert list(db.execute("SELECT count, state FROM blocks")) == []  # a block given back is deleted

@@ -74,15 +74,16 @@ def letters_by_vin(folder: Path) -> dict[str, str]:
     return out
 
 
+@pytest.mark.parametrize("renderer", ["fast", "full"])
 def test_every_letter_states_its_vehicles_coverage_end_and_speaks_with_its_brand(
-    fleet: tuple[Path, Path], tmp_path: Path
+    fleet: tuple[Path, Path], tmp_path: Path, renderer: str
 ) -> None:
     texts: dict[str, str] = {}
     pages_of: dict[str, list[str]] = {}
     for phase, as_of in ((1, PHASE_1), (2, PHASE_2)):
         options = MailOptions(phases=(phase,), vehicles=fleet[0], owners=fleet[1], as_of=as_of, batch_size=10,
                               workers=1, ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out",
-                              renderer="full")  # fmt: skip
+                              renderer=renderer)  # fmt: skip
         (run,) = mail("25X09", options).runs
         assert run.job["letters"] == sum(1 for f in FLEET if (f[1] == "Corvo") == (phase == 1))
         texts.update(letters_by_vin(run.folder))
@@ -104,9 +105,9 @@ def test_every_letter_states_its_vehicles_coverage_end_and_speaks_with_its_brand
         assert pages_of[vin] and all(f"{name} · {phone}" in page for page in pages_of[vin]), pages_of[vin]
     for vin, model, _, _, in_service, ends in FLEET:
         text = " ".join(texts[vin].split())
-        assert f"Its valve body coverage ends on {ends}" in text, (vin, text)
+        assert f"Its valve body coverage ends on: {ends}" in text, (vin, text)
         since = date.fromisoformat(in_service) if "-" in in_service else date(2018, 3, 15)
-        assert f"went into service on {since.strftime('%B')} {since.day}, {since.year}." in text
+        assert f"went into service on: {since.strftime('%B')} {since.day}, {since.year}" in text
         name, office, phone, site = BRANDS[model]
         other = BRANDS["Kestrel" if model == "Corvo" else "Corvo"]
         assert text.startswith(name) and office in text and phone in text and site in text
@@ -198,3 +199,52 @@ def test_a_new_warranty_extension_declares_its_in_service_column_and_coverage_en
     assert [s.name for s in campaign.stages] == ["notice"]  # the kind's default stage, not "remedy"
     text = (project / "templates" / "26X01" / "owner-letter.html").read_text()
     assert "letter.vehicle.coverage_ends" in text and "letter.brand" in text
+
+
+def test_a_two_brand_mailing_prints_each_owners_brand_on_every_page(
+    project: Path, fleet: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Through ``mail``: letters long enough for two sheets carry their own brand, and never the other's, on
+    every printed page of the batch files (the duplex pad page aside)."""
+    edit(project / "templates" / "25X09" / "owner-letter.html", "{% block letter %}",
+         "{% block letter %}" + "<p>Filler paragraph to make the letter run onto further pages.</p>" * 70)  # fmt: skip
+    model_of = {vin: model for vin, model, *_ in FLEET}
+    seen: dict[str, int] = {}
+    for phase, as_of in ((1, PHASE_1), (2, PHASE_2)):
+        options = MailOptions(phases=(phase,), vehicles=fleet[0], owners=fleet[1], as_of=as_of, batch_size=10,
+                              workers=1, ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out",
+                              renderer="full")  # fmt: skip
+        (run,) = mail("25X09", options).runs
+        with (run.folder / "manifest.csv").open(encoding="utf-8") as handle:
+            manifest = list(csv.DictReader(handle))
+        for row in manifest:
+            name, office, phone, site = BRANDS[model_of[row["vin"]]]
+            other = BRANDS["Kestrel" if model_of[row["vin"]] == "Corvo" else "Corvo"]
+            with pdfplumber.open(run.folder / row["file"]) as pdf:
+                pages = [p.extract_text() or "" for p in pdf.pages[int(row["first_page"]) - 1 : int(row["last_page"])]]
+            printed = [text for text in pages if text.strip()]
+            assert len(printed) >= 2, row
+            for text in printed:
+                assert f"{name} · {phone}" in text, (row["vin"], text[:300])
+                assert all(word not in text for word in other[1:]), (row["vin"], text[:300])
+            assert office in printed[0] and site in "".join(printed)
+            seen[row["brand"]] = seen.get(row["brand"], 0) + 1
+    assert seen == {"tessaro": 4, "virel": 2}
+
+
+def test_the_update_cover_shows_the_history_as_it_happened(tmp_path: Path) -> None:
+    """A superseded earlier program (before the original publication), the original's own topic and the
+    revision's, newest first; topics quote campaign values."""
+    loaded = load_campaign("25X09")
+    target = tmp_path / "cover.pdf"
+    result = CliRunner().invoke(cli, ["render", "25X09", "update-cover", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    with pdfplumber.open(target) as pdf:
+        text = " ".join(" ".join(p.extract_text() or "" for p in pdf.pages).split())
+    code = loaded.campaign.facts["superseded_code"]
+    superseded = f"Program {code} extended valve body coverage of the 2017-2018 Corvo to 7 years"
+    original = "Warranty extension published: 10 years or 150,000 miles for approx."
+    assert "{{" not in text and superseded in text and original in text
+    revision = " ".join(loaded.history[-1].topics[0].split()[:3])
+    assert revision in text
+    assert text.index(revision) < text.index(original) < text.index(superseded)

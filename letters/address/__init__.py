@@ -23,6 +23,7 @@ from letters.address.text import fold as fold
 from letters.address.text import last_line as last_line
 from letters.address.text import usps_line as usps_line
 from letters.charset import PRINTABLE
+from letters.errors import excerpt
 
 WINDOW_WIDTH_IN = 3.75
 """Width of the recipient block (in): the 4 in window less 1/8 in clearance each side."""
@@ -206,26 +207,43 @@ def window_problems(names: Sequence[tuple[str, str]], urbanization: str, street:
         width = overflow(line)
         if width is not None:
             problems.append(
-                f"{key}: {line!r} prints {width:.2f} in wide, and the envelope window holds "
+                f"{key}: {excerpt(line, 80)} prints {width:.2f} in wide, and the envelope window holds "
                 f"{WINDOW_WIDTH_IN:.2f} in (address_too_long; shorten it, e.g. with USPS abbreviations)"
             )
     if not problems and len(lines) > WINDOW_LINES:
         problems.append(
-            f"address: {len(lines)} lines ({' / '.join(line for _, line, _ in lines)}), and the envelope window "
-            f"holds {WINDOW_LINES} above the barcode (address_too_long)"
+            f"address: {len(lines)} lines ({excerpt(' / '.join(line for _, line, _ in lines), 120)}), and the "
+            f"envelope window holds {WINDOW_LINES} above the barcode (address_too_long)"
         )
     return problems
 
 
+ZIP_PREFIXES = "zip_prefixes.txt"
+"""The ZIP-prefix table beside this module: one line per 3-digit prefix, then the states it serves."""
+
+
 @cache
 def zip_prefix_states() -> dict[str, frozenset[str]]:
-    """ZIP prefix (3 digits) -> the states and territories it serves, from the ``zipcodes`` data (offline)."""
+    """ZIP prefix (3 digits) -> the states and territories it serves (the ``zipcodes`` data, offline).
+
+    Read from ``ZIP_PREFIXES``, which ``zip_prefix_table()`` wrote from the ``zipcodes`` package:
+    building it from the package's 42,000 entries takes half a second of every records stage,
+    the file a millisecond. ``tests/test_address.py`` holds the two equal.
+    """
+    from importlib.resources import files
+
+    text = files(__package__).joinpath(ZIP_PREFIXES).read_text(encoding="ascii")
+    return {prefix: frozenset(states) for prefix, *states in (line.split() for line in text.splitlines())}
+
+
+def zip_prefix_table() -> str:
+    """``ZIP_PREFIXES``'s text as the installed ``zipcodes`` package gives it (sorted, one prefix a line)."""
     import zipcodes
 
     found: dict[str, set[str]] = {}
     for entry in zipcodes.list_all():  # type: ignore[no-untyped-call]
         found.setdefault(entry["zip_code"][:3], set()).add(entry["state"])
-    return {prefix: frozenset(states) for prefix, states in found.items()}
+    return "".join(f"{prefix} {' '.join(sorted(states))}\n" for prefix, states in sorted(found.items()))
 
 
 def zip_state_problem(zip_code: str, state: str) -> str:

@@ -241,7 +241,60 @@ def _spanish_house(words: list[str]) -> list[str]:
 def standardise(street: str, unit: str, spanish: bool = False) -> tuple[str, str]:
     """(delivery line, second) in Pub 28 form. ``second`` is the secondary unit (``APT 4``, ``# 5B``),
     for the delivery line or the line above it, or other text of the second line (``C/O JANE DOE``),
-    which goes above it; ``spanish`` for Puerto Rico's street forms."""
+    which goes above it; ``spanish`` for Puerto Rico's street forms.
+
+    The commonest form (``123 N MAIN STREET APT 4``, plain words) is written by table lookups
+    alone (``_plain``); every other line goes through the rules (``rules``), which give it the
+    same result (``tests/test_address.py`` holds the two equal on a large generated corpus).
+    """
+    if not spanish:
+        plain = _plain(street, unit)
+        if plain is not None:
+            return _plain_standard(*plain)
+    return rules(street, unit, spanish)
+
+
+# A house number, plain words, and perhaps a designator and its number; a unit line of a
+# designator and its number. Anything else (punctuation, fractions, "#", a number inside the
+# name) goes through the rules.
+_PLAIN_STREET = re.compile(r"([0-9]+)((?: [A-Za-z]+)+?)(?: ([A-Za-z]+)\.? ([0-9]+))?")
+_PLAIN_UNIT = re.compile(r"([A-Za-z]+)\.? ([0-9]+)")
+_PLAIN_REFUSED = frozenset({*SECONDARY, *_NUMBER_WORDS, "C", "O", "BOX", "PO", "POB", "POBOX", "POST", "RR", "RFD",
+                            "RURAL", "HC", "HCR", "STAR", "PSC", "CMR", "POSTAL", "APARTADO", "APDO", "HIGHWAY",
+                            "HWY", "ROUTE", "RTE", "RT"})  # fmt: skip
+"""Words a plain line's name may not hold: the rules may read them as something other than a name."""
+
+
+def _plain(street: str, unit: str) -> tuple[str, list[str], list[list[str]]] | None:
+    """(house number, name words, secondary units) of a line in the plain form, or None."""
+    m = _PLAIN_STREET.fullmatch(street)
+    if m is None:
+        return None
+    names = m[2].upper().split()
+    if any(w in _PLAIN_REFUSED for w in names):
+        return None
+    units = []
+    if m[3] is not None:
+        designator = SECONDARY.get(m[3].upper())
+        if designator is None:
+            return None
+        units.append([designator, m[4]])
+    if unit:
+        u = _PLAIN_UNIT.fullmatch(unit)
+        designator = SECONDARY.get(u[1].upper()) if u is not None else None
+        if u is None or designator is None:
+            return None
+        if [designator, u[2]] not in units:
+            units.append([designator, u[2]])
+    return m[1], names, units
+
+
+def _plain_standard(house: str, names: list[str], units: list[list[str]]) -> tuple[str, str]:
+    return " ".join(_primary([house, *names], False)), " ".join(w for one in units for w in one)
+
+
+def rules(street: str, unit: str, spanish: bool = False) -> tuple[str, str]:
+    """``standardise`` by the full rules, whatever the line's form."""
     words, extra = tokens(street), tokens(unit)
     if spanish:
         words = _spanish_house(words)
@@ -298,6 +351,14 @@ def may_change(street: str, unit: str) -> bool:
 
     Most real lists are already in Pub 28 form: those lines skip the rules and the ledger.
     """
+    if not unit and (plain := _plain(street, unit)) is not None:
+        # As ``changes_by_tokens``, without tokenising: the plain line's words are its tokens.
+        return bool(plain[2]) or any(w in _changing_words() for w in plain[1])
+    return changes_by_tokens(street, unit)
+
+
+def changes_by_tokens(street: str, unit: str) -> bool:
+    """``may_change`` by the line's tokens, whatever its form."""
     words, extra = tokens(street), tokens(unit)
     if not words or not _is_number(words[0]) or extra:
         return True

@@ -50,6 +50,7 @@ def campaigns() -> list[dict[str, Any]]:
             ],
             "stages": stages_of(c),
             "review": _review(state(c.code, c.revision.date.isoformat()).as_json()),
+            "words": c.spoken_words().model_dump(),
         })  # fmt: skip
     return out
 

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from letters.errors import CampaignError, Problem, ValidationError
+from letters.errors import CampaignError, Problem, ValidationError, excerpt
 
 REVISIONS_DIR = "revisions"
 MERGE_KEYS: dict[str, tuple[str, ...]] = {
@@ -87,7 +87,9 @@ def read_history(folder: Path, base: Mapping[str, Any], base_source: Path) -> li
             problems.append(Problem(f"{base_source}: {key}", "is computed from revisions/; remove it"))
     published = base.get("published")
     if not isinstance(published, date):
-        problems.append(Problem(f"{base_source}: published", "required: the original publication date"))
+        said = ("required: the original publication date" if published is None else
+                f"{excerpt(published)} is not a date; write a TOML date unquoted (published = 2024-02-12)")  # fmt: skip
+        problems.append(Problem(f"{base_source}: published", said))
         raise ValidationError(f"campaign file {base_source} is not valid:", problems)
     entries = [RevisionEntry(published, (), base_source, base, None)]
     for path in sorted((folder / REVISIONS_DIR).glob("*.toml")):

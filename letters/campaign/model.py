@@ -7,7 +7,7 @@ reports every problem with its key path, which the loader turns into one error.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -35,6 +35,9 @@ from letters.campaign.sections import Training as Training
 from letters.campaign.sections import Update as Update
 from letters.campaign.sections import Vehicles as Vehicles
 from letters.campaign.values import Calculator, ValueError_, check_names
+
+if TYPE_CHECKING:
+    from letters.kinds import Words
 
 __all__ = ["Chart", "ChartColumn", "ChartPeriod", "ChartRow", "Month", "PhaseSpan"]
 
@@ -93,6 +96,9 @@ class Campaign(Strict):
     """Dated topics before the original publication (e.g. superseded earlier programs), on the update cover."""
     envelope: EnvelopeText | None = None
     """The text printed on this campaign's envelopes, instead of its kind's."""
+    words: dict[str, str] = {}
+    """The kind's words (``templates/_kinds/<kind>.toml`` [words]) this campaign says otherwise, e.g.
+    available = "remedy available"; keys: remedy, available, estimated, mailing."""
     program: str
     """Program name, e.g. "Second Key Delivery Program"."""
     subtitle: str = ""
@@ -222,12 +228,22 @@ class Campaign(Strict):
             if entry.date >= self.published:
                 problems.append(f"history[{i}].date {entry.date} is not before the original publication "
                                 f"{self.published} (later changes are revisions/)")  # fmt: skip
+        from letters.kinds import Words
+
+        for key in sorted(set(self.words) - set(Words.model_fields)):
+            problems.append(f"words.{key} is not one of the kind's words ({', '.join(Words.model_fields)})")
         for lang in self.languages:
             if lang != "en" and lang not in self.translations:
                 problems.append(f"languages: {lang!r} has no [translations.{lang}]")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def spoken_words(self) -> Words:
+        """The words shared parts and commands use for this campaign: its kind's, then its own ``words``."""
+        from letters.kinds import rules_of
+
+        return rules_of(str(self.kind)).words.model_copy(update=self.words)
 
     def nhtsa_for(self, phase: int | None) -> str:
         """The NHTSA recall number of ``phase``'s vehicles: the phase's own, else the campaign's."""

@@ -32,6 +32,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import Field
 
 from letters.campaign.base import Strict
+from letters.errors import EXCERPT as EXCERPT
+from letters.errors import excerpt as excerpt
 from letters.render.view import View, plain
 
 ColumnType = Literal["text", "integer", "date", "enum", "boolean"]
@@ -41,8 +43,6 @@ BUILT_IN = ("vin", "model", "model_year", "production_date", "location")
 """The vehicle fields every campaign has; a declared column or computed value may not reuse a name."""
 RESERVED = (*BUILT_IN, "label", "brand")
 """Names ``letter.vehicle`` already uses."""
-EXCERPT = 40
-"""Longest value an error message quotes, in characters."""
 
 
 class Column(Strict):
@@ -77,14 +77,6 @@ class Computed(Strict):
 
 class ValueError_(ValueError):
     """A value that does not parse or compute (the message names field and value)."""
-
-
-def excerpt(value: object, limit: int = EXCERPT) -> str:
-    """``repr`` of ``value`` cut to a short excerpt: an error quotes a value, never a whole file."""
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > limit:
-        return repr(text[:limit]) + f"... ({len(text)} characters)"
-    return repr(text)
 
 
 _DATE_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")

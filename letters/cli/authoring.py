@@ -113,7 +113,8 @@ def campaigns_command(as_json: bool) -> None:
             continue
         available = [str(p["phase"]) for p in row["phases"] if p["remedy_available"]]
         click.echo(f"{row['code']:<10} {row['kind']:<30} {row['title']}")
-        click.echo(f"{'':<10} revision {row['latest_revision']}; {len(row['phases'])} phase(s), remedy available "
+        said = row["words"]["available"]
+        click.echo(f"{'':<10} revision {row['latest_revision']}; {len(row['phases'])} phase(s), {said} "
                    f"for {', '.join(available) or 'none'}; stages: {', '.join(row['stages'])}")  # fmt: skip
 
 

@@ -13,26 +13,26 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from letters.address import needs_parser, standard_delivery, standard_rules
 from letters.batch import Selection, language_of, piece_id, select
-from letters.campaign import Campaign, load_campaign
+from letters.campaign import Campaign
 from letters.campaign.model import Mailing, Stage
-from letters.documents import SAMPLE_VIN, Letter, Renderer, RenderOptions, document_spec, stage_on
+from letters.documents import stage_on
 from letters.envelope import require_logos
 from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.ledger.registry import Block, Registry, ledger_key
 from letters.mail.options import MailOptions
 from letters.mail.pool import worker_context
+from letters.mail.preflight import preflight
 from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
 from letters.press.imb import serial_digits
-from letters.records import Owner, Piece, Reconciliation, outcome_names
-from letters.render.closing import closing_warning
-from letters.render.pdf import layout
-from letters.render.pieces import PieceInput
+from letters.records import Owner, Piece, outcome_names
+from letters.render.pieces import LAYOUT, PieceInput
+from letters.render.variants import TemplateData
 from letters.report import REJECTS_HEADER, human_month
 from letters.review.status import require_approved
 from letters.usage import Clock, tree_cpu_seconds
@@ -41,6 +41,9 @@ from letters.write import (
     durable_write,
     make_folder,
 )
+
+if TYPE_CHECKING:
+    from letters.records import Reconciliation  # the merge (Polars) stays out of the workers
 
 
 def run_id_for(phase: int, stage: str, taken: set[str]) -> str:
@@ -74,23 +77,24 @@ def stage_for(campaign: Campaign, phase: int, as_of: date, requested: str | None
     p = campaign.phase(phase)
     available = p.available(as_of)
     names = [s.name for s in campaign.stages]
+    remedy = campaign.spoken_words().remedy
     if requested is not None:
         if requested not in names:
             raise UsageError(f"campaign {campaign.code} has no stage {requested!r}; stages: {', '.join(names)}")
         stage = campaign.stage(requested)
         if stage.when == "remedy-unavailable" and available:
-            raise UsageError(f"the {stage.name} stage is for phases whose remedy is not yet available; phase {phase}'s "
-                             f"was available on {p.announced.isoformat() if p.announced else '?'}")  # fmt: skip
+            raise UsageError(f"the {stage.name} stage is for phases whose {remedy} is not yet available; "
+                             f"phase {phase}'s was available on {p.announced or '?'}")  # fmt: skip
         if stage.when != "remedy-unavailable" and not available:
             raise UsageError(
-                f"phase {phase}'s remedy is not available as of {as_of.isoformat()} (announcement estimated "
+                f"phase {phase}'s {remedy} is not available as of {as_of.isoformat()} (announcement estimated "
                 f"{human_month(p.estimate)}), so its {stage.name} letters cannot be mailed yet"
             )
         return stage
     found = stage_on(campaign, phase, as_of)
     if found is None:
         raise UsageError(
-            f"phase {phase}'s remedy is not available as of {as_of.isoformat()} "
+            f"phase {phase}'s {remedy} is not available as of {as_of.isoformat()} "
             f"(announcement estimated {human_month(p.estimate)}); nothing can be mailed yet"
         )
     return campaign.stage(found)
@@ -139,19 +143,9 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
     folder = out_dir.resolve() / campaign.code / f"phase-{phase}" / run_id
-    languages = {
-        lang for p in pieces for lang in language_of(p.owner, options.pr_language, campaign.letter_languages).split("+")
-    }
     if not options.proof:
         require_logos(str(campaign.kind))
-    first_vehicle = pieces[0].vehicle if pieces else None
-    sample = (
-        None
-        if first_vehicle is None
-        else PieceInput("", first_vehicle.vin, (), "en", tuple(PieceInput.vehicle_fields(first_vehicle).items()))
-    )
-    warnings = [*rec.warnings, *notes, *_preflight(campaign, languages, stage, phase, as_of, sample),
-                *mailer_warnings(campaign)]  # fmt: skip
+    warnings = [*rec.warnings, *notes]
     run = RunInfo(
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
@@ -166,7 +160,6 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         try:
             assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
             template = _Chunk(campaign.mailing, block.first, block.capacity, 0, ())
-            clock.lap("plan_preflight")
             printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
             clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
             size = options.batch_size
@@ -182,6 +175,15 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
                 planned.append(PlannedPiece(piece_id(campaign.code_for(stage.name), phase, batch, seq), vehicle.vin,
                                             batch, seq, language, lines, p.owner.zip, fields[key], imb))  # fmt: skip
             clock.lap("plan_pieces")
+            # Every letter keyed into its layout variant, every variant laid out and checked: a refusal
+            # here reserves nothing.
+            checked = preflight(campaign, stage, phase, as_of, [piece_input(p) for p in planned], options.renderer)
+            warnings.extend([*checked.warnings, *mailer_warnings(campaign)])
+            if options.renderer == "fast":
+                planned = [replace(p, fields={**(p.fields or {}), LAYOUT: layout})
+                           for p, layout in zip(planned, checked.layouts, strict=True)]  # fmt: skip
+                keep_templates(run_id, checked.templates)
+            clock.lap("plan_preflight")
             created = _make_run_folder(folder)
             try:
                 durable_write(folder / "rejects.csv", rejects_csv(rec, superseded))
@@ -335,42 +337,28 @@ def _serials(ledger: Ledger, campaign: Campaign, count: int, run_id: str) -> tup
     return registry, block
 
 
-def _preflight(campaign: Campaign, langs: set[str], stage: Stage, phase: int, as_of: date,
-               piece: PieceInput | None = None) -> list[str]:  # fmt: skip
-    """Lay out a sample letter of the stage in every language the run needs, strictly, before planning it.
-
-    A missing translation, a template that fails, or a letter lacking content its kind
-    requires then stops the run before anything is reserved in the ledger. Returns what
-    the templates were refused (resources outside the campaign), which the letters print
-    without: the run says so rather than stay silent.
-    """
-    loaded = load_campaign(campaign.code, revision=campaign.revision.date.isoformat())
-    refused: dict[str, None] = {}
-    closings: list[str] = []  # a last page with only the signature on it: said, the letters still print
-    sample = Letter(date=as_of, stage=stage.name, phase=phase)
-    if piece is not None:
-        # The run's first vehicle: a letter quoting declared or computed values is tried with real ones.
-        real = piece.letter(_SampleJob(as_of, stage.name, phase))  # type: ignore[arg-type]
-        sample = replace(real, vin=SAMPLE_VIN, address=(), piece_id="")
-    for lang in sorted(langs):
-        renderer = Renderer(loaded, lang, strict=True)
-        spec = document_spec(renderer.campaign, stage.document)
-        html = renderer.html(spec, RenderOptions(lang=lang, strict=True, mailing=True, letter=sample))
-        renderer.check_required(spec, html, stage.name)
-        document, refused_urls = layout(html, loaded.folder, renderer.folders)
-        refused.update(dict.fromkeys(refused_urls))
-        closings += closing_warning(document, f"owner letter ({stage.name}, {lang}, as the run's first vehicle's)")
-    return [f"owner letter: refused resource {url} (outside the campaign); the letters print without it"
-            for url in refused] + closings  # fmt: skip
+def piece_input(p: PlannedPiece) -> PieceInput:
+    """The planned piece as a renderer reads it back from the ledger."""
+    return PieceInput(p.piece_id, p.vin, p.address, p.language, tuple(sorted((p.fields or {}).items())), p.imb[2])
 
 
-@dataclass(frozen=True)
-class _SampleJob:
-    """What ``PieceInput.letter`` reads of a job, for the preflight's sample letter."""
+_TEMPLATES: dict[str, dict[str, TemplateData]] = {}
+"""Variant templates the preflight laid out and verified in this process, by run ID: shipped to its workers."""
 
-    letter_date: date
-    stage: str
-    phase: int
+
+def keep_templates(run_id: str, templates: Sequence[TemplateData]) -> None:
+    """Keep the run's templates for its execution (only the latest run's: a run executes right after its plan)."""
+    _TEMPLATES.clear()
+    _TEMPLATES[run_id] = {t.key: t for t in templates}
+
+
+def templates_for(run_id: str, pieces: Sequence[PieceInput]) -> tuple[TemplateData, ...]:
+    """The templates this process laid out for the variants ``pieces`` print (none for a run planned elsewhere)."""
+    known = _TEMPLATES.get(run_id)
+    if not known:
+        return ()
+    keys = {str(e["key"]) for p in pieces for e in (p.layout() or []) if "key" in e}
+    return tuple(known[k] for k in sorted(keys) if k in known)
 
 
 def brands_of(campaign: Campaign, pieces: list[tuple[str, str]]) -> list[str]:

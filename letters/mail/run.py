@@ -21,7 +21,7 @@ from letters.envelope import envelope_of, write_envelopes
 from letters.errors import LedgerBusy, LedgerError, LettersError, OutputError, UsageError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
-from letters.mail.plan import brands_of, plan, select_stage, stage_for, warnings_of
+from letters.mail.plan import brands_of, plan, select_stage, stage_for, templates_for, warnings_of
 from letters.mail.pool import worker_context
 from letters.mail.stages import check_as_of, remail_stages, selection_notes, stage_order
 from letters.press.finish import conformance
@@ -176,6 +176,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
             folder / file, pieces, bool(run.settings.get("duplex", True)), run.stage,
             str(run.settings.get("document", OWNER_LETTER)), bool(run.settings.get("proof", False)),
             draft=bool(run.settings.get("draft", False)),
+            variants=templates_for(run.run_id, pieces),  # laid out by this process's preflight, if it planned the run
         ))  # fmt: skip
     return jobs
 
@@ -359,8 +360,7 @@ def finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "letters": len(pieces),
         "pages": sum(int(b["pages"]) for b in batches),
         "sheets": sum(int(p["sheets"]) for p in pieces),
-        "proof": proof,
-        "draft": draft,
+        **{"proof": proof, "draft": draft},
         "conformance": conformance(),
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),

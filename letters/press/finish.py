@@ -1,10 +1,11 @@
 """Finishing a file for the press: PDF/X-4 (ISO 15930-7) and, for batch files, PDF/VT-1 (ISO 16612-2).
 
 - PDF 1.6, with an output intent whose DestOutputProfile is an embedded CMYK ICC profile
-  (``profiles/default_cmyk.icc``, Artifex's CMYK SWOP profile from Ghostscript; licence in
-  ``profiles/LICENSE``). Every colour is device CMYK or gray, or a named spot colour with a
-  CMYK alternate, all under that intent: black and greys in DeviceGray (``0 g``), which
-  prints K only, never as RGB black, which a colour-managed press would print in four inks.
+  (``profiles/letters_cmyk_fogra29l.icc``, FOGRA29 uncoated, built from the Zlib-licensed data
+  of Debian's icc-profiles-free; how, and the licence, in ``profiles/LICENSE``). Every colour
+  is device CMYK or gray, or a named spot colour with a CMYK alternate, all under that intent:
+  black and greys in DeviceGray (``0 g``), which prints K only, never as RGB black, which a
+  colour-managed press would print in four inks.
 - XMP identification: ``pdfxid:GTS_PDFXVersion`` PDF/X-4, ``pdfvtid:GTS_PDFVTVersion``
   PDF/VT-1 (batch files), ``xmpMM:DocumentID``/``InstanceID``/``VersionID``/
   ``RenditionClass``, ``pdf:Trapped`` False (also in the document information), creation,
@@ -44,10 +45,12 @@ PDFX_NS = "http://www.npes.org/pdfx/ns/id/"
 PDFVT_NS = "http://www.npes.org/pdfvt/ns/id/"
 PDF_VERSION = "1.6"
 """PDF/X-4 and PDF/VT-1 are PDF 1.6."""
-PROFILE = Path(__file__).resolve().parent / "profiles" / "default_cmyk.icc"
-"""The output intent's embedded destination profile."""
-OUTPUT_CONDITION = "Artifex CMYK SWOP Profile"
+PROFILE = Path(__file__).resolve().parent / "profiles" / "letters_cmyk_fogra29l.icc"
+"""The output intent's embedded destination profile (built from FOGRA29 data, Zlib; profiles/LICENSE)."""
+OUTPUT_CONDITION = "Letters CMYK FOGRA29L uncoated"
 """The profile's description: the printing condition the output intent names."""
+OUTPUT_CONDITION_ID = "FOGRA29"
+"""The condition's name in the ICC characterization data registry (ISO 12647-2:2004, uncoated paper)."""
 SAVE: dict[str, Any] = {"compress_streams": True, "object_stream_mode": pikepdf.ObjectStreamMode.generate,
                         "deterministic_id": True, "force_version": PDF_VERSION}  # fmt: skip
 """How a finished file is saved (both renderers): PDF 1.6, a file ID from the content (deterministic)."""
@@ -67,7 +70,8 @@ def conformance(vt: bool = True) -> dict[str, Any]:
         "pdf_version": PDF_VERSION,
         "pdfx": "PDF/X-4",
         **({"pdfvt": "PDF/VT-1"} if vt else {}),
-        "output_intent": {"profile": OUTPUT_CONDITION, "file": f"letters/press/profiles/{PROFILE.name}",
+        "output_intent": {"profile": OUTPUT_CONDITION, "condition": OUTPUT_CONDITION_ID,
+                          "file": f"letters/press/profiles/{PROFILE.name}",
                           "sha256": profile_sha256(), "colour": "K-only black (DeviceGray); the envelope label red "
                           f"as spot colour {SPOT_RED} (CMYK alternate {'/'.join(f'{v:g}' for v in SPOT_RED_CMYK)})"},
         "trapped": False,
@@ -208,9 +212,10 @@ def prepress(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bo
     profile = pdf.make_stream(profile_bytes())
     profile.N = 4
     pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
-        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX, OutputConditionIdentifier="Custom",
+        Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX, OutputConditionIdentifier=OUTPUT_CONDITION_ID,
         OutputCondition=OUTPUT_CONDITION, RegistryName="http://www.color.org", DestOutputProfile=profile,
-        Info=f"{OUTPUT_CONDITION} (SWOP coated; the letters print in black, K only)",
+        Info=f"{OUTPUT_CONDITION} ({OUTPUT_CONDITION_ID}: ISO 12647-2:2004 paper type 4, white uncoated; the "
+        "letters print in black, K only)",
     )])  # fmt: skip
     for page in pdf.pages:
         page.obj.TrimBox = pikepdf.Array(list(page.obj.MediaBox))

@@ -58,7 +58,8 @@ class Checked(NamedTuple):
     """A table split into valid records and rejected rows."""
 
     valid: pl.DataFrame
-    """Valid records, normalised, in file order (schema ``VEHICLE_SCHEMA`` or ``OWNER_SCHEMA``)."""
+    """Valid records, normalised (schema ``VEHICLE_SCHEMA`` or ``OWNER_SCHEMA``), in file order but for the
+    rows the row parser cleared, which follow those of their chunk (the merge orders by ``_line`` where it matters)."""
     rejected: pl.DataFrame
     """Rejected rows: line, the VIN as given (stripped), and every problem of the row."""
 
@@ -85,16 +86,17 @@ def vehicle_file(parser: RowParser, path: Path) -> Checked:
     return _joined(parts, vehicle_schema(parser))
 
 
-def owner_file(parser: RowParser, path: Path) -> Checked:
-    """Valid owners and rejected rows of an owner file, judged a chunk at a time."""
+def owner_parts(parser: RowParser, path: Path) -> list[Checked]:
+    """Valid owners and rejected rows of an owner file, a chunk at a time, in file order (at least one part)."""
     parts = map_chunks(path, OWNER_COLUMNS, OWNER_REQUIRED, lambda chunk: owners(parser, chunk, str(path)))
-    return _joined(parts, OWNER_SCHEMA)
+    return parts or [_joined([], OWNER_SCHEMA)]
 
 
 def _joined(parts: list[Checked], schema: dict[str, Any]) -> Checked:
     if not parts:
         return Checked(pl.DataFrame(schema=schema), pl.DataFrame(schema=REJECT_SCHEMA))
-    return Checked(pl.concat([p.valid for p in parts]).rechunk(), pl.concat([p.rejected for p in parts]).rechunk())
+    # Not rechunked: that would copy every column while the chunks are still held.
+    return Checked(pl.concat([p.valid for p in parts], rechunk=False), pl.concat([p.rejected for p in parts]))
 
 
 def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
@@ -128,10 +130,10 @@ def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
         ok = ok & (pl.col(f"_c.{name}").struct.field("problem") == "")
         declared.append(pl.col(f"_c.{name}").struct.field("value").alias(name))
     table = table.with_columns(ok.fill_null(False).alias("_ok"))
-    fast = table.filter(pl.col("_ok")).select(
+    fast = table.lazy().filter(pl.col("_ok")).select(
         pl.col("_vin").alias("vin"), pl.col("_model").alias("model"), pl.col("_year").alias("model_year"),
         pl.col("_date").alias("production_date"), pl.col("_location").alias("location"), *declared, pl.col(LINE),
-    )  # fmt: skip
+    ).collect()  # fmt: skip
     fast, failed = _computed(parser, fast)
     schema = vehicle_schema(parser)
     checked = _with_doubtful(table, fast, fields, lambda row: parser.vehicle(row, file), _vehicle_row, schema)
@@ -203,16 +205,22 @@ def owners(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
         & pl.col("email").str.contains(r"^[\x20-\x7e]*$")
     )
     table = table.with_columns(ok.fill_null(False).alias("_ok"))
-    table = table.with_columns(_fit(table, [pl.col("name"), pl.col("name2"), pl.col("urbanization"), together, last]))
-    fast = table.filter(pl.col("_ok")).select(
+    lengths = [pl.col("name").str.len_bytes(), pl.col("name2").str.len_bytes(), pl.col("urbanization").str.len_bytes(),
+               pl.col("address1").str.len_bytes() + pl.when(pl.col("address2") == "").then(0)
+               .otherwise(1 + pl.col("address2").str.len_bytes()),
+               pl.col("city").str.len_bytes() + 2 + pl.col("_state.state").str.len_bytes()
+               + pl.col("_zip.zip").str.len_bytes()]  # fmt: skip
+    table = table.with_columns(_fit(table, [pl.col("name"), pl.col("name2"), pl.col("urbanization"), together, last],
+                                    lengths))  # fmt: skip
+    fast = table.lazy().filter(pl.col("_ok")).select(
         pl.col("_vin").alias("vin"), *OWNER_TEXT, pl.col("_state.state").alias("state"),
         pl.col("_zip.zip").alias("zip"), pl.col("_lang.language").alias("language"),
         pl.col("email").str.strip_chars(" ").alias("email"), pl.col("_lessor.lessor").alias("lessor"), pl.col(LINE),
-    )  # fmt: skip
+    ).collect()  # fmt: skip
     return _with_doubtful(table, fast, fields, lambda row: parser.owner(row, file), _owner_row, OWNER_SCHEMA)
 
 
-def _fit(table: pl.DataFrame, lines: list[pl.Expr]) -> pl.Expr:
+def _fit(table: pl.DataFrame, lines: list[pl.Expr], lengths: list[pl.Expr]) -> pl.Expr:
     """``_ok`` and every line of the row fits the envelope window (as ``address.window_problems`` finds).
 
     Lines the widest capital cannot overflow pass on their length in bytes (no character
@@ -222,12 +230,13 @@ def _fit(table: pl.DataFrame, lines: list[pl.Expr]) -> pl.Expr:
     """
     import numpy as np
 
-    longest = pl.max_horizontal(*(line.str.len_bytes() for line in lines))
-    short = longest <= safe_length()
-    candidates = table.with_row_index("_row").filter(pl.col("_ok") & ~short)
+    # ``lengths``: each line's length in bytes, without building the line.
+    short = pl.max_horizontal(*lengths) <= safe_length()
+    candidates = table.lazy().with_row_index("_row").filter(pl.col("_ok") & ~short) \
+        .select("_row", *(line.alias(f"_line{i}") for i, line in enumerate(lines))).collect()  # fmt: skip
     if candidates.is_empty():
         return pl.col("_ok") & short
-    widest = np.max([_printed_widths(candidates.select(line).to_series()) for line in lines], axis=0)
+    widest = np.max([_printed_widths(candidates.get_column(f"_line{i}")) for i in range(len(lines))], axis=0)
     fitting = candidates.get_column("_row").filter(pl.Series(widest <= _byte_weights()[1]))
     return (pl.col("_ok") & (short | pl.int_range(pl.len(), dtype=pl.UInt32).is_in(fitting.implode()))).alias("_ok")
 
@@ -266,11 +275,11 @@ def _with_doubtful(table: pl.DataFrame, fast: pl.DataFrame, fields: Sequence[str
                    judge: Callable[[Row], Vehicle | Owner | list[str]], as_row: Callable[[Any], tuple[Any, ...]],
                    schema: dict[str, Any]) -> Checked:  # fmt: skip
     """Join the rows the expressions cleared to what the row parser makes of the others."""
-    doubtful = table.filter(~pl.col("_ok"))
     present = [f for f in fields if f in table.columns]
+    doubtful = table.lazy().filter(~pl.col("_ok")).select(*present, LINE, EXTRA, MISSING).collect()
     valid_rows: list[tuple[Any, ...]] = []
     rejected: list[tuple[int, str, str]] = []
-    for values in doubtful.select(*present, LINE, EXTRA, MISSING).iter_rows():
+    for values in doubtful.iter_rows():
         line, extra, missing = values[-3:]
         row = Row(line, dict(zip(present, values[:-3], strict=True)), extra, missing)
         result = judge(row)
@@ -280,7 +289,7 @@ def _with_doubtful(table: pl.DataFrame, fast: pl.DataFrame, fields: Sequence[str
             valid_rows.append(as_row(result))
     valid = fast
     if valid_rows:
-        valid = pl.concat([fast, pl.DataFrame(valid_rows, schema=schema, orient="row")]).sort(LINE)
+        valid = pl.concat([fast, pl.DataFrame(valid_rows, schema=schema, orient="row")], rechunk=False)
     return Checked(valid, pl.DataFrame(rejected, schema=REJECT_SCHEMA, orient="row"))
 
 
@@ -368,7 +377,10 @@ def _each(table: pl.DataFrame, column: str, judge: Callable[[Any], Any], dtype: 
     if isinstance(dtype, pl.Struct):
         names = [f.name for f in dtype.fields]
         results = [dict(zip(names, r, strict=True)) for r in results]
-    return series.replace_strict(distinct, pl.Series(results, dtype=dtype), return_dtype=dtype)
+    judged = pl.Series(column, results, dtype=dtype)
+    if len(distinct) == 1 and distinct.null_count() == 0:  # one value (a country, a language): no lookup a row
+        return judged.gather(pl.zeros(len(series), pl.UInt32, eager=True))
+    return series.replace_strict(distinct, judged, return_dtype=dtype)
 
 
 def _pairs(table: pl.DataFrame, columns: tuple[str, str], judge: Callable[[Any, Any], Any], dtype: Any) -> pl.Expr:

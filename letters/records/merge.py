@@ -25,53 +25,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import polars as pl
 
 from letters.campaign import Campaign
 from letters.eligibility import coverage_of
 from letters.records import check
-from letters.records.model import Owner, Rejection, Source, Vehicle
+from letters.records.model import Owner, Piece, Rejection, Source, Vehicle, outcome_names
 from letters.records.parse import RowParser
 from letters.records.table import LINE
 
-
-def outcome_names(campaign: Campaign) -> list[str]:
-    """Every outcome a record can end in, in report order."""
-    phases = [p.number for p in campaign.phases]
-    return [
-        *(f"mailable_phase_{n}" for n in phases),
-        *(f"pending_phase_{n}" for n in phases),
-        "repaired",
-        "not_covered",
-        "no_owner",
-        "rejected_vehicle",
-        "duplicate_vehicle",
-        "conflicting_vehicle",
-        "addressee",
-        "co_owner",
-        "other_owner",
-        "duplicate_owner",
-        "rejected_owner",
-        "owner_without_vehicle",
-        "owner_not_mailed",
-    ]
-
-
-class Piece(NamedTuple):
-    """One future letter: a covered vehicle and the owner it goes to."""
-
-    vehicle: Vehicle
-    """The covered vehicle."""
-    owner: Owner
-    """Addressee (co-owner names merged in)."""
-    owner_sources: tuple[Source, ...]
-    """Owner rows that make up the letter: the addressee's, then co-owners'."""
-    phase: int
-    """Phase of the vehicle."""
-    available: bool
-    """Remedy available as of the reconciliation date."""
+__all__ = ["Piece", "Reconciliation", "outcome_names", "reconcile"]
 
 
 REPORT_SCHEMA: dict[str, Any] = {
@@ -172,12 +137,15 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     parser = RowParser(campaign)
     vname, oname = str(vehicles), str(owners)
     vcheck = check.vehicle_file(parser, vehicles)
-    ocheck = check.owner_file(parser, owners)
-    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + ocheck.rows,
+    parts = check.owner_parts(parser, owners)
+    rec = Reconciliation(as_of, (vname, oname), records_read=vcheck.rows + sum(p.rows for p in parts),
                          value_names=parser.value_names, warnings=tuple(ignored_columns(parser, vehicles)))  # fmt: skip
     reports = _Reports(vname, oname)
     reports.add("vehicle", "rejected_vehicle", vcheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
-    reports.add("owner", "rejected_owner", ocheck.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    for part in parts:
+        reports.add("owner", "rejected_owner", part.rejected.select(LINE, pl.col("given_vin").alias("vin"), "reason"))
+    chunks = [part.valid for part in parts]
+    del parts
     kept, conflicting = _one_row_per_vin(vcheck.valid, reports, parser.value_names)
     rejected_vins = vcheck.rejected.get_column("given_vin").str.to_uppercase()
     del vcheck  # only what the merge keeps stays in memory
@@ -191,14 +159,17 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     for phase, count in kept.filter(pl.col("covered")).get_column("phase").value_counts().iter_rows():
         rec.covered[phase] = count
 
-    owned = ocheck.valid.with_columns(pl.len().over("vin").alias("_rows"))
-    del ocheck
-    counts = owned.group_by("vin").agg(pl.len().alias("_owners"))
-    kept = kept.join(counts, on="vin", how="left", maintain_order="left").with_columns(pl.col("_owners").fill_null(0))
+    # Whether a VIN has several owner rows, and a vehicle any: one hash pass each, where a
+    # count per VIN would group and join every row.
+    # The owner rows stay in their chunks: each becomes its letters in turn (below), so the
+    # owners and the letters made of them are not both held whole.
+    owned = pl.concat([chunk.select("vin", LINE) for chunk in chunks], rechunk=False)
+    owned = owned.with_columns(pl.col("vin").is_duplicated().alias("_several"))
+    kept = kept.with_columns(pl.col("vin").is_in(owned.get_column("vin").implode()).alias("_owned"))
     status = (
         pl.when(~pl.col("covered")).then(pl.lit("not_covered"))
         .when(pl.col("fixed").is_not_null()).then(pl.lit("repaired"))
-        .when(pl.col("_owners") == 0).then(pl.lit("no_owner"))
+        .when(~pl.col("_owned")).then(pl.lit("no_owner"))
         .otherwise(pl.lit("mail"))
     )  # fmt: skip
     kept = kept.with_columns(status.alias("status"))
@@ -212,33 +183,52 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
     ))  # fmt: skip
 
     vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], *parser.value_names, pl.col(LINE).alias("v_line")]
-    owned = owned.join(kept.select("vin", "status", "reason", "fixed", "phase", *vehicle), on="vin", how="left",
-                       maintain_order="left")  # fmt: skip
+    # Lazily, so that no owner table as wide as a letter is made but the letters themselves:
+    # each owner row's vehicle status from a narrow join, the letters from an inner join.
+    status_of = owned.lazy().select("vin", LINE).join(kept.lazy().select("vin", "status", "reason", "fixed"),
+                                                      on="vin", how="left", maintain_order="left")  # fmt: skip
     not_mailed = (
         pl.when(pl.col("status") == "not_covered").then(pl.lit("vehicle is not covered: ") + pl.col("reason"))
         .when(pl.col("status") == "repaired").then(pl.lit("the vehicle was repaired ") + fixed)
         .when(pl.col("vin").is_in(conflicting.implode())).then(pl.lit("its vehicle rows conflict"))
         .when(pl.col("vin").is_in(rejected_vins.implode())).then(pl.lit("its vehicle record was rejected"))
     )  # fmt: skip
-    unmailed = owned.filter(pl.col("status").is_null() | pl.col("status").is_in(["not_covered", "repaired"]))
+    unmailed = status_of.filter(pl.col("status").is_null() | pl.col("status").is_in(["not_covered", "repaired"]))
     reports.add("owner", None, unmailed.select(
         LINE, "vin", pl.when(not_mailed.is_null()).then(pl.lit("owner_without_vehicle"))
         .otherwise(pl.lit("owner_not_mailed")).alias("outcome"),
         not_mailed.fill_null(pl.lit("no vehicle record has this VIN")).alias("reason"),
-    ))  # fmt: skip
+    ).collect())  # fmt: skip
 
-    mailed = owned.filter(pl.col("status") == "mail")
-    columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
-    single = mailed.filter(pl.col("_rows") == 1).with_columns(pl.concat_list(LINE).alias("owner_lines"))
-    chosen = _choose_all(mailed.filter(pl.col("_rows") > 1), oname, reports, rec)
-    if chosen.height:
-        chosen = chosen.join(kept.select("vin", "phase", *vehicle), on="vin", how="inner")
-        # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
-        single = pl.concat([single.select(columns), chosen.select(columns)], rechunk=False)
+    to_mail = kept.filter(pl.col("status") == "mail").select("vin", "phase", *vehicle)
+    del kept
     outcome_of = {p.number: p.available(as_of) for p in campaign.phases}
-    letters = single.select(
-        *columns, pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available"),
-    )  # fmt: skip
+    columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
+    available = pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available")
+    # Each owner row's letter vehicle (a row of ``to_mail``), by one narrow join.
+    target = owned.lazy().join(to_mail.lazy().select("vin").with_row_index("_m"), on="vin", how="left",
+                               maintain_order="left").select("_m", "_several").collect()  # fmt: skip
+    del owned
+    pieces: list[pl.DataFrame] = []
+    several: list[pl.DataFrame] = []
+    start = 0
+    while chunks:
+        chunk = chunks.pop(0)
+        here = target.slice(start, chunk.height)
+        start += chunk.height
+        mailed = here.get_column("_m").is_not_null()
+        alone = mailed & ~here.get_column("_several")
+        several.append(chunk.filter(mailed & here.get_column("_several")))
+        owner = chunk.filter(alone).select(*_OWNER_COLUMNS, pl.concat_list(LINE).alias("owner_lines"))
+        del chunk
+        vehicle_of = to_mail.gather(here.get_column("_m").filter(alone))
+        pieces.append(pl.concat([vehicle_of, owner], how="horizontal").select(*columns, available))
+    chosen = _choose_all(pl.concat(several).sort(LINE), oname, reports, rec)
+    if chosen.height:
+        chosen = chosen.lazy().join(to_mail.lazy(), on="vin", how="inner").select(*columns, available).collect()
+        pieces.append(chosen)
+    # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
+    letters = pl.concat(pieces, rechunk=False)
     rec.letters = letters
     if letters.height:
         rec.outcomes["addressee"] += letters.height
@@ -275,20 +265,28 @@ class _Reports:
 
 def _one_row_per_vin(valid: pl.DataFrame, reports: _Reports,
                      names: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
-    """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported."""
+    """(the first row of each VIN whose rows agree, the VINs whose rows conflict); the others reported.
+
+    Only the rows of repeated VINs (few) are grouped, in file order; ``valid`` may be in any order.
+    """
+    repeated = valid.get_column("vin").is_duplicated()
+    if not repeated.any():  # the usual case: nothing to group, nothing copied
+        return valid, pl.Series("vin", [], pl.String)
+    several = valid.filter(repeated).sort(LINE)
     data = pl.struct("model", "model_year", "production_date", "location", *names)
-    valid = valid.with_columns(
+    several = several.with_columns(
         pl.col(LINE).first().over("vin").alias("_first"),
         data.n_unique().over("vin").alias("_versions"),
     )
-    repeats = valid.filter(pl.col("_first") != pl.col(LINE))
+    repeats = several.filter(pl.col("_first") != pl.col(LINE))
     reports.add("vehicle", "duplicate_vehicle", repeats.filter(pl.col("_versions") == 1).select(
         LINE, "vin", (pl.lit("repeats line ") + pl.col("_first").cast(pl.String)).alias("reason")))  # fmt: skip
-    clash = valid.filter(pl.col("_versions") > 1)
+    clash = several.filter(pl.col("_versions") > 1)
     lines = pl.col(LINE).cast(pl.String).str.join(", ").over("vin")
     reports.add("vehicle", "conflicting_vehicle", clash.select(
         LINE, "vin", (pl.lit("VIN has conflicting vehicle rows (lines ") + lines + ")").alias("reason")))  # fmt: skip
-    kept = valid.filter((pl.col("_versions") == 1) & (pl.col("_first") == pl.col(LINE))).drop("_first", "_versions")
+    first = several.filter((pl.col("_versions") == 1) & (pl.col("_first") == pl.col(LINE)))
+    kept = pl.concat([valid.filter(~repeated), first.drop("_first", "_versions")], rechunk=False)
     return kept, clash.get_column("vin").unique()
 
 
@@ -313,22 +311,33 @@ def _owner(values: tuple[Any, ...], source: Source) -> Owner:
 
 def _choose_all(rows: pl.DataFrame, file: str, reports: _Reports, rec: Reconciliation) -> pl.DataFrame:
     """The addressee of each VIN with several owner rows (row by row: such VINs are few)."""
+    import pyarrow as pa
+
     groups: dict[str, list[Owner]] = {}
     for values in rows.select("vin", *_OWNER_COLUMNS, LINE).iter_rows():
         owner = _owner(values[:-1], Source(file, values[-1]))
-        groups.setdefault(owner.vin, []).append(owner)
-    columns: list[list[Any]] = [[] for _ in range(len(_OWNER_COLUMNS) + 2)]
+        group = groups.get(owner.vin)
+        if group is None:
+            groups[owner.vin] = [owner]
+        else:
+            group.append(owner)
+    chosen: list[tuple[Any, ...]] = []
+    lines: list[int] = []
+    offsets = [0]
     for group in groups.values():
         addressee, sources = _choose_addressee(rec, reports, group)
-        names = (*addressee.names, "")[:2]
-        values = (addressee.vin, *names, *addressee.address, addressee.city, addressee.state, addressee.zip,
-                  addressee.language, addressee.email, addressee.lessor, [s.line for s in sources])  # fmt: skip
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-    schema: dict[str, Any] = {"vin": pl.String, **{c: pl.String for c in _OWNER_COLUMNS[:-1]}, "lessor": pl.Boolean,
-                              "owner_lines": pl.List(pl.Int64)}  # fmt: skip
-    return pl.DataFrame([pl.Series(name, column, dtype) for (name, dtype), column in zip(schema.items(), columns,
-                                                                                        strict=True)])  # fmt: skip
+        names = addressee.names
+        chosen.append((addressee.vin, names[0], names[1] if len(names) > 1 else "", *addressee.address,
+                       addressee.city, addressee.state, addressee.zip, addressee.language, addressee.email,
+                       addressee.lessor))  # fmt: skip
+        lines.extend(s.line for s in sources)
+        offsets.append(len(lines))
+    schema: dict[str, Any] = {"vin": pl.String, **{c: pl.String for c in _OWNER_COLUMNS[:-1]}, "lessor": pl.Boolean}
+    table = pl.DataFrame(chosen, schema=schema, orient="row")
+    # The lines as one list column from flat values and offsets: a Series of Python lists costs 25 us a row.
+    owner_lines = pl.from_arrow(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(lines, pa.int64())))
+    assert isinstance(owner_lines, pl.Series)
+    return table.with_columns(owner_lines.cast(pl.List(pl.Int64)).alias("owner_lines"))
 
 
 def _choose_addressee(rec: Reconciliation, reports: _Reports, group: list[Owner]) -> tuple[Owner, tuple[Source, ...]]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from letters.address import Standardiser
+    from letters.campaign import Campaign
 
 
 class Source(NamedTuple):
@@ -114,3 +115,40 @@ class Rejection:
     """Outcome name the record is counted under."""
     reason: str
     """Why, naming the field and value."""
+
+
+class Piece(NamedTuple):
+    """One future letter: a covered vehicle and the owner it goes to."""
+
+    vehicle: Vehicle
+    """The covered vehicle."""
+    owner: Owner
+    """Addressee (co-owner names merged in)."""
+    owner_sources: tuple[Source, ...]
+    """Owner rows that make up the letter: the addressee's, then co-owners'."""
+    phase: int
+    """Phase of the vehicle."""
+    available: bool
+    """Remedy available as of the reconciliation date."""
+
+
+def outcome_names(campaign: Campaign) -> list[str]:
+    """Every outcome a record can end in, in report order."""
+    phases = [p.number for p in campaign.phases]
+    return [
+        *(f"mailable_phase_{n}" for n in phases),
+        *(f"pending_phase_{n}" for n in phases),
+        "repaired",
+        "not_covered",
+        "no_owner",
+        "rejected_vehicle",
+        "duplicate_vehicle",
+        "conflicting_vehicle",
+        "addressee",
+        "co_owner",
+        "other_owner",
+        "duplicate_owner",
+        "rejected_owner",
+        "owner_without_vehicle",
+        "owner_not_mailed",
+    ]

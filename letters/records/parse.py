@@ -13,6 +13,7 @@ from letters.address import window_problems, zip_prefix_states, zip_state_proble
 from letters.campaign import Campaign
 from letters.campaign.values import Calculator, ValueError_, parse_value
 from letters.charset import unprintable
+from letters.errors import excerpt
 from letters.records.columns import DOMESTIC as DOMESTIC
 from letters.records.columns import FALSE as FALSE
 from letters.records.columns import LANGUAGES as LANGUAGES
@@ -97,7 +98,7 @@ class RowParser:
             problems.append("model: empty")
         year = year_of(v.get("model_year", ""))
         if year is None:
-            problems.append(f"model_year: {v.get('model_year', '').strip()!r} is not a four-digit year")
+            problems.append(f"model_year: {excerpt(v.get('model_year', '').strip())} is not a four-digit year")
         elif parsed is not None and vins.year_code(year) != parsed[9]:
             candidates = vins.Vin(parsed).model_year_candidates()
             problems.append(
@@ -106,10 +107,12 @@ class RowParser:
             )
         built = parse_date(v.get("production_date", ""))
         if built is None:
-            problems.append(f"production_date: {v.get('production_date', '')!r} is not a date (YYYY-MM-DD or M/D/YYYY)")
+            problems.append(
+                f"production_date: {excerpt(v.get('production_date', ''))} is not a date (YYYY-MM-DD or M/D/YYYY)"
+            )
         location = self.location(v.get("location", ""))
         if location is None:
-            problems.append(f"location: {v.get('location', '').strip()!r} is not a known production location")
+            problems.append(f"location: {excerpt(v.get('location', '').strip())} is not a known production location")
         declared: list[tuple[str, Any]] = []
         for name, column in self.columns.items():
             value, problem = parse_value(name, column, v.get(name, ""))
@@ -188,8 +191,8 @@ class RowParser:
             bad = unprintable(text)
             if bad:
                 codes = ", ".join(f"U+{ord(ch):04X}" for ch in bad)
-                problems.append(f"{key}: {text!r} has characters a letter cannot print ({codes}; USPS addresses use "
-                                "the Latin alphabet)")  # fmt: skip
+                problems.append(f"{key}: {excerpt(text)} has characters a letter cannot print ({codes}; USPS "
+                                "addresses use the Latin alphabet)")  # fmt: skip
         if not problems:
             problems = window_problems((("name", name), ("name2", name2)), urbanization, street, apartment, city,
                                        state, zip_code)  # fmt: skip
@@ -228,7 +231,7 @@ class RowParser:
             problem = (
                 ""
                 if state in STATES
-                else ("state: empty" if not state else f"state: {state!r} is not a USPS state or territory code")
+                else ("state: empty" if not state else f"state: {excerpt(state)} is not a USPS state or territory code")
             )
             known = self._state_of[raw] = (state, problem)
         return known
@@ -245,7 +248,7 @@ def language_of(raw: str) -> tuple[str, str]:
     """Language code ("" when not given) and its problem (empty when valid)."""
     language = LANGUAGES.get(raw.strip().lower(), "") if raw else ""
     if raw.strip() and not language:
-        return language, f"language: {raw.strip()!r} is not available (en, es)"
+        return language, f"language: {excerpt(raw.strip())} is not available (en, es)"
     return language, ""
 
 
@@ -253,14 +256,14 @@ def lessor_of(raw: str) -> tuple[bool, str]:
     """Lessor flag and its problem (empty when valid)."""
     lessor = raw.strip().lower() in TRUE if raw else False
     if raw and not lessor and raw.strip().lower() not in FALSE:
-        return lessor, f"lessor: {raw.strip()!r} is not yes or no"
+        return lessor, f"lessor: {excerpt(raw.strip())} is not yes or no"
     return lessor, ""
 
 
 def _country_problem(raw: str) -> str:
     if raw.strip().upper().replace(".", "") in DOMESTIC:
         return ""
-    return f"country: {raw.strip()!r} is outside the United States"
+    return f"country: {excerpt(raw.strip())} is outside the United States"
 
 
 def _zip(raw: str, state: str) -> tuple[str, str]:
@@ -274,10 +277,10 @@ def _zip(raw: str, state: str) -> tuple[str, str]:
             return "", "zip: empty"
         if match is None:
             hint = " (leading zero lost?)" if raw.isdigit() and len(raw) in (3, 4, 8) else ""
-            return "", f"zip: {raw!r} is not a ZIP or ZIP+4{hint}"
+            return "", f"zip: {excerpt(raw)} is not a ZIP or ZIP+4{hint}"
         zip_code = match[1] + (f"-{match[2]}" if match[2] else "")
     if state == "PR" and not zip_code.startswith(PR_ZIP_PREFIXES):
-        return zip_code, f"zip: {raw!r} is not a Puerto Rico ZIP (006-009)"
+        return zip_code, f"zip: {excerpt(raw)} is not a Puerto Rico ZIP (006-009)"
     return zip_code, ""
 
 

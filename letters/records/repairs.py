@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from letters import vin as vins
-from letters.errors import Problem, ValidationError
+from letters.errors import Problem, ValidationError, excerpt
 from letters.records.csvio import read_rows
 from letters.records.parse import parse_date
 
@@ -78,7 +78,7 @@ def read_completed(path: Path) -> Completed:
             continue
         when = parse_date(raw_date)
         if when is None:
-            problems.append(Problem(where, f"date: {raw_date.strip()!r} is not a date (YYYY-MM-DD or M/D/YYYY)"))
+            problems.append(Problem(where, f"date: {excerpt(raw_date.strip())} is not a date (YYYY-MM-DD or M/D/YYYY)"))
             continue
         if vin not in repaired or when < repaired[vin]:
             repaired[vin], lines[vin] = when, row.line

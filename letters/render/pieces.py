@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pikepdf
 import weasyprint
@@ -28,11 +28,16 @@ from letters.press.marks import PieceMarks, apply_marks
 from letters.records.model import Vehicle
 from letters.render import progress
 from letters.render.pdf import PdfMetadata, layout, write
+from letters.render.variants import TemplateData
 from letters.usage import Clock
 from letters.write import durable_write
 
 VEHICLE_DATA = "_vehicle"
 """Key of ``PieceInput.fields`` holding the vehicle's data as JSON (no template field has this name)."""
+LAYOUT = "_layout"
+"""Key of ``PieceInput.fields`` holding, as JSON, each language version's layout variant and stamped fields
+(``{"key": ..., "stamps": [[name, text], ...]}``) or why it goes to the full renderer (``{"full": reason}``),
+as the mail preflight found them."""
 
 # Letters laid out per WeasyPrint document. Measured on the 23LJ01 letter: 1, 5 and 25 per
 # document all run at about 19 letters/s per core; 25 keeps the number of documents low.
@@ -55,6 +60,11 @@ class PieceInput:
     """Other per-owner fields, (data-field name, text): the vehicle's model, model year, both."""
     bars: str = ""
     """The piece's Intelligent Mail barcode (65 letters F/A/D/T); empty: none."""
+
+    def layout(self) -> list[dict[str, Any]] | None:
+        """The preflight's layout of each language version (``LAYOUT``); None when it was planned without."""
+        raw = dict(self.fields).get(LAYOUT)
+        return json.loads(raw) if raw else None
 
     def letter(self, job: BatchJob) -> Letter:
         """The letter this piece prints, in ``job``'s stage, phase and date."""
@@ -111,6 +121,8 @@ class BatchJob:
     """A draft run (``--draft``): every page stamped DRAFT."""
     home: str = field(default_factory=lambda: str(paths.home()))
     """Project folder the job was planned in; a worker renders from the same one."""
+    variants: tuple[TemplateData, ...] = ()
+    """Layout variants of the pieces already laid out (and verified) by the mail preflight in this process."""
 
 
 @dataclass(frozen=True)

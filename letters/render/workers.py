@@ -28,6 +28,11 @@ def renderer_for(campaign: str, revision: str, kind: str) -> BatchRenderer:
     return _RENDERERS[key]
 
 
+def existing(campaign: str, revision: str, kind: str) -> BatchRenderer | None:
+    """This process's renderer for the campaign and revision, if it made one (none is made)."""
+    return _RENDERERS.get((str(paths.home()), campaign, revision, kind))
+
+
 def render_batch(job: BatchJob, kind: str = "full") -> BatchOutput:
     """Worker entry point: render ``job`` with the ``kind`` renderer."""
     # Workers outlive the environment they started in (a fork server): take the job's project.

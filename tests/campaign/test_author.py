@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from letters.campaign import load_campaign
 from letters.campaign.author import campaigns, schema
+from letters.campaign.model import Kind
 from letters.cli import cli
 from letters.documents import Renderer, RenderOptions, document_spec
-from letters.errors import CampaignError, UsageError
+from letters.errors import CampaignError, LettersError, UsageError
 from letters.notice import notice_documents, render_notice
 from letters.sample import generate
 from tests.conftest import edit
@@ -29,7 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def test_no_campaign_words_in_the_engine() -> None:
     """Anything true of one campaign lives in its files, never in letters/."""
     found = subprocess.run(
-        ["grep", "-rniE", "smart ?key|15CY|19CY|one-key|CBU|NAP", str(ROOT / "letters")], capture_output=True, text=True
+        # Whole words (-w): "NAP" (23LJ01's vehicle group) is a campaign word, "unapproved" is not.
+        ["grep", "-rniwE", "smart ?key|15CY|19CY|one-key|CBU|NAP", str(ROOT / "letters")],
+        capture_output=True,
+        text=True,
     ).stdout
     assert found == ""
 
@@ -38,7 +42,8 @@ def test_campaigns_lists_both_bundled_campaigns() -> None:
     rows = {row["code"]: row for row in campaigns()}
     assert {"23LJ01", "24A07"} <= set(rows)
     recall = rows["24A07"]
-    assert set(recall) >= {"code", "kind", "title", "published", "latest_revision", "phases", "stages"}
+    assert set(recall) >= {"code", "kind", "title", "published", "latest_revision", "phases", "stages", "words"}
+    assert recall["words"]["available"] == "remedy available"
     assert recall["kind"] == "safety-recall" and recall["latest_revision"] == "2024-05-20"
     assert recall["phases"] == [
         {"phase": 1, "remedy_available": "2024-03-18", "estimate": "2024-03"},
@@ -209,3 +214,57 @@ def test_one_campaign_code_rule_everywhere(project: Path, code: str) -> None:
     edit(project / "templates" / "23LJ01" / "campaign.toml", 'code = "23LJ01"', f'code = "{code}"')
     result = CliRunner().invoke(cli, ["revisions", "23LJ01"])
     assert result.exit_code != 0 and "code" in result.stderr
+
+
+RECALL_WORDS = re.compile(r"recall|remedy|safety|nhtsa|577\.", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("kind", [k.value for k in Kind])
+def test_a_new_campaign_of_every_kind_checks_mails_and_speaks_its_kind(project: Path, tmp_path: Path,
+                                                                       kind: str) -> None:  # fmt: skip
+    """``new``, ``sample-data``, ``check``, ``lookup``, ``status``, ``mail --renderer full`` as a new user runs them;
+    a customer-satisfaction program, a warranty extension and a service campaign print and say no recall word."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["new", "26K01", "--kind", kind]).exit_code == 0
+    # The author's first edit: phase 1's fix can be had (the scaffold only estimates it).
+    edit(project / "templates" / "26K01" / "campaign.toml", "number = 1\n", "number = 1\nannounced = 2026-01-05\n")
+    files = tmp_path / "records"
+    result = runner.invoke(cli, ["sample-data", "26K01", "--vehicles", "12", "-o", str(files)])
+    assert result.exit_code == 0, result.output
+    records = ["--vehicles", str(files / "26K01-vehicles.csv"), "--owners", str(files / "26K01-owners.csv")]
+    ledger = ["--ledger", str(tmp_path / "l.sqlite")]
+    vin = (files / "26K01-vehicles.csv").read_text().splitlines()[1].split(",")[0]
+    said = []
+    for args in (["check", "26K01", *records], ["lookup", "26K01", vin, *records[:2]], ["campaigns"],
+                 ["mail", "26K01", "--phase", "1", *records, *ledger, "--renderer", "full", "-o", str(tmp_path / "o"),
+                  *(["--proof"] if kind == "safety-recall" else [])],
+                 ["status", "26K01", *records, *ledger]):  # fmt: skip
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, (args, result.output)
+        said.append(result.output if args[0] != "campaigns" else result.output.split("26K01", 1)[1])
+    (run,) = (tmp_path / "o" / "26K01" / "phase-1").iterdir()
+    texts = []
+    for pdf_file in sorted(run.glob("*.pdf")):
+        with pdfplumber.open(pdf_file) as pdf:
+            texts += [page.extract_text() or "" for page in pdf.pages]
+    manifest = (run / "manifest.csv").read_text()
+    assert manifest.count("\n26K01-1-") == 12
+    assert runner.invoke(cli, ["notice", "26K01", "--draft", "-o", str(tmp_path / "n.pdf")]).exit_code == 0
+    with pdfplumber.open(tmp_path / "n.pdf") as pdf:
+        texts += [page.extract_text() or "" for page in pdf.pages]
+    job = json.loads((run / "job.json").read_text())
+    values = [str(v) for v in job.values() if not isinstance(v, dict | list)]  # its keys are the file's contract
+    everything = "\n".join([*said, *texts, manifest, run.name, *values])
+    if kind in ("customer-satisfaction-program", "warranty-extension", "service-campaign"):
+        assert RECALL_WORDS.findall(everything) == [], everything
+        assert ",notice," in manifest and "-p1-notice-" in run.name
+    else:
+        assert "remedy available" in said[1] and ",remedy," in manifest
+
+
+def test_a_campaign_says_its_kinds_words_otherwise_and_only_known_ones(project: Path) -> None:
+    campaign = load_campaign("23LJ01").campaign  # a customer-satisfaction program quoting Lexus's own words
+    assert campaign.spoken_words().available == "remedy available" and [s.name for s in campaign.stages] == ["remedy"]
+    edit(project / "templates" / "23LJ01" / "campaign.toml", 'estimated = "remedy estimated"', 'fixed = "x"')
+    with pytest.raises(LettersError, match=r"words\.fixed is not one of the kind's words"):
+        load_campaign("23LJ01")

@@ -52,6 +52,14 @@ def test_chart_months_span_the_seed(loaded: LoadedCampaign) -> None:
         ('mailing = "2023-07"', 'mailing = "July 2023"', "phases[0].mailing", "YYYY-MM"),
         ('kind = "customer-satisfaction-program"', 'kind = "advice"', "kind", "safety-recall"),
         ('location = "Japan"\n', 'location = "Mars"\n', "location", "Mars"),
+        # A quoted date is text, not a missing key: say so (it used to read "required").
+        (
+            "published = 2023-06-15",
+            'published = "2023-06-15"',
+            "published",
+            "'2023-06-15' is not a date; write a TOML date unquoted (published = 2024-02-12)",
+        ),
+        ("\npublished = 2023-06-15\n", "\n", "published", "required: the original publication date"),
     ],
 )
 def test_invalid_campaign_names_file_key_and_problem(project: Path, old: str, new: str, key: str, problem: str) -> None:

@@ -131,3 +131,47 @@ def test_history_precedes_the_original_and_languages_need_translations(project: 
         load_campaign("25X09")
     assert "history[0].date 2025-07-01 is not before the original publication 2025-06-16" in str(caught.value)
     assert "languages: 'es' has no [translations.es]" in str(caught.value)
+
+
+def test_every_record_error_quotes_a_short_excerpt_of_its_value(tmp_path: Path) -> None:
+    """A 5,000-character cell in any field of the vehicle, owner, repairs or VIN argument is quoted shortly."""
+    import csv
+    import json
+
+    from click.testing import CliRunner
+
+    from letters.cli import cli
+    from tests.conftest import ROOT, write_csv
+
+    long = "9" * 2500 + "Z" * 2500
+    vehicle_rows = list(csv.reader((ROOT / "mailing_lists/24A07/24A07-vehicles.csv").open(encoding="utf-8")))
+    owner_rows = list(csv.reader((ROOT / "mailing_lists/24A07/24A07-owners.csv").open(encoding="utf-8")))
+    vehicles_out, owners_out = [vehicle_rows[0]], [owner_rows[0]]
+    for field in range(len(vehicle_rows[0])):  # one row per field: only that cell is long
+        vehicles_out.append([long if i == field else v for i, v in enumerate(vehicle_rows[1 + field])])
+    by_vin = {row[0]: row for row in owner_rows[1:]}
+    for n, vehicle in enumerate(vehicles_out[1:]):
+        owner = by_vin.get(vehicle[0]) or by_vin[vehicle_rows[1 + n][0]]
+        owners_out.append(owner)
+    fields = range(1, len(owner_rows[0]))
+    for field, row in zip(fields, owner_rows[100:], strict=False):
+        owners_out.append([long if i == field else v for i, v in enumerate(row)])
+        vehicles_out.append(next(v for v in vehicle_rows[1:] if v[0] == row[0]))
+    vehicles = write_csv(tmp_path / "v.csv", vehicles_out[0], vehicles_out[1:])
+    owners = write_csv(tmp_path / "o.csv", owners_out[0], owners_out[1:])
+    rejects = tmp_path / "rejects.csv"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["check", "24A07", "--vehicles", str(vehicles), "--owners", str(owners),
+                                 "--as-of", "2024-03-20", "--rejects", str(rejects), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with rejects.open(encoding="utf-8") as handle:
+        reasons = [row["reason"] for row in csv.DictReader(handle)]
+    assert len([r for r in reasons if "(5000 characters)" in r]) >= 8, reasons
+    assert all(len(reason) < 400 for reason in reasons), max(reasons, key=len)[:500]
+    result = runner.invoke(cli, ["lookup", "24A07", long, "--json"])
+    assert len(json.loads(result.stdout)[0]["reason"]) < 200
+    repairs = write_csv(tmp_path / "r.csv", ["VIN", "Repair Date"], [[vehicle_rows[1][0], long]])
+    result = runner.invoke(cli, ["status", "24A07", "--vehicles", str(vehicles), "--owners", str(owners),
+                                 "--completed", str(repairs), "--ledger", str(tmp_path / "l.sqlite"),
+                                 "--create-ledger"])  # fmt: skip
+    assert long not in result.output and "(5000 characters)" in result.output, result.output[:2000]

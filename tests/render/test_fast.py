@@ -35,6 +35,13 @@ def job(tmp_path: Path, addresses: list[tuple[str, ...]], lang: str = "en") -> B
     return BatchJob("23LJ01", 5, 1, REVISION, date(2024, 2, 5), tmp_path / "batch-0001.pdf", pieces)
 
 
+def template_of(renderer: fast.FastRenderer, batch: BatchJob) -> fast.Template:
+    """The template the batch's first letter is stamped on."""
+    template = renderer.layouts(batch)[0][0][0]
+    assert template is not None
+    return template
+
+
 @pytest.fixture
 def verify_every_letter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fast, "sample_indexes", lambda count: list(range(count)))
@@ -76,7 +83,7 @@ def test_unstampable_letters_fall_back_to_full_render(tmp_path: Path, name: str,
 def test_verification_fails_loudly_naming_the_piece(tmp_path: Path) -> None:
     renderer = renderer_for("23LJ01", REVISION.isoformat(), "fast")
     assert isinstance(renderer, fast.FastRenderer)
-    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
+    template = template_of(renderer, job(tmp_path, TRICKY[:1]))
     good = template.slots["vin"]
     template.slots["vin"] = dataclasses.replace(good, baseline=good.baseline + 1.5)
     try:
@@ -109,7 +116,7 @@ def test_later_batches_are_still_verified_once_the_template_passed(tmp_path: Pat
     renderer = renderer_for("23LJ01", REVISION.isoformat(), "fast")
     assert isinstance(renderer, fast.FastRenderer)
     render_batch(job(tmp_path, TRICKY), "fast")  # the full sample: the template is now verified
-    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
+    template = template_of(renderer, job(tmp_path, TRICKY[:1]))
     assert template.verified
     good = template.slots["addr-1"]
     template.slots["addr-1"] = dataclasses.replace(good, x=good.x + 2)
@@ -127,7 +134,7 @@ def test_shaping_cache_gives_what_shaping_gives(tmp_path: Path) -> None:
     assert isinstance(renderer, fast.FastRenderer)
     render_batch(job(tmp_path, TRICKY), "fast")
     render_batch(job(tmp_path / "twice", TRICKY), "fast")  # the second batch is stamped from the cache
-    template = renderer.template("en", job(tmp_path, TRICKY[:1]))
+    template = template_of(renderer, job(tmp_path, TRICKY[:1]))
     assert template.shaped
     for (text, bold, size), cached in template.shaped.items():
         assert cached == shape(text, bold, size, template.widths[bold])

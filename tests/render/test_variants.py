@@ -1,0 +1,159 @@
+"""Layout variants: the fast renderer prints every letter exactly as the full renderer does, whatever it reads."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pdfplumber
+import pytest
+
+from letters.campaign import load_campaign
+from letters.errors import LettersError
+from letters.mail import MailOptions, mail
+from letters.render.variants import key_document, mask
+from letters.sample import generate
+from tests.conftest import AS_OF, edit
+
+PHASES = (1, 2, 3, 4, 5, 6, 7)
+"""23LJ01 as of AS_OF: phases 1-5 in the remedy stage, 6 and 7 in the interim one (variant_project)."""
+
+
+def piece_texts(folder: Path) -> dict[str, str]:
+    """Each piece's text (pdfplumber, its pages joined), by piece ID."""
+    with (folder / "manifest.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    out: dict[str, str] = {}
+    files: dict[str, pdfplumber.PDF] = {}
+    try:
+        for row in rows:
+            pdf = files.get(row["file"]) or files.setdefault(row["file"], pdfplumber.open(folder / row["file"]))
+            pages = pdf.pages[int(row["first_page"]) - 1 : int(row["last_page"])]
+            out[f"{row['piece_id']} {row['vin']}"] = "\n".join(p.extract_text() or "" for p in pages)
+    finally:
+        for pdf in files.values():
+            pdf.close()
+    return out
+
+
+def mailed(tmp: Path, renderer: str, records: tuple[Path, Path], **kw: object) -> dict[str, str]:
+    options = MailOptions(phases=PHASES, vehicles=records[0], owners=records[1], as_of=AS_OF, batch_size=40,
+                          workers=1, ledger=tmp / renderer / "ledger.sqlite", out_dir=tmp / renderer / "out",
+                          renderer=renderer, **kw)  # type: ignore[arg-type]  # fmt: skip
+    report = mail("23LJ01", options)
+    texts: dict[str, str] = {}
+    for run in report.runs:
+        assert run.job["renderer"] == renderer
+        texts.update(piece_texts(run.folder))
+    return texts
+
+
+@pytest.mark.usefixtures("variant_project")
+def test_every_letter_of_generated_mailings_prints_what_the_full_renderer_prints(tmp_path: Path) -> None:
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 220, seed=19)
+    records = (files.vehicles, files.owners)
+    fast = mailed(tmp_path, "fast", records)
+    full = mailed(tmp_path, "full", records)
+    assert fast.keys() == full.keys() and len(fast) > 100
+    different = [piece for piece in fast if fast[piece] != full[piece]]
+    assert not different, (different[:3], fast[different[0]], full[different[0]])
+    # The letters do branch: both brands, both stages, both model-year paragraphs, several phases.
+    texts = list(fast.values())
+    assert any("Lexus North America writes" in t for t in texts) and any("Lexus writes" in t for t in texts)
+    assert any("second\nletter will follow" in t or "a second letter" in t.replace("\n", " ") for t in texts)
+    assert any("Parts are available now for phase 1" in t for t in texts)
+    assert any("Parts are available now for phase 5" in t for t in texts)
+    assert any("only model year 2024" in t for t in texts) and any("Model year 2023" in t for t in texts)
+
+
+@pytest.mark.usefixtures("variant_project")
+def test_two_brands_each_get_their_own_letter_from_the_fast_renderer(tmp_path: Path) -> None:
+    # On a one-layout fast renderer the second brand's owners got the first brand's letter.
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 120, seed=4)
+    texts = mailed(tmp_path, "fast", (files.vehicles, files.owners))
+    brands = {"JTH": "Lexus writes", "JTJ": "Lexus writes", "2T2": "Lexus North America writes",
+              "58A": "Lexus North America writes"}  # fmt: skip
+    seen = set()
+    for piece, text in texts.items():
+        vin = piece.split()[1]
+        flat = " ".join(text.split())
+        assert brands[vin[:3]] in flat, (piece, flat[:300])
+        phone = "1-888-555-0142" if vin[:3] in ("2T2", "58A") else "1-800-255-3987"
+        assert phone in flat, piece
+        seen.add(brands[vin[:3]])
+    assert len(seen) == 2
+
+
+def test_masking_stamps_plain_single_fields_and_keys_the_rest() -> None:
+    section = ('<section class="owner-letter letter-mark" id="piece-3" data-bookmark="X-1 VIN1">'
+               '<div class="recipient">\n  <div class="addr"><span class="field" data-field="addr-1">JANE</span></div>'
+               '<div class="addr"><span class="field" data-field="addr-2">1 MAIN ST</span></div>\n</div>'
+               '<p><span class="field" data-field="vin">VIN1</span> <span class="field" data-field="model"> RX</span>'
+               '<span data-field="x">O&#39;NEIL </span></p></section>')  # fmt: skip
+    masked, stamps = mask(section)
+    assert stamps == (("addr-1", "JANE"), ("addr-2", "1 MAIN ST"), ("vin", "VIN1"), ("x", "O'NEIL"))
+    assert 'id="piece-0"' in masked and 'data-bookmark=""' in masked and "JANE" not in masked
+    assert masked.count("data-stamp>W</span>") == 5 + 1  # five address lines whatever the letter has, the VIN
+    assert "> RX</span>" in masked  # a leading space could move it: left in the key
+    other, _ = mask(section.replace("JANE", "JOHN SMITH").replace("VIN1", "VIN2").replace("piece-3", "piece-7"))
+    assert other == masked
+    assert key_document("<html><body>no letters</body></html>", 1) is None
+
+
+FIELD = '<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span></p>'
+
+
+@pytest.mark.parametrize(
+    ("changed", "reason", "printed"),
+    [
+        (FIELD.replace("</span></p>", "</span>, covered.</p>"), "field vehicle shares its line with text after it",
+         ", covered."),
+        (FIELD.replace('data-field="vehicle"', 'data-field="vehicle" style="text-transform: lowercase"'),
+         "field vehicle is text-transformed", "Vehicle: 20"),
+    ],
+)  # fmt: skip
+def test_a_field_the_stamp_could_get_wrong_sends_its_variant_to_the_full_renderer(
+    variant_project: Path, tmp_path: Path, changed: str, reason: str, printed: str
+) -> None:
+    edit(variant_project / "templates" / "23LJ01" / "owner-letter.html", FIELD, changed)
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 30, seed=5)
+    options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
+                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out")  # fmt: skip
+    (run,) = mail("23LJ01", options).runs
+    assert run.job["fallbacks"] == {reason: run.job["letters"]}
+    texts = piece_texts(run.folder).values()
+    assert texts and all(printed in t for t in texts)
+    if "lowercase" in changed:
+        values = [
+            line.removeprefix("Vehicle: ") for t in texts for line in t.splitlines() if line.startswith("Vehicle: ")
+        ]
+        assert values and all(v == v.lower() and any(c.isalpha() for c in v) for v in values), values
+
+
+@pytest.mark.usefixtures("variant_project")
+def test_a_refused_variant_reserves_nothing_and_is_named(variant_project: Path, tmp_path: Path) -> None:
+    from letters.ledger import Ledger
+
+    # Only the second brand's letter has a paragraph Spanish has no translation for... and one that
+    # cannot fit: the return address of a brand whose office name is four lines long.
+    toml = variant_project / "templates" / "23LJ01" / "campaign.toml"
+    edit(toml, 'office = "Lexus North America Owner Care"',
+         'office = "Lexus North America Owner Care, Customer Relations Department, Building 4, Second Floor, '
+         'Attention Recall Correspondence Desk"')  # fmt: skip
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 60, seed=6)
+    options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
+                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out")  # fmt: skip
+    with pytest.raises(LettersError, match=r"variant brand=lexus-na, .*stage=remedy, lang=en.*\(VIN (2T2|58A)"
+                       r"\w+\): the remedy letter's text does not fit: page 1: .* is cut off by its box "
+                       r"\(return-address\)"):  # fmt: skip
+        mail("23LJ01", options)
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    try:
+        assert ledger.run_ids("23LJ01") == set()
+    finally:
+        ledger.close()
+    assert not (tmp_path / "out" / "23LJ01").exists()
