@@ -177,4 +177,5 @@ def variant_project(project: Path) -> Path:
     toml = project / "templates" / "23LJ01" / "campaign.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + VARIANT_BRANDS, encoding="utf-8")
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}\n", VARIANT_PARAGRAPHS)
+    approve_as_is("23LJ01")  # the edited campaign, approved as it now is
     return project
