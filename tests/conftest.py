@@ -175,7 +175,11 @@ def variant_project(project: Path) -> Path:
     the text; the vehicle is a declared single-line field the fast renderer stamps.
     """
     toml = project / "templates" / "23LJ01" / "campaign.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + VARIANT_BRANDS, encoding="utf-8")
+    # 23LJ01 declares its one stage (remedy); this campaign has two, interim first.
+    one_stage = '[[stages]]\nname = "remedy"\nwhen = "remedy-available"\n'
+    text = toml.read_text(encoding="utf-8")
+    assert one_stage in text
+    toml.write_text(text.replace(one_stage, "") + VARIANT_BRANDS, encoding="utf-8")
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}\n", VARIANT_PARAGRAPHS)
     approve_as_is("23LJ01")  # the edited campaign, approved as it now is
     return project

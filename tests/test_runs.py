@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import signal
@@ -188,6 +189,9 @@ def test_runs_and_cancel_refuse_what_they_cannot_do(records: tuple[Path, Path], 
     runner = CliRunner()
     result = runner.invoke(cli, ["runs", "23LJ01", "--ledger", str(tmp_path / "typo.sqlite"), "--json"])
     assert result.exit_code == 2 and "error: no ledger at" in result.stderr
+    assert "--create-ledger" not in result.stderr  # an option only status has
+    result = runner.invoke(cli, ["cancel", "R", "--reason", "x", "--ledger", str(tmp_path / "typo.sqlite")])
+    assert result.exit_code == 2 and "error: no ledger at" in result.stderr and "--create-ledger" not in result.stderr
     (run,) = mail("23LJ01", options(tmp_path, records)).runs
     (row,) = _runs(ledger, "--json")
     assert row["run_id"] == run.run.run_id and row["state"] == "finished"
@@ -202,3 +206,54 @@ def test_runs_and_cancel_refuse_what_they_cannot_do(records: tuple[Path, Path], 
     result = runner.invoke(cli, ["cancel", run.run.run_id, "--reason", "  ", "--ledger", str(ledger)])
     assert result.exit_code == 2 and "--reason must say why" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cancel_removes_a_voided_batch_file_a_killed_run_left_in_its_folder(
+    records: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch file renamed into place but never marked done (the run killed in between, or a worker that
+    outlived its killed run) is voided by cancel, so it must not stay in the folder for a vendor to print."""
+    ledger = tmp_path / "ledger.sqlite"
+    _fail_phase(monkeypatch, 1)
+    with pytest.raises(TemplateError):
+        mail("23LJ01", options(tmp_path, records))
+    (failed,) = _runs(ledger, "--json")
+    folder = Path(failed["folder"])
+    rows = _rows(ledger, f"SELECT file, status FROM batches WHERE run_id = '{failed['run_id']}' ORDER BY batch")
+    done, file = next(f for f, s in rows if s == "done"), next(f for f, s in rows if s == "planned")
+    (folder / file).write_bytes((folder / done).read_bytes())
+    result = CliRunner().invoke(cli, ["cancel", failed["run_id"], "--reason", "killed", "--ledger", str(ledger)])
+    assert result.exit_code == 0, result.output
+    assert not (folder / file).exists()
+    assert {p.name for p in folder.glob("batch-*.pdf")} == {r["file"] for r in _manifest(folder)}
+
+
+def test_a_killed_run_takes_its_worker_processes_with_it(records: tuple[Path, Path], tmp_path: Path) -> None:
+    """Workers are the fork server's children, not the run's: kill -9 the run and they must still end (they
+    used to wait on its queue for ever, one finishing a batch nobody would record)."""
+    import psutil
+
+    out, ledger = tmp_path / "out", tmp_path / "ledger.sqlite"
+    cmd = [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]),
+           "--owners", str(records[1]), "--as-of", AS_OF.isoformat(), "--batch-size", "2", "--workers", "2",
+           "--renderer", "full", "--ledger", str(ledger), "-o", str(out), "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    helpers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            planned, done = _counts(ledger)
+            if planned > 1 and done >= 1:
+                helpers = psutil.Process(proc.pid).children(recursive=True)
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL, "the mailing ended before it was killed mid-run"
+        assert len(helpers) >= 3  # the fork server and its two workers (and the resource tracker)
+        _, alive = psutil.wait_procs(helpers, timeout=15)
+        assert not alive, f"still running after the run was killed: {alive}"
+    finally:
+        for helper in helpers:
+            with contextlib.suppress(psutil.Error):
+                helper.kill()

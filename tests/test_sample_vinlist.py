@@ -40,3 +40,25 @@ def test_a_vin_list_campaign_without_a_list_makes_one_then_records(project: Path
     assert again.exit_code != 0 and "already lists 60 VIN(s)" in again.output
     chart = runner.invoke(cli, ["sample-data", "23LJ01", "--vehicles", "5", "--make-vin-list", "-o", str(out)])
     assert chart.exit_code != 0 and "covered by its chart" in chart.output
+
+
+def test_make_vin_list_draws_every_descriptor_of_a_model(project: Path, tmp_path: Path) -> None:
+    """A model badged by two brands has a descriptor per WMI: the list holds VINs of both, not only the last's."""
+    from tests.conftest import edit
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["new", "24A99", "--kind", "safety-recall", "--from", "24A07"]).exit_code == 0
+    folder = project / "templates" / "24A99"
+    for listed in folder.glob("covered-vins*.csv"):
+        listed.unlink()
+    toml = folder / "campaign.toml"
+    edit(toml, 'wmis = ["5AU", "3AU"]', 'wmis = ["5AU", "3AU", "1AU"]')
+    edit(toml, '[[vehicles.descriptors]]\nmodel = "Solace"',
+         '[[vehicles.descriptors]]\nmodel = "Meridian"\nlocation = "Valdosta"\nwmi = "1AU"\nvds = "MS4B2"\n'
+         'plant = "V"\n\n[[vehicles.descriptors]]\nmodel = "Solace"')  # fmt: skip
+    made = runner.invoke(cli, ["sample-data", "24A99", "--vehicles", "60", "--seed", "3", "--make-vin-list",
+                               "-o", str(tmp_path / "lists")])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    with (folder / "covered-vins.csv").open() as handle:
+        prefixes = [row["VIN"][:3] for row in csv.DictReader(handle)]
+    assert prefixes.count("5AU") >= 10 and prefixes.count("1AU") >= 10 and prefixes.count("3AU") > 0, prefixes

@@ -18,10 +18,7 @@ class LedgerBase:
     def __init__(self, path: Path, lock: bool = False, create: bool = True) -> None:
         path = path.resolve()
         if not create and not path.exists():
-            raise InputError(
-                f"no ledger at {path}: check --ledger (mail writes output/ledger.sqlite by default), "
-                "or give --create-ledger to start an empty one"
-            )
+            raise InputError(f"no ledger at {path}: check --ledger (mail writes output/ledger.sqlite by default)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -25,7 +25,7 @@ from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.ledger.registry import Block, Registry, ledger_key
 from letters.mail.options import MailOptions
-from letters.mail.pool import worker_context
+from letters.mail.pool import this_run, watch_run, worker_context
 from letters.mail.preflight import preflight
 from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
@@ -286,7 +286,7 @@ def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, led
         ledger.remember_streets(new, rules)
         return _print_chunk(replace(template, owners=owners, known=known | new))
     size = -(-len(owners) // (count * 4))
-    with ProcessPoolExecutor(count, mp_context=worker_context()) as pool:
+    with ProcessPoolExecutor(count, mp_context=worker_context(), initializer=watch_run, initargs=this_run()) as pool:
         step = max(1, -(-len(missing) // (count * 4)))
         parts = pool.map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
         new = dict(zip(missing, (line for part in parts for line in part), strict=True))

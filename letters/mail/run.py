@@ -22,7 +22,7 @@ from letters.errors import LedgerBusy, LedgerError, LettersError, OutputError, U
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress, RunResult
 from letters.mail.plan import brands_of, plan, select_stage, stage_for, templates_for, warnings_of
-from letters.mail.pool import worker_context
+from letters.mail.pool import this_run, watch_run, worker_context
 from letters.mail.stages import check_as_of, remail_stages, selection_notes, stage_order
 from letters.press.finish import conformance
 from letters.press.marks import describe as describe_marks
@@ -186,8 +186,9 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_worker(laid_out: Any) -> None:
+def _start_worker(laid_out: Any, run: tuple[int, float]) -> None:
     _ignore_sigint()
+    watch_run(*run)
     letters_laid_out.share(laid_out)
 
 
@@ -288,7 +289,7 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
                       poll: Callable[[int], None] = lambda n: None) -> None:  # fmt: skip
     context = worker_context()  # see there: flat worker memory, the code loaded once
     laid_out = context.Value("q", 0)  # letters the workers have laid out, for the progress bar
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out,))
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out, this_run()))
     pending: dict[Future[BatchOutput], BatchJob] = {}
     try:
         for job in jobs:

@@ -14,7 +14,7 @@ from typing import Any
 
 from letters import paths
 from letters.campaign import canonical_code
-from letters.errors import UsageError
+from letters.errors import OutputError, UsageError
 from letters.ledger import Ledger, RunState
 from letters.mail.run import finish
 from letters.write import make_folder, remove_partials
@@ -48,6 +48,21 @@ def list_runs(code: str, ledger: Path | None = None) -> list[dict[str, Any]]:
         book.close()
 
 
+def remove_voided(book: Ledger, run_id: str, folder: Path) -> list[Path]:
+    """Delete the files of a run's voided batches: a killed run (or a worker that outlived it) may have
+    renamed one into place before the ledger marked it done, and a vendor printing the folder must not
+    print pieces the ledger voided. Returns what was removed."""
+    removed = [
+        folder / file for _, file, status in book.batches(run_id) if status == "void" and (folder / file).exists()
+    ]
+    for path in removed:
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise OutputError.from_os(path, exc, "remove the voided batch file") from None
+    return removed
+
+
 def cancel(run_id: str, reason: str, ledger: Path | None = None) -> dict[str, Any]:
     """``letters cancel``: end an unfinished run; returns the run as ``letters runs`` lists it, and the job ticket.
 
@@ -77,6 +92,7 @@ def cancel(run_id: str, reason: str, ledger: Path | None = None) -> dict[str, An
         folder = Path(run.folder)
         make_folder(folder)
         remove_partials(folder)
+        remove_voided(book, run.run_id, folder)
         extra = {"cancelled": {"at": state.cancelled, "reason": state.cancel_reason, "voided": state.voided,
                                "batches_voided": state.batches_total - state.batches_done}}  # fmt: skip
         job = finish(book, run, folder, extra=extra)

@@ -8,6 +8,7 @@ from typing import Any
 
 from letters import paths
 from letters.campaign import load_campaign
+from letters.errors import InputError
 from letters.ledger import Ledger
 from letters.mail.plan import select_stage
 from letters.records import reconcile
@@ -27,7 +28,11 @@ def status(code: str, ledger_path: Path | None, vehicles: Path | None, owners: P
     code = campaign.code
     vpath, opath = resolve_lists(code, vehicles, owners)
     repaired = read_completed(completed).dates if completed else None
-    ledger = Ledger(ledger_path or paths.output_dir() / "ledger.sqlite", create=create_ledger)
+    path = ledger_path or paths.output_dir() / "ledger.sqlite"
+    if not create_ledger and not path.exists():  # only status can start an empty one: say so here, not in runs
+        raise InputError(f"no ledger at {path.resolve()}: check --ledger (mail writes output/ledger.sqlite by "
+                         "default), or give --create-ledger to start an empty one")  # fmt: skip
+    ledger = Ledger(path, create=create_ledger)
     out = []
     try:
         rec = reconcile(campaign, vpath, opath, when, repaired)

@@ -231,7 +231,9 @@ def _charted_vehicles(campaign: Campaign, rng: random.Random, vehicles: int) -> 
             built = _built(rng, row, last_covered, last_charted)
             # A model year starts in the autumn before it: built from September on -> next year.
             year = min(max(built.year + (built.month >= 9), row.years[0]), row.years[-1])
-            descriptor = descriptors[(row.model.upper(), row.location)]
+            # One descriptor draws nothing from rng, so a campaign's seeded files stay as they were.
+            found = descriptors[(row.model.upper(), row.location)]
+            descriptor = found[0] if len(found) == 1 else rng.choice(found)
             prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
             serials[prefix] += 1
             if serials[prefix] >= SERIALS:

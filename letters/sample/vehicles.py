@@ -11,9 +11,12 @@ from letters.campaign.model import Descriptor
 from letters.errors import CampaignError
 
 
-def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, str], Descriptor]:
-    """The VIN beginning of every charted (model, location); a missing one is an error naming it."""
-    found = {(d.model.upper(), d.location): d for d in campaign.vehicles.descriptors}
+def _descriptors(campaign: Campaign, rows: list[ChartRow]) -> dict[tuple[str, str], list[Descriptor]]:
+    """The VIN beginnings of every charted (model, location), all of them (one model sold under two
+    brands has a descriptor per WMI); a missing one is an error naming it."""
+    found: dict[tuple[str, str], list[Descriptor]] = {}
+    for d in campaign.vehicles.descriptors:
+        found.setdefault((d.model.upper(), d.location), []).append(d)
     missing = sorted({f"{r.model} built in {r.location}" for r in rows if (r.model.upper(), r.location) not in found})
     if missing:
         raise CampaignError(

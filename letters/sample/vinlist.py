@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from letters.campaign import Campaign
+from letters.campaign.model import Descriptor
 from letters.errors import CampaignError, UsageError
 from letters.sample.vehicles import _make_vin
 from letters.write import csv_bytes, durable_write
@@ -36,7 +37,9 @@ def make_vin_list(campaign: Campaign, folder: Path, count: int, seed: int) -> tu
         if rows > 0:
             raise UsageError(f"{path} already lists {rows:,} VIN(s); sample-data makes a list only where there is "
                              "none (remove it, or drop --make-vin-list to draw records from it)")  # fmt: skip
-    descriptors = {(d.model.upper(), d.location): d for d in campaign.vehicles.descriptors}
+    descriptors: dict[tuple[str, str], list[Descriptor]] = {}  # every one: a model badged by two brands has two
+    for d in campaign.vehicles.descriptors:
+        descriptors.setdefault((d.model.upper(), d.location), []).append(d)
     models = [m for m in campaign.models if (m.model.upper(), m.location) in descriptors
               or any(k[0] == m.model.upper() for k in descriptors)]  # fmt: skip
     missing = [m.model for m in campaign.models if m not in models]
@@ -50,11 +53,12 @@ def make_vin_list(campaign: Campaign, folder: Path, count: int, seed: int) -> tu
     out: list[list[object]] = []
     for index, model in enumerate(models):
         share = count - len(out) if index == len(models) - 1 else round(count * model.volume / total)
-        descriptor = descriptors.get((model.model.upper(), model.location)) or next(
+        found = descriptors.get((model.model.upper(), model.location)) or next(
             d for k, d in descriptors.items() if k[0] == model.model.upper()
         )
         for _ in range(max(share, 0)):
             year = rng.choice(model.years)
+            descriptor = found[0] if len(found) == 1 else rng.choice(found)  # one draws nothing: seeded lists stay
             prefix = f"{descriptor.wmi}{descriptor.vds}{year}"
             serials[prefix] += 1
             out.append([_make_vin(descriptor, year, serials[prefix]), phase_of(model.volume, rng)])
