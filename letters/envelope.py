@@ -110,12 +110,12 @@ WINDOWS_IN = {"return": (0.75, 0.5, 3.25, 0.875), "recipient": (0.875, 2.0, 4.0,
 
 
 def write_envelopes(code: str, revision: str, folder: Path, languages: set[str],
-                    proof: bool = False) -> dict[str, str]:  # fmt: skip
+                    proof: bool = False, draft: bool = False) -> dict[str, str]:  # fmt: skip
     """Write the run's envelope artwork when its kind needs a label; file names by language."""
     loaded = load_campaign(code, revision=revision)
     rules = rules_of(str(loaded.campaign.kind))
     if not rules.envelope_label:
-        return _text_envelope(loaded.campaign, folder, proof)
+        return _text_envelope(loaded.campaign, folder, proof, draft)
     wanted = ["en"] + (["es"] if any("es" in code.split("+") for code in languages) else [])
     written = {}
     shared = paths.shared_templates_dir()
@@ -131,7 +131,8 @@ def write_envelopes(code: str, revision: str, folder: Path, languages: set[str],
         meta = PdfMetadata(f"{loaded.campaign.code} envelope ({lang})", "Envelope front, #10 double window",
                            loaded.campaign.code, loaded.campaign.revision.date)  # fmt: skip
         identity = f"{loaded.campaign.code}/{loaded.campaign.revision.date.isoformat()}/envelope-{lang}"
-        artwork = finish_envelope(write(document, meta), meta.title, identity, loaded.campaign.revision.date, proof)
+        artwork = finish_envelope(write(document, meta), meta.title, identity, loaded.campaign.revision.date, proof,
+                                  draft)  # fmt: skip
         durable_write(folder / name, artwork)
         written[lang] = name
     return written
@@ -146,7 +147,7 @@ def envelope_of(language: str, written: dict[str, str]) -> str:
     return written.get(first) or written.get("en", "")
 
 
-def _text_envelope(campaign: Campaign, folder: Path, proof: bool = False) -> dict[str, str]:
+def _text_envelope(campaign: Campaign, folder: Path, proof: bool = False, draft: bool = False) -> dict[str, str]:
     """The envelope of a kind without a federal label: its (or the campaign's) text, else none."""
     text = campaign.envelope or rules_of(str(campaign.kind)).envelope
     if text is None:
@@ -160,6 +161,6 @@ def _text_envelope(campaign: Campaign, folder: Path, proof: bool = False) -> dic
     meta = PdfMetadata(f"{campaign.code} envelope (en)", "Envelope front, #10 double window", campaign.code,
                        campaign.revision.date)  # fmt: skip
     identity = f"{campaign.code}/{campaign.revision.date.isoformat()}/envelope-en"
-    artwork = finish_envelope(write(document, meta), meta.title, identity, campaign.revision.date, proof)
+    artwork = finish_envelope(write(document, meta), meta.title, identity, campaign.revision.date, proof, draft)
     durable_write(folder / "envelope-en.pdf", artwork)
     return {"en": "envelope-en.pdf"}

@@ -2,8 +2,9 @@
 
 A revision after the original gets an IMPORTANT UPDATE cover listing every dated topic,
 and every block of its documents that is new or changed since the previous revision (or
-since ``changes_since``) is outlined in red. A revision not yet approved renders only as a
-draft, stamped DRAFT on every page.
+since ``changes_since``) is outlined in red. A revision not approved as it is now (never
+approved, or changed since approval: ``letters.review.status``) renders only as a draft,
+stamped DRAFT on every page.
 """
 
 from __future__ import annotations
@@ -144,12 +145,9 @@ def render_notice_file(code: str, target: Path | None, options: RenderOptions, r
                        changes_since: date | None = None) -> Written:  # fmt: skip
     """``letters notice``: the dealer notice package of campaign ``code`` to ``target``."""
     loaded = load_campaign(code, as_of=options.as_of, revision=revision)
-    rev = loaded.campaign.revision
-    if not rev.approved_by and not options.draft:
-        raise UsageError(
-            f"revision {rev.date.isoformat()} of {code} is not approved: approve it with "
-            f"'letters approve {code} {rev.date.isoformat()} --by NAME', or render it with --draft"
-        )
+    from letters.review.status import require_approved
+
+    require_approved(loaded.campaign.code, loaded.campaign.revision.date.isoformat(), options.draft, "notice")
     target = target or paths.output_dir() / f"{code}-notice.pdf"
     baseline = baseline_for(loaded, changes_since) if options.boxes else None
     options = _options(loaded, options)

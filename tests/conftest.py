@@ -74,12 +74,14 @@ def options(tmp: Path, records: tuple[Path, Path], **kw: object) -> MailOptions:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A scratch copy of the project's templates and lists, used through LETTERS_HOME.
+    """A scratch copy of the project's templates, lists and catalogs, used through LETTERS_HOME.
 
     Tests edit campaign files and templates here without touching the real ones.
     """
     shutil.copytree(ROOT / "templates", tmp_path / "templates")
     shutil.copytree(ROOT / "mailing_lists", tmp_path / "mailing_lists")
+    # The catalogs too: Spanish letters render from them, and approvals cover what they print.
+    shutil.copytree(ROOT / "locales", tmp_path / "locales")
     (tmp_path / "output").mkdir()
     monkeypatch.setenv("LETTERS_HOME", str(tmp_path))
     assert paths.home() == tmp_path
@@ -100,6 +102,16 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def approve_as_is(*codes: str) -> None:
+    """Approve every revision of ``codes`` as it is now: a test that edits a campaign, then mails it."""
+    from letters.review.status import record, states
+
+    for code in codes:
+        for revision, review in states(code).items():
+            if not review.approved:
+                record(code, revision, "approve", "Test Reviewer", "approved as edited by the test")
 
 
 VARIANT_BRANDS = """
@@ -169,4 +181,5 @@ def variant_project(project: Path) -> Path:
     assert one_stage in text
     toml.write_text(text.replace(one_stage, "") + VARIANT_BRANDS, encoding="utf-8")
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}\n", VARIANT_PARAGRAPHS)
+    approve_as_is("23LJ01")  # the edited campaign, approved as it now is
     return project

@@ -270,6 +270,8 @@ def _json_and_error_runs(p: dict[str, str], project: Path) -> dict[str, tuple[li
     return {
         "approve": (["approve", "23LJ01", "2024-01-31", "--by", "Test Reviewer", "--json"],
                     ["approve", "23LJ01", "2031-01-01", "--by", "x"]),
+        "reviewers add": (["reviewers", "add", "Test Reviewer", "--file", f"{tmp}/reviewers.toml", "--password-stdin",
+                           "--json"], ["reviewers", "add", "Bell\aName", "--password-stdin"]),
         "mail": (["mail", "23LJ01", "--phase", "1", *mail_opts, "--json"],
                  ["mail", "23LJ01", "--phase", "9", *mail_opts]),
         "remail": (["remail", "23LJ01", p["vin"], "--reason", "returned", *mail_opts, "--json"],
@@ -309,7 +311,7 @@ def test_every_readme_command_runs_with_json_and_fails_cleanly(mailed_ledger: di
     """Run in a scratch project: approve and i18n write into templates/ and locales/."""
     import shutil
 
-    shutil.copytree(ROOT / "locales", project / "locales")
+    shutil.copytree(ROOT / "locales", project / "locales", dirs_exist_ok=True)
     approvals = project / "templates" / "23LJ01" / "approvals.toml"
     text = approvals.read_text(encoding="utf-8")
     approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")  # 2024-01-31 awaits approval
@@ -320,11 +322,11 @@ def test_every_readme_command_runs_with_json_and_fails_cleanly(mailed_ledger: di
         >= {path for path, _ in _readme_invocations() if path != "i18n"}
     )
     for path, (good, bad) in runs.items():
-        result = CliRunner().invoke(cli, good)
+        result = CliRunner().invoke(cli, good, input="correct horse battery\n")  # reviewers add reads a password
         assert result.exit_code == 0, (path, result.output)
         if "--json" in good:
             json.loads(result.stdout)
-        result = CliRunner().invoke(cli, bad)
+        result = CliRunner().invoke(cli, bad, input="correct horse battery\n")
         assert result.exit_code != 0 and isinstance(result.exception, (SystemExit, type(None))), path
         assert result.stderr.lower().startswith(("error:", "usage:")) and "Traceback" not in result.output, (
             path,

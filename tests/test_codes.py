@@ -14,7 +14,7 @@ from letters.campaign import load_campaign
 from letters.cli import cli
 from letters.mail import MailOptions, mail
 from letters.sample import generate
-from tests.conftest import edit
+from tests.conftest import approve_as_is, edit
 
 
 def test_interim_code_and_second_recall_number(project: Path, tmp_path: Path) -> None:
@@ -25,6 +25,7 @@ def test_interim_code_and_second_recall_number(project: Path, tmp_path: Path) ->
         'name = "interim"\nwhen = "remedy-unavailable"\ncode = "24A07I"',
     )
     edit(path, 'number = 2\nestimate = "2024-05"', 'number = 2\nestimate = "2024-05"\nnhtsa_number = "24V-402"')
+    approve_as_is("24A07")  # the edited campaign, approved as it now is
     campaign = load_campaign("24A07", as_of=date(2024, 3, 1)).campaign
     files = generate(campaign, tmp_path / "lists", 40, seed=5)
     options = MailOptions(phases=(1, 2), vehicles=files.vehicles, owners=files.owners, as_of=date(2024, 3, 1),

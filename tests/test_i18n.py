@@ -126,7 +126,7 @@ def _break_catalog(project: Path, msgid: str, replacement: str) -> None:
 def test_check_lists_each_bad_message(project: Path, replacement: str, problem: str) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales")
+    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales", dirs_exist_ok=True)
     msgid = "Dear %(brand)s Guest:" if "brand" in replacement else "Sincerely,"
     _break_catalog(project, msgid, replacement)
     result = CliRunner().invoke(cli, ["i18n", "check", "es"])
@@ -137,7 +137,7 @@ def test_check_lists_each_bad_message(project: Path, replacement: str, problem: 
 def test_strict_refuses_and_lenient_warns(project: Path, tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales")
+    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales", dirs_exist_ok=True)
     _break_catalog(project, "Sincerely,", 'msgid "Sincerely,"\nmsgstr ""\n')
     with pytest.raises(MissingTranslation, match="Sincerely"):
         load_translations("es", strict=True).gettext("Sincerely,")
@@ -152,7 +152,7 @@ def test_strict_refuses_and_lenient_warns(project: Path, tmp_path: Path) -> None
 def test_extract_update_compile(project: Path) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales")
+    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales", dirs_exist_ok=True)
     runner = CliRunner()
     assert "messages" in runner.invoke(cli, ["i18n", "extract"]).stdout
     assert runner.invoke(cli, ["i18n", "update"]).exit_code == 0
@@ -196,7 +196,7 @@ def test_language_per_owner_and_page_counts(tmp_path: Path, pr_language: str, ex
 def test_mail_is_strict(project: Path, tmp_path: Path) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales")
+    shutil.copytree(Path(__file__).parent.parent / "locales", project / "locales", dirs_exist_ok=True)
     _break_catalog(project, "Sincerely,", 'msgid "Sincerely,"\nmsgstr ""\n')
     vin = with_check_digit("JTJGKCEZ0PJ100001")
     vehicles = write_csv(tmp_path / "v.csv", VEHICLE_HEADER, [[vin, "NX", "2023", "2023-03-15", "Japan"]])
@@ -205,7 +205,7 @@ def test_mail_is_strict(project: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "letters", "mail", "23LJ01", "--phase", "4", "--vehicles", str(vehicles), "--owners",
          str(owners), "--as-of", "2024-02-05", "--workers", "1", "--ledger", str(tmp_path / "l.sqlite"), "-o",
-         str(tmp_path / "out")],
+         str(tmp_path / "out"), "--draft"],
         capture_output=True, text=True, env={**__import__("os").environ, "LETTERS_HOME": str(project)},
     )  # fmt: skip
     assert result.returncode != 0 and "no es translation for template text 'Sincerely,'" in result.stderr

@@ -212,7 +212,7 @@ def test_refused_template_resource_is_reported_by_mail(project: Path, records: t
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}",
          '{% block letter %}<img src="file:///etc/hostname">')  # fmt: skip
     args = ["mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]), "--owners", str(records[1]),
-            "--as-of", AS_OF.isoformat(), "--workers", "1", "--json"]  # fmt: skip
+            "--as-of", AS_OF.isoformat(), "--workers", "1", "--json", "--draft"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -227,6 +227,7 @@ def test_template_failing_at_run_time_reserves_nothing(project: Path, records: t
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}",
          "{% block letter %}{{ [1].index(2) }}")  # fmt: skip
     result = CliRunner().invoke(cli, ["mail", "23LJ01", "--phase", "1", "--vehicles", str(records[0]), "--owners",
-                                      str(records[1]), "--as-of", AS_OF.isoformat(), "--workers", "1"])  # fmt: skip
+                                      str(records[1]), "--as-of", AS_OF.isoformat(), "--workers", "1",
+                                      "--draft"])  # fmt: skip
     assert result.exit_code == 1 and re.search(r"error: .*owner-letter\.html, line \d+: ValueError", result.stderr)
     assert _pieces(project / "output" / "ledger.sqlite") == []

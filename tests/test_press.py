@@ -240,7 +240,7 @@ def test_campaign_without_mailing_settings_cannot_mail(project: Path, records: t
     text = toml.read_text(encoding="utf-8")
     toml.write_text(re.sub(r"\[mailing\]\n(.*\n){4}", "", text), encoding="utf-8")
     with pytest.raises(UsageError, match=r"no \[mailing\] settings"):
-        mail("23LJ01", options(tmp_path, records))
+        mail("23LJ01", options(tmp_path, records, draft=True))
 
 
 def test_serials_never_repeat_across_runs(records: tuple[Path, Path], tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from letters.ledger import Ledger
 from letters.mail import MailOptions, mail, remail, status
 from letters.press.finish import SPOT_RED, SPOT_RED_CMYK, proof_ops
 from letters.sample import generate
-from tests.conftest import edit
+from tests.conftest import approve_as_is, edit
 
 INTERIM, REMEDY_1, REMEDY_2, FOLLOW = date(2024, 3, 1), date(2024, 3, 20), date(2024, 5, 21), date(2024, 6, 20)
 """24A07: before Phase 1's pumps (2024-03-18); after; after Phase 2's (2024-05-20); 92 days after REMEDY_1."""
@@ -155,7 +155,7 @@ def test_letter_missing_a_required_item_is_refused(project: Path, recall_records
     as_of = INTERIM if stage == "interim" else REMEDY_1
     runner = CliRunner()
     args = ["mail", "24A07", "--phase", "1", "--as-of", as_of.isoformat(), "--vehicles", str(recall_records[0]),
-            "--owners", str(recall_records[1]), "--workers", "1", "--proof"]  # fmt: skip
+            "--owners", str(recall_records[1]), "--workers", "1", "--proof", "--draft"]  # fmt: skip
     result = runner.invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert f"lacks required content:\n  - {item} (49 CFR" in result.stderr or f"  - {item} (" in result.stderr
@@ -245,7 +245,9 @@ def test_real_mailing_with_logo_artwork_prints_no_placeholder_and_no_proof(
 ) -> None:
     import shutil
 
-    shutil.copytree(Path(__file__).resolve().parent.parent / "locales", project / "locales")  # Puerto Rico letters
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "locales", project / "locales", dirs_exist_ok=True
+    )  # Puerto Rico letters
     shared = project / "templates" / "_shared"
     for key in ("dot", "nhtsa"):  # stand-in artwork: black on white, as the label prints the logos
         (shared / f"{key}-logo.svg").write_text(
@@ -255,8 +257,9 @@ def test_real_mailing_with_logo_artwork_prints_no_placeholder_and_no_proof(
     text = kind.read_text(encoding="utf-8")
     kind.write_text(text.replace('dot = ""', 'dot = "dot-logo.svg"').replace('nhtsa = ""', 'nhtsa = "nhtsa-logo.svg"'),
                     encoding="utf-8")  # fmt: skip
+    approve_as_is("24A07")  # the logos are part of what is approved
     (run,) = mail("24A07", opts(tmp_path, recall_records, REMEDY_1, proof=False)).runs
-    assert run.job["proof"] is False
+    assert run.job["proof"] is False and run.job["draft"] is False
     with pdfplumber.open(run.folder / run.job["envelopes"]["en"]) as pdf:
         assert "PLACEHOLDER" not in pdf.pages[0].extract_text()
     with pikepdf.open(run.folder / run.job["envelopes"]["en"]) as doc:

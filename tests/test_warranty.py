@@ -16,7 +16,7 @@ from letters import vin as vins
 from letters.campaign import load_campaign
 from letters.cli import cli
 from letters.mail import MailOptions, mail
-from tests.conftest import edit, write_csv
+from tests.conftest import approve_as_is, edit, write_csv
 
 PHASE_1, PHASE_2 = date(2025, 7, 1), date(2026, 1, 5)
 """25X09: Corvo coverage in effect since 2025-06-16; Kestrel since the 2025-11-17 revision."""
@@ -174,7 +174,7 @@ def test_i18n_check_passes_an_english_only_campaign_and_checks_a_spanish_one(pro
 
     from tests.conftest import ROOT
 
-    shutil.copytree(ROOT / "locales", project / "locales")
+    shutil.copytree(ROOT / "locales", project / "locales", dirs_exist_ok=True)
     runner = CliRunner()
     result = runner.invoke(cli, ["i18n", "check"])
     assert result.exit_code == 0, result.output
@@ -208,6 +208,7 @@ def test_a_two_brand_mailing_prints_each_owners_brand_on_every_page(
     every printed page of the batch files (the duplex pad page aside)."""
     edit(project / "templates" / "25X09" / "owner-letter.html", "{% block letter %}",
          "{% block letter %}" + "<p>Filler paragraph to make the letter run onto further pages.</p>" * 70)  # fmt: skip
+    approve_as_is("25X09")  # the edited letter, approved as it now is
     model_of = {vin: model for vin, model, *_ in FLEET}
     seen: dict[str, int] = {}
     for phase, as_of in ((1, PHASE_1), (2, PHASE_2)):

@@ -26,8 +26,12 @@ _COMPUTED = ("revision", "updates")
 def campaigns() -> list[dict[str, Any]]:
     """``letters campaigns``: every campaign under templates/, as of its latest revision.
 
-    A campaign whose files do not load is listed with its error rather than hidden.
+    A campaign whose files do not load is listed with its error rather than hidden. ``review``
+    says where the latest revision stands (``letters.review.status``): its state, and what
+    changed since its approval.
     """
+    from letters.review.status import state
+
     out: list[dict[str, Any]] = []
     for code in known_codes():
         try:
@@ -45,9 +49,15 @@ def campaigns() -> list[dict[str, Any]]:
                 for p in c.phases
             ],
             "stages": stages_of(c),
+            "review": _review(state(c.code, c.revision.date.isoformat()).as_json()),
             "words": c.spoken_words().model_dump(),
         })  # fmt: skip
     return out
+
+
+def _review(review: dict[str, Any]) -> dict[str, Any]:
+    """Where the latest revision stands, without its log (``letters revisions --json`` has that)."""
+    return {k: v for k, v in review.items() if k != "reviews"}
 
 
 def stages_of(campaign: Campaign) -> list[str]:

@@ -6,13 +6,13 @@
 tables merge by key (phases by ``number``, FAQ items by ``id``, models and chart rows by
 ``model`` and ``location``); an element with ``remove = true`` deletes its match; any other
 value replaces the old one. A folder ``revisions/<YYYY-MM-DD>/`` may hold templates that
-replace the campaign's from that revision on. Approvals live in ``approvals.toml``.
+replace the campaign's from that revision on. The review log (approvals) is
+``letters.review.approvals``: a broken log never hides the campaign.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,10 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from letters.errors import CampaignError, Problem, UsageError, ValidationError, excerpt
+from letters.errors import CampaignError, Problem, ValidationError, excerpt
 
 REVISIONS_DIR = "revisions"
-APPROVALS_FILE = "approvals.toml"
 MERGE_KEYS: dict[str, tuple[str, ...]] = {
     "phases": ("number",),
     "faq": ("id",),
@@ -49,10 +48,6 @@ class RevisionEntry:
     """The data it changes (the whole campaign for the original)."""
     templates: Path | None
     """Folder of templates it replaces, if any."""
-    approved_by: str = ""
-    """Who approved it; empty while a draft."""
-    approved_at: datetime.date | None = None
-    """When it was approved."""
 
     @property
     def id(self) -> str:
@@ -85,7 +80,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def read_history(folder: Path, base: Mapping[str, Any], base_source: Path) -> list[RevisionEntry]:
-    """The original and every revision, oldest first, with their approvals."""
+    """The original and every revision, oldest first."""
     problems: list[Problem] = []
     for key in ("revision", "updates"):
         if key in base:
@@ -122,28 +117,7 @@ def read_history(folder: Path, base: Mapping[str, Any], base_source: Path) -> li
         entries.append(RevisionEntry(when, tuple(topics), path, changes, templates if templates.is_dir() else None))
     if problems:
         raise ValidationError(f"revision history of {folder} is not valid:", problems)
-    return _with_approvals(folder, entries)
-
-
-def _with_approvals(folder: Path, entries: list[RevisionEntry]) -> list[RevisionEntry]:
-    path = folder / APPROVALS_FILE
-    if not path.is_file():
-        return entries
-    approvals: dict[date, tuple[str, date]] = {}
-    problems = []
-    for i, item in enumerate(read_toml(path).get("approval", [])):
-        rev, by, at = item.get("revision"), item.get("by"), item.get("at")
-        if not isinstance(rev, date) or not isinstance(by, str) or not by.strip() or not isinstance(at, date):
-            problems.append(Problem(f"{path}: approval[{i}]", "needs revision (date), by (text) and at (date)"))
-            continue
-        approvals[rev] = (by, at)
-    if problems:
-        raise ValidationError(f"approvals of {folder} are not valid:", problems)
-    out = []
-    for entry in entries:
-        by, at = approvals.get(entry.date, ("", None))
-        out.append(RevisionEntry(entry.date, entry.topics, entry.source, entry.changes, entry.templates, by, at))
-    return out
+    return entries
 
 
 def pick(entries: Sequence[RevisionEntry], as_of: date | None = None, revision: str | None = None) -> int:
@@ -198,23 +172,3 @@ def merge(base: Any, patch: Any, path: str) -> Any:
 def template_folders(entries: Sequence[RevisionEntry], upto: int) -> list[Path]:
     """Template override folders in effect at revision ``upto``, newest first."""
     return [e.templates for e in reversed(entries[1 : upto + 1]) if e.templates is not None]
-
-
-def approve(folder: Path, revision: str, by: str, at: date, comment: str = "") -> Path:
-    """Record an approval of ``revision`` in approvals.toml (appended: the file is a log)."""
-    path = folder / APPROVALS_FILE
-    by = by.strip()
-    if not by:
-        raise CampaignError("an approval needs a name (--by)")
-    if at < date.fromisoformat(revision):
-        raise UsageError(f"revision {revision} cannot be approved on {at.isoformat()}: that is before its own date")
-    entry = f'\n[[approval]]\nrevision = {revision}\nby = "{_toml_escape(by)}"\nat = {at.isoformat()}\n'
-    if comment.strip():
-        entry += f'comment = "{_toml_escape(comment.strip())}"\n'
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(entry)
-    return path
-
-
-def _toml_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")

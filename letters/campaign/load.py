@@ -183,7 +183,7 @@ def load_campaign(code: str, as_of: date | None = None, revision: str | None = N
 def _revision(entries: list[RevisionEntry], index: int, source: Path) -> Campaign:
     target = entries[index]
     data = merged(entries, index)
-    data["revision"] = {"date": target.date, "approved_by": target.approved_by, "approved_at": target.approved_at}
+    data["revision"] = {"date": target.date}
     # The cover's rows: history before the original (superseded programs), the original's own
     # topic when the campaign words one, then each revision's topics.
     history = [{"date": h.get("date"), "topic": h.get("topic")} for h in data.get("history", [])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -46,11 +45,7 @@ class Revision(Strict):
     """The revision of the package being rendered (set by the loader from the history)."""
 
     date: date
-    """Date of the revision; also its ID."""
-    approved_by: str = ""
-    """Who approved it; empty while it is a draft."""
-    approved_at: datetime.date | None = None
-    """When it was approved."""
+    """Date of the revision; also its ID. Where it stands in review is ``letters.review.status``."""
 
 
 class Update(Strict):

@@ -97,13 +97,13 @@ def _report_mail(report: Any, as_json: bool) -> None:
 def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: Path | None, as_of: date | None,
                  backdate: bool, batch_size: int, workers: int | None, ledger: Path | None, output: Path | None,
                  simplex: bool, pr_language: str, renderer: str, stage: str | None, completed: Path | None,
-                 proof: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
+                 proof: bool, draft: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Mail a phase: batched owner-letter PDFs, manifest, job ticket, ledger."""
     from letters.mail import MailOptions, mail
 
     options = MailOptions(_phases(phase_list), vehicles, owners, as_of, batch_size, workers, ledger, output,
                           not simplex, renderer=renderer, pr_language=pr_language, stage=stage,
-                          completed=completed, proof=proof, backdate=backdate,
+                          completed=completed, proof=proof, backdate=backdate, draft=draft,
                           resume_renderer=_given("renderer", renderer))  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
@@ -123,13 +123,14 @@ def mail_command(campaign: str, phase_list: str, vehicles: Path | None, owners: 
 def remail_command(campaign: str, vins: tuple[str, ...], reason: str, vehicles: Path | None, owners: Path | None,
                    as_of: date | None, backdate: bool, batch_size: int, workers: int | None, ledger: Path | None,
                    output: Path | None, simplex: bool, pr_language: str, renderer: str, stage: str | None,
-                   completed: Path | None, proof: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
+                   completed: Path | None, proof: bool, draft: bool, quiet: bool, as_json: bool) -> None:  # fmt: skip
     """Make new pieces for VINs already mailed (returned mail, reprints), recording why."""
     from letters.mail import MailOptions, remail
 
     options = MailOptions((), vehicles, owners, as_of, batch_size, workers, ledger, output, not simplex,
                           renderer=renderer, pr_language=pr_language, stage=stage, completed=completed,
-                          proof=proof, backdate=backdate, resume_renderer=_given("renderer", renderer))  # fmt: skip
+                          proof=proof, backdate=backdate, draft=draft,
+                          resume_renderer=_given("renderer", renderer))  # fmt: skip
     progress = _Progress(quiet or as_json)
     try:
         report = remail(campaign, list(vins), reason, options, progress)

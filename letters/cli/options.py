@@ -113,6 +113,10 @@ def mail_options(f: F) -> F:
         "--proof", is_flag=True, help="A proof: envelopes and letters stamped PROOF (allowed with placeholder logos)."
     )(f)
     f = click.option(
+        "--draft", is_flag=True, help="Mail a revision not approved as it is now: every page stamped DRAFT, and "
+        "job.json says draft.",
+    )(f)  # fmt: skip
+    f = click.option(
         "-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: output/)."
     )(f)
     f = LEDGER_OPTION(f)

@@ -22,11 +22,45 @@ from letters.cli.options import (
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to listen on.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the app in the default browser.")
-def review_command(host: str, port: int, open_browser: bool) -> None:
-    """Serve the reviewers' web app: history, pages side by side, changes in plain words, approval."""
+@click.option("--allowed-host", "allowed", multiple=True, help="Another Host name clients use (repeatable).")
+@click.option("--reviewers", type=click.Path(dir_okay=False, path_type=Path),
+              help="Reviewers file (default: reviewers.toml in the project folder).")  # fmt: skip
+@click.option("--proxy-user-header", default="", help="Take the reviewer's name from this header, set by the "
+              "authenticating reverse proxy in front of the app (e.g. X-Forwarded-User).")  # fmt: skip
+def review_command(host: str, port: int, open_browser: bool, allowed: tuple[str, ...], reviewers: Path | None,
+                   proxy_user_header: str) -> None:  # fmt: skip
+    """Serve the reviewers' web app: history, pages side by side, changes in plain words, the review workflow."""
     from letters.review.web import serve
 
-    serve(host, port, open_browser, lambda url: click.echo(f"letters review on {url} (Ctrl-C stops it)", err=True))
+    serve(host, port, open_browser, lambda url: click.echo(f"letters review on {url} (Ctrl-C stops it)", err=True),
+          allowed, reviewers, proxy_user_header)  # fmt: skip
+
+
+@cli.group("reviewers")
+def reviewers_group() -> None:
+    """The reviewers who may sign in to 'letters review' (names and argon2 password hashes)."""
+
+
+@reviewers_group.command("add")
+@click.argument("name")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Reviewers file (default: reviewers.toml in the project folder).")  # fmt: skip
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@json_option
+def reviewers_add_command(name: str, path: Path | None, password_stdin: bool, as_json: bool) -> None:
+    """Add reviewer NAME (or give them a new password); only the password's argon2 hash is stored."""
+    from letters.review.reviewers import add_reviewer, default_file
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    target = path or default_file()
+    added = add_reviewer(target, name, password)
+    if as_json:
+        click.echo(json.dumps({"name": added, "path": str(target)}))
+        return
+    click.echo(f"reviewer {added} can sign in to 'letters review'; recorded in {target}")
 
 
 @cli.command("revisions")
@@ -41,11 +75,17 @@ def revisions_command(campaign: str, as_json: bool) -> None:
         click.echo(json.dumps([r.as_json() for r in rows], indent=2))
         return
     for r in rows:
-        approval = f"approved by {r.approved_by} on {r.approved_at}" if r.approved_by else "NOT APPROVED"
-        click.echo(f"{r.id}  {approval}")
+        click.echo(f"{r.id}  {r.review.words()}")
+        if r.review.error:
+            click.echo(f"            review log: {r.review.error}")
+        for change in r.review.changed:
+            click.echo(f"            changed since approval: {change}")
         click.echo(f"            documents: {', '.join(r.documents) or '(no text changes)'}")
         for topic in r.topics:
             click.echo(f"            - {topic}")
+        for e in r.review.entries:
+            about = f" on {e.document}: {e.item_text}" if e.item else ""
+            click.echo(f"            {e.when()} {e.by}: {e.action}{about}" + (f": {e.comment}" if e.comment else ""))
 
 
 @cli.command("approve")
@@ -59,12 +99,13 @@ def approve_command(campaign: str, revision: str, by: str, at: date | None, comm
     """Mark REVISION (its date) of CAMPAIGN approved for distribution."""
     from letters.review import approve_revision
 
-    path = approve_revision(campaign, revision, by, at, comment)
+    entry, path = approve_revision(campaign, revision, by, at, comment)
     if as_json:
-        when = (at or date.today()).isoformat()
-        click.echo(json.dumps({"campaign": campaign, "revision": revision, "by": by, "at": when, "path": str(path)}))
+        click.echo(json.dumps({"campaign": campaign, "path": str(path), **entry.as_json()}))
         return
-    click.echo(f"revision {revision} approved by {by}; recorded in {path}")
+    click.echo(
+        f"revision {revision} approved by {entry.by} at {entry.when()} ({entry.fingerprint}); recorded in {path}"
+    )
 
 
 _STYLES: dict[str, dict[str, Any]] = {"head": {"fg": "cyan"}, "deleted": {"fg": "red", "strikethrough": True},

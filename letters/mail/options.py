@@ -54,6 +54,9 @@ class MailOptions:
     proof: bool = False
     """A proof run: envelopes and letters stamped PROOF, and allowed while the kind's label logos are
     placeholders (a real mailing is then refused)."""
+    draft: bool = False
+    """A draft run: a revision not approved as it is now may be mailed, every page stamped DRAFT (refused
+    otherwise: ``letters.review.status``)."""
     backdate: bool = False
     """Allow an ``as_of`` before the campaign's latest mailing in the ledger (refused otherwise)."""
     resume_renderer: str | None = None

@@ -34,6 +34,7 @@ from letters.records import Owner, Piece, outcome_names
 from letters.render.pieces import LAYOUT, PieceInput
 from letters.render.variants import TemplateData
 from letters.report import REJECTS_HEADER, human_month
+from letters.review.status import require_approved
 from letters.usage import Clock, tree_cpu_seconds
 from letters.write import (
     csv_bytes,
@@ -136,6 +137,8 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     phase's letters this stage does not send (listed in rejects.csv); ``notes`` are warnings
     the job ticket keeps beside the templates' own.
     """
+    # Only a revision approved as it is now is mailed for real (``--draft`` stamps DRAFT instead).
+    require_approved(campaign.code, campaign.revision.date.isoformat(), options.draft, kind)
     clock = Clock(tree_cpu_seconds)
     run_id = run_id_for(phase, stage.name, ledger.run_ids(campaign.code))
     # Resolved: a run resumed from another working directory finishes in this same folder.
@@ -147,7 +150,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         run_id, campaign.code, phase, campaign.revision.date.isoformat(), as_of.isoformat(), kind, stage.name,
         reason, str(folder), {"duplex": options.duplex, "renderer": options.renderer,
                               "batch_size": options.batch_size, "warnings": warnings, "document": stage.document,
-                              "proof": options.proof,
+                              "proof": options.proof, "draft": options.draft,
                               "timings": dict(timings or {})},
         summary_of(campaign, rec, superseded),
     )  # fmt: skip

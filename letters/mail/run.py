@@ -175,6 +175,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
             run.campaign, run.phase, batch, date.fromisoformat(run.revision), date.fromisoformat(run.as_of),
             folder / file, pieces, bool(run.settings.get("duplex", True)), run.stage,
             str(run.settings.get("document", OWNER_LETTER)), bool(run.settings.get("proof", False)),
+            draft=bool(run.settings.get("draft", False)),
             variants=templates_for(run.run_id, pieces),  # laid out by this process's preflight, if it planned the run
         ))  # fmt: skip
     return jobs
@@ -334,8 +335,8 @@ def finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
          "imb_tracking": p["imb_tracking"], "imb_routing": p["imb_routing"], "imb": p["imb"]}
         for p in pieces
     ]  # fmt: skip
-    proof = bool(run.settings.get("proof", False))
-    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces}, proof)
+    proof, draft = bool(run.settings.get("proof", False)), bool(run.settings.get("draft", False))
+    envelopes = write_envelopes(run.campaign, run.revision, folder, {p["language"] for p in pieces}, proof, draft)
     campaign = load_campaign(run.campaign, revision=run.revision).campaign
     brands = brands_of(campaign, [(p["vin"], p["fields"]) for p in pieces])
     for row, brand in zip(rows, brands, strict=True):
@@ -360,8 +361,7 @@ def finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         "letters": len(pieces),
         "pages": sum(int(b["pages"]) for b in batches),
         "sheets": sum(int(p["sheets"]) for p in pieces),
-        "proof": proof,
-        "conformance": conformance(),
+        **{"proof": proof, "draft": draft, "conformance": conformance()},
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),
         "fallbacks": _fallbacks(batches),

@@ -153,11 +153,15 @@ _GLYPHS = {
     "O": "0.31 0 m 0.14 0 0 0.22 0 0.5 c 0 0.78 0.14 1 0.31 1 c 0.48 1 0.62 0.78 0.62 0.5 c "
     "0.62 0.22 0.48 0 0.31 0 c S",
     "F": "0 0 m 0 1 l 0.6 1 l S 0 0.52 m 0.45 0.52 l S",
+    "D": "0 0 m 0 1 l 0.3 1 l 0.62 1 0.62 0.78 0.62 0.5 c 0.62 0.22 0.62 0 0.3 0 c 0 0 l S",
+    "A": "0 0 m 0.31 1 l 0.62 0 l S 0.12 0.38 m 0.5 0.38 l S",
+    "T": "0 1 m 0.62 1 l S 0.31 1 m 0.31 0 l S",
 }
 
 
-def proof_ops(width: float, height: float) -> bytes:
-    """Content stamping PROOF across a page ``width`` x ``height`` pt: K only, grey outline, diagonal."""
+def proof_ops(width: float, height: float, word: str = "PROOF") -> bytes:
+    """Content stamping ``word`` (PROOF or DRAFT) across a page ``width`` x ``height`` pt: K only, grey outline,
+    diagonal."""
     import math
 
     size = min(width, height) * 0.22
@@ -169,19 +173,27 @@ def proof_ops(width: float, height: float) -> bytes:
         b"%.4f %.4f %.4f %.4f %.2f %.2f cm" % (cos, sin, -sin, cos, width / 2, height / 2),
         b"%.3f 0 0 %.3f %.3f %.3f cm %.4f w" % (size, size, -span * size / 2, -size / 2, 3 / size),
     ]
-    for i, letter in enumerate("PROOF"):
+    for i, letter in enumerate(word):
         ops.append(b"q 1 0 0 1 %.2f 0 cm %s Q" % (i * 0.82, _GLYPHS[letter].encode()))
     return b"\n".join([*ops, b"Q\n"])
 
 
-def stamp_proof(pdf: pikepdf.Pdf) -> None:
-    """Stamp PROOF on every page, over its content."""
+def stamp_proof(pdf: pikepdf.Pdf, word: str = "PROOF") -> None:
+    """Stamp PROOF (or DRAFT) on every page, over its content."""
     for page in pdf.pages:
         box = [float(v) for v in page.obj.MediaBox]
         # The page's own content may leave its coordinate system changed (WeasyPrint's does): q/Q around it.
         page.contents_coalesce()
         own = page.obj.Contents.read_bytes()
-        page.obj.Contents = pdf.make_stream(b"q\n" + own + b"\nQ\n" + proof_ops(box[2] - box[0], box[3] - box[1]))
+        page.obj.Contents = pdf.make_stream(b"q\n" + own + b"\nQ\n" + proof_ops(box[2] - box[0], box[3] - box[1], word))
+
+
+def _stamps(pdf: pikepdf.Pdf, proof: bool, draft: bool) -> None:
+    """DRAFT across every page of a draft, PROOF across every page of a proof (a draft proof: DRAFT only)."""
+    if draft:
+        stamp_proof(pdf, "DRAFT")
+    elif proof:
+        stamp_proof(pdf)
 
 
 def _iso(day: date) -> str:
@@ -234,24 +246,25 @@ def prepress(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bo
 
 
 def finish(pdf: pikepdf.Pdf, title: str, campaign: str, phase: int, batch: int, revision: date,
-           pieces: Sequence[PieceMarks], proof: bool = False) -> None:  # fmt: skip
-    """PDF/VT-1 on PDF/X-4 finishing of a batch file about to be saved (``SAVE``), PROOF stamps for a proof."""
-    if proof:
-        stamp_proof(pdf)
+           pieces: Sequence[PieceMarks], proof: bool = False, draft: bool = False) -> None:  # fmt: skip
+    """PDF/VT-1 on PDF/X-4 finishing of a batch file about to be saved (``SAVE``), PROOF stamps for a proof,
+    DRAFT stamps for a draft."""
+    _stamps(pdf, proof, draft)
     properties = {"campaign": campaign, "phase": str(phase), "batch": f"{batch:04d}", "revision": revision.isoformat(),
-                  **({"proof": "true"} if proof else {})}  # fmt: skip
+                  **({"proof": "true"} if proof else {}), **({"draft": "true"} if draft else {})}  # fmt: skip
     prepress(pdf, title, f"{campaign}/{revision.isoformat()}/phase-{phase}/batch-{batch:04d}", revision, True,
              [p.piece_id for p in pieces], properties)  # fmt: skip
     _document_parts(pdf, pieces)
 
 
-def finish_envelope(data: bytes, title: str, identity: str, revision: date, proof: bool) -> bytes:
-    """The envelope artwork as PDF/X-4: K-only black, the label red as a spot colour, PROOF for a proof."""
+def finish_envelope(data: bytes, title: str, identity: str, revision: date, proof: bool, draft: bool = False) -> bytes:
+    """The envelope artwork as PDF/X-4: K-only black, the label red as a spot colour, PROOF for a proof (DRAFT for
+    a draft)."""
     pdf = pikepdf.open(io.BytesIO(data))
     spot_pages(pdf)
-    if proof:
-        stamp_proof(pdf)
-    prepress(pdf, title, identity, revision, False, [identity, str(proof)], {"proof": "true"} if proof else {})
+    _stamps(pdf, proof, draft)
+    marks = {**({"proof": "true"} if proof else {}), **({"draft": "true"} if draft else {})}
+    prepress(pdf, title, identity, revision, False, [identity, str(proof), *(["draft"] if draft else [])], marks)
     buffer = io.BytesIO()
     pdf.save(buffer, **SAVE)
     return buffer.getvalue()

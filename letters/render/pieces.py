@@ -117,6 +117,8 @@ class BatchJob:
     """Document the stage prints."""
     proof: bool = False
     """A proof run (``--proof``): every page stamped PROOF."""
+    draft: bool = False
+    """A draft run (``--draft``): every page stamped DRAFT."""
     home: str = field(default_factory=lambda: str(paths.home()))
     """Project folder the job was planned in; a worker renders from the same one."""
     variants: tuple[TemplateData, ...] = ()
@@ -275,7 +277,7 @@ def press(pdf: pikepdf.Pdf, job: BatchJob, placed: Sequence[PiecePages]) -> None
     ]
     apply_marks(pdf, job.batch, pieces, job.duplex)
     finish(pdf, f"{job.campaign} phase {job.phase} batch {job.batch:04d}", job.campaign, job.phase, job.batch,
-           job.revision, pieces, job.proof)  # fmt: skip
+           job.revision, pieces, job.proof, job.draft)  # fmt: skip
 
 
 def _letter_starts(doc: weasyprint.document.Document, count: int) -> list[int]:

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from letters.campaign import load_campaign
-from letters.campaign.history import approve
 from letters.campaign.model import Campaign
 from letters.dates import parse_day
 from letters.documents import UPDATE_COVER, Renderer, RenderOptions, document_spec, documents_of
-from letters.errors import UsageError
 from letters.render.changes import Block, Change, diff, html_blocks, word_diff
 from letters.render.pdf import PdfMetadata, layout, parse, write
+from letters.review.approvals import Entry
 from letters.review.items import Item, block_items
 from letters.review.pdftext import read_pdf
+from letters.review.status import ReviewState, record, states
 from letters.write import durable_write
 
 
@@ -33,22 +33,24 @@ class RevisionRow:
     """Its topics ("original publication" for the first)."""
     documents: tuple[str, ...]
     """Documents whose text it changed."""
-    approved_by: str
-    """Who approved it, empty when not approved."""
-    approved_at: date | None
-    """When."""
+    review: ReviewState
+    """Where it stands in review: state, what changed since approval, every decision and comment."""
+
+    @property
+    def approved_by(self) -> str:
+        """Who approved it (the latest decision, an approval), empty otherwise."""
+        approval = self.review.approval
+        return approval.by if approval else ""
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "revision": self.id, "topics": list(self.topics), "documents": list(self.documents),
-            "approved_by": self.approved_by or None,
-            "approved_at": self.approved_at.isoformat() if self.approved_at else None,
-        }  # fmt: skip
+        return {"revision": self.id, "topics": list(self.topics), "documents": list(self.documents),
+                **self.review.as_json()}  # fmt: skip
 
 
 def revisions(code: str) -> list[RevisionRow]:
     """``letters revisions``: every revision with the documents it touched and its approval."""
     latest = load_campaign(code)
+    reviews = states(code)
     rows = []
     previous: dict[str, list[Block]] | None = None
     for entry in latest.history:
@@ -66,19 +68,18 @@ def revisions(code: str) -> list[RevisionRow]:
             else tuple(name for name in current if diff(previous[name], current[name]))
         )
         topics = tuple(str(renderer.topic(u)) for u in loaded.campaign.updates if u.date == entry.date)
-        rows.append(RevisionRow(entry.id, topics or ("Original publication",), touched, entry.approved_by,
-                                entry.approved_at))  # fmt: skip
+        rows.append(RevisionRow(entry.id, topics or ("Original publication",), touched, reviews[entry.id]))
         previous = current
     return rows
 
 
-def approve_revision(code: str, revision: str, by: str, at: date | None, comment: str = "") -> Path:
-    """``letters approve`` (and the review app's form): record who approved ``revision``, when, and why."""
+def approve_revision(
+    code: str, revision: str, by: str, at: date | None = None, comment: str = ""
+) -> tuple[Entry, Path]:
+    """``letters approve``: record who approved ``revision`` (and its fingerprint), when, and why."""
     loaded = load_campaign(code, revision=revision)
-    if loaded.campaign.revision.approved_by:
-        rev = loaded.campaign.revision
-        raise UsageError(f"revision {revision} was already approved by {rev.approved_by} on {rev.approved_at}")
-    return approve(loaded.folder, revision, by, at or date.today(), comment)
+    entry = record(loaded.campaign.code, revision, "approve", by, comment, "cli", on=at)
+    return entry, loaded.folder / "approvals.toml"
 
 
 @dataclass(frozen=True)

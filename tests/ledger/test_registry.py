@@ -21,7 +21,7 @@ from letters.errors import LedgerError, OutputError, UsageError
 from letters.ledger import Ledger
 from letters.ledger.registry import Registry, ledger_key
 from letters.mail import mail
-from tests.conftest import AS_OF, edit, options
+from tests.conftest import AS_OF, approve_as_is, edit, options
 
 
 def tracking(ledger: Path) -> list[str]:
@@ -90,6 +90,7 @@ def test_a_killed_plans_serials_are_taken_back_by_its_ledger_only(
 def test_a_wrap_onto_live_serials_is_refused_with_the_count(project: Path, records: tuple[Path, Path],
                                                             serial_registry: Path) -> None:  # fmt: skip
     edit(project / "templates" / "23LJ01" / "campaign.toml", 'mailer_id = "123456"', 'mailer_id = "912345678"')
+    approve_as_is("23LJ01")
     registry = Registry("912345678", 10**6, serial_registry)  # 9-digit Mailer ID: 6-digit serials
     registry.reserve(999_990, "otherhost:/elsewhere/ledger.sqlite", "other-run", lambda run: True)
     registry.close()
@@ -111,6 +112,7 @@ def test_a_wrap_onto_live_serials_is_refused_with_the_count(project: Path, recor
 def test_serials_wrap_once_the_old_ones_are_45_days_old(project: Path, records: tuple[Path, Path],
                                                         serial_registry: Path) -> None:  # fmt: skip
     edit(project / "templates" / "23LJ01" / "campaign.toml", 'mailer_id = "123456"', 'mailer_id = "912345678"')
+    approve_as_is("23LJ01")
     registry = Registry("912345678", 10**6, serial_registry)
     old = datetime.now(UTC) - timedelta(days=46)
     registry.reserve(999_990, "otherhost:/elsewhere/ledger.sqlite", "other-run", lambda run: True, now=old)
@@ -133,6 +135,7 @@ def test_an_older_ledgers_counter_starts_the_registry(records: tuple[Path, Path]
 def test_an_older_ledgers_recent_pieces_count_against_a_wrap(project: Path, records: tuple[Path, Path],
                                                              serial_registry: Path) -> None:  # fmt: skip
     edit(project / "templates" / "23LJ01" / "campaign.toml", 'mailer_id = "123456"', 'mailer_id = "912345678"')
+    approve_as_is("23LJ01")
     ledger = project / "ledger.sqlite"
     (run,) = mail("23LJ01", options(project, records)).runs
     mailed = run.job["letters"]
@@ -152,7 +155,7 @@ def test_a_campaign_without_mailing_settings_leaves_no_run_folder(project: Path,
     toml = project / "templates" / "23LJ01" / "campaign.toml"
     edit(toml, '[mailing]\nmailer_id = "123456"\nservice_type = "300"\nbarcode_id = "00"\ntest = true\n', "")
     with pytest.raises(UsageError, match=r"has no \[mailing\] settings"):
-        mail("23LJ01", options(project, records))
+        mail("23LJ01", options(project, records, draft=True))
     assert not (project / "out").exists() or not any((project / "out").rglob("*"))
 
 

@@ -235,7 +235,8 @@ def test_escape_refused_in_owner_letter_render(project: Path, tmp_path: Path, na
 def test_escape_refused_in_owner_letter_mail(project: Path, tmp_path: Path, name: str) -> None:
     payload, marker = _payload(name, tmp_path)
     edit(project / "templates" / "23LJ01" / "owner-letter.html", '<p>{{ _("Sincerely,") }}</p>', payload)
-    code, err = _invoke("mail", "23LJ01", "--phase", "1", "--as-of", "2024-02-05", "--workers", "1", "-q",
+    # --draft: the edited template is no longer what was approved; the template itself must still be refused.
+    code, err = _invoke("mail", "23LJ01", "--phase", "1", "--as-of", "2024-02-05", "--workers", "1", "-q", "--draft",
                         "--ledger", str(tmp_path / "ledger.sqlite"), "-o", str(tmp_path / "out"))  # fmt: skip
     _refused(code, err, marker, "owner-letter.html, line ")
 
@@ -267,7 +268,9 @@ def test_escape_refused_in_revision_topic(project: Path, tmp_path: Path, name: s
 def test_escape_refused_in_revision_topic_by_the_review_app(project: Path, tmp_path: Path, name: str) -> None:
     payload, marker = _payload(name, tmp_path)
     _topic(project, payload)
-    client = TestClient(create_app(Settings(b"test-secret")), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(Settings(b"test-secret")), base_url="http://127.0.0.1", raise_server_exceptions=False
+    )
     response = client.get("/campaigns/24A07")
     assert not marker.exists(), "the payload ran in the server process"
     assert response.status_code == 400, response.text
@@ -308,7 +311,7 @@ def test_runaway_template_stops_with_an_error_naming_it(project: Path, tmp_path:
 @pytest.mark.parametrize("name", ["loop-1e10", "repeat-1e9", "str-format-width-3e8"])
 def test_runaway_owner_letter_stops_the_mailing(project: Path, tmp_path: Path, name: str) -> None:
     edit(project / "templates" / "23LJ01" / "owner-letter.html", '<p>{{ _("Sincerely,") }}</p>', RUNAWAYS[name])
-    code, err = _invoke("mail", "23LJ01", "--phase", "1", "--as-of", "2024-02-05", "--workers", "1", "-q",
+    code, err = _invoke("mail", "23LJ01", "--phase", "1", "--as-of", "2024-02-05", "--workers", "1", "-q", "--draft",
                         "--ledger", str(tmp_path / "ledger.sqlite"), "-o", str(tmp_path / "out"))  # fmt: skip
     assert code == 1 and "Traceback" not in err, err
     # The mailing's preflight names the letter it was rendering (language, VIN, vehicle, stage) first.

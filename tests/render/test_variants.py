@@ -121,7 +121,7 @@ def test_a_field_the_stamp_could_get_wrong_sends_its_variant_to_the_full_rendere
     campaign = load_campaign("23LJ01").campaign
     files = generate(campaign, tmp_path / "records", 30, seed=5)
     options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
-                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out")  # fmt: skip
+                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out", draft=True)  # fmt: skip
     (run,) = mail("23LJ01", options).runs
     assert run.job["fallbacks"] == {reason: run.job["letters"]}
     texts = piece_texts(run.folder).values()
@@ -146,7 +146,7 @@ def test_a_refused_variant_reserves_nothing_and_is_named(variant_project: Path, 
     campaign = load_campaign("23LJ01").campaign
     files = generate(campaign, tmp_path / "records", 60, seed=6)
     options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
-                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out")  # fmt: skip
+                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out", draft=True)  # fmt: skip
     with pytest.raises(LettersError, match=r"variant brand=lexus-na, .*stage=remedy, lang=en.*\(VIN (2T2|58A)"
                        r"\w+\): the remedy letter's text does not fit: page 1: .* is cut off by its box "
                        r"\(return-address\)"):  # fmt: skip

@@ -22,7 +22,8 @@ REV = "/campaigns/23LJ01/revisions/2024-01-31"
 
 @pytest.fixture
 def client(project: Path) -> TestClient:
-    return TestClient(create_app(Settings(b"test-secret", workers=0)), raise_server_exceptions=False)
+    return TestClient(create_app(Settings(b"test-secret", workers=0)), base_url="http://127.0.0.1",
+                      raise_server_exceptions=False)  # fmt: skip
 
 
 def boxes(html: str) -> set[str]:

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from letters.cli import cli
+from letters.review.reviewers import add_reviewer
 from letters.review.web import Settings, create_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -31,12 +32,18 @@ def unapproved(project: Path) -> Path:
     approvals = project / "templates" / "23LJ01" / "approvals.toml"
     text = approvals.read_text(encoding="utf-8")
     approvals.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")
+    add_reviewer(project / "reviewers.toml", "Dana Reviewer", PASSWORD)
     return project
+
+
+PASSWORD = "correct horse battery"
+"""Every test reviewer's password."""
 
 
 @pytest.fixture
 def client(unapproved: Path) -> TestClient:
-    return TestClient(create_app(Settings(b"test-secret", workers=0)), raise_server_exceptions=False)
+    return TestClient(create_app(Settings(b"test-secret", workers=0)), base_url="http://127.0.0.1",
+                      raise_server_exceptions=False)  # fmt: skip
 
 
 @pytest.fixture
@@ -98,15 +105,20 @@ def test_reviewer_opens_history_and_revision_sees_pages_and_approves(server: str
         assert "eligibility chart, 23MY - 24MY RX built in Japan, February 2024 production: changed" in changes
         assert "phase timing table, row “Phase 6”, Announcement Timing: changed" in changes
         page.screenshot(path=str(shots / "revision.png"))
-        page.fill("#reviewer", "Dana Reviewer")
+        page.locator("#sign-in-link").click(no_wait_after=True)
+        expect(page.locator("#name")).to_be_visible(timeout=WAIT_MS)
+        page.fill("#name", "Dana Reviewer")
+        page.fill("#password", PASSWORD)
+        page.locator("#sign-in").click(no_wait_after=True)
+        page.wait_for_url(f"**/revisions/{LAST}", wait_until="domcontentloaded", timeout=WAIT_MS)
         page.fill("#comment", "Checked against the source notice.")
         page.locator("#approve").click(no_wait_after=True)
         expect(page.locator("h1")).to_contain_text("approved by Dana Reviewer", timeout=WAIT_MS)
         browser.close()
     approvals = tomllib.loads((unapproved / "templates/23LJ01/approvals.toml").read_text(encoding="utf-8"))
     last = approvals["approval"][-1]
-    assert (str(last["revision"]), last["by"], last["comment"]) == (LAST, "Dana Reviewer",
-                                                                    "Checked against the source notice.")  # fmt: skip
+    assert (str(last["revision"]), last["by"], last["comment"], last["signed_in"]) == (
+        LAST, "Dana Reviewer", "Checked against the source notice.", "password")  # fmt: skip
     result = CliRunner().invoke(cli, ["revisions", "23LJ01", "--json"])
     assert json.loads(result.stdout)[-1]["approved_by"] == "Dana Reviewer"
 

@@ -3,12 +3,14 @@
 Pages: the campaigns; a campaign's revision history; a revision, document by document, its
 pages beside those of the previous revision (or any chosen one) at any zoom, the changes in
 plain words with word-level highlighting, each linked to its box on the page, downloads,
-and the approval form. JSON: ``/api/campaigns`` and ``/api/campaigns/{code}/revisions``.
+and the review panel. JSON: ``/api/campaigns`` and ``/api/campaigns/{code}/revisions``.
 
 Safe by default: it binds 127.0.0.1; every path parameter is checked against what exists
 (a campaign code that is canonical, a revision in its history, a document it declares), so
-nothing reaches a file outside templates/ or output/; the only write is an approval, which
-needs the form's CSRF token; an error is a short page, never a traceback. Renders and diffs
+nothing reaches a file outside templates/ or output/; the only writes are the review log's
+(``letters.review.workflow``: a signed-in reviewer, a CSRF token); the Host, headers and
+cross-origin checks are ``letters.review.security``; an error is a short page, never a
+traceback. Renders and diffs
 run in worker processes (``cache.Store``), never on the event loop.
 """
 
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from letters.errors import LettersError
+from letters.review.security import middleware
 from letters.review.web import jobs
 from letters.review.web.cache import Store
 from letters.review.web.core import Broken, Review, Settings
@@ -93,7 +96,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     handlers: dict[Any, Any] = {HTTPException: http_error, Broken: broken, LettersError: letters_error,
                                 Exception: server_error}  # fmt: skip
-    app = Starlette(routes=routes(review, settings, page), exception_handlers=handlers, lifespan=lifespan)
+    app = Starlette(routes=routes(review, settings, page), exception_handlers=handlers, lifespan=lifespan,
+                    middleware=middleware(settings.hosts))  # fmt: skip
     app.state.review = review
     return app
 

@@ -7,9 +7,8 @@ a campaign that does not load is ``Broken``, shown with its errors in full.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from starlette.exceptions import HTTPException
 from letters import paths
 from letters.campaign import LoadedCampaign, canonical_code, load_campaign
 from letters.errors import LettersError
+from letters.review.security import LOOPBACK
 from letters.review.web import jobs
 from letters.review.web.cache import Store
 
@@ -31,7 +31,13 @@ class Settings:
     """What the app needs to know of its surroundings."""
 
     secret: bytes
-    """Signs the CSRF tokens; new for every server start."""
+    """Signs the CSRF tokens and sessions; new for every server start."""
+    hosts: tuple[str, ...] = LOOPBACK
+    """Host names it answers (``letters.review.security``)."""
+    reviewers: Path | None = None
+    """The reviewers file (default: the project's reviewers.toml)."""
+    proxy_user_header: str = ""
+    """Header a reverse proxy names the signed-in reviewer in; empty: reviewers sign in with a password."""
     workers: int = 2
     """Worker processes for renders and diffs (0: threads, for tests)."""
     warm: bool = False
@@ -49,7 +55,7 @@ def _code(code: str) -> str:
 
 
 def load(code: str) -> tuple[LoadedCampaign, frozenset[str], str]:
-    """The campaign, or if a draft (an unapproved revision file) does not load, the campaign without it.
+    """The campaign, or if a draft (a revision file not approved) does not load, the campaign without it.
 
     Returns (campaign, revision files left out, their errors in full).
     """
@@ -77,6 +83,14 @@ def load(code: str) -> tuple[LoadedCampaign, frozenset[str], str]:
     raise Broken(code, message)
 
 
+def without(names: frozenset[str], work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` with the broken drafts ``names`` left out (in the calling thread: run it in the pool)."""
+    from letters.campaign.history import skipping
+
+    with skipping(names):
+        return work(*args)
+
+
 class Broken(Exception):
     """A campaign folder that exists but does not load: its errors, in full."""
 
@@ -97,10 +111,6 @@ def _previous(loaded: LoadedCampaign, revision: str) -> str | None:
     ids = [entry.id for entry in loaded.history]
     index = ids.index(revision)
     return ids[index - 1] if index > 0 else None
-
-
-def _token(settings: Settings, code: str, revision: str) -> str:
-    return hmac.new(settings.secret, f"approve:{code}:{revision}".encode(), hashlib.sha256).hexdigest()
 
 
 class Review:
@@ -145,17 +155,20 @@ class Review:
         return data
 
     async def history(self, loaded: LoadedCampaign) -> list[dict[str, Any]]:
-        """The revision rows, approvals as they are now."""
+        """The revision rows, with where each stands in review now (``review``: read fresh, never cached)."""
+        from letters.review.status import states
+
         target = self.store.folder(loaded) / "history.json"
         await self.store.make(
             target, jobs.history_job, str(paths.home()), self.skip(loaded), loaded.campaign.code, target
         )
         cached = {row["id"]: row for row in self.store.read_json(target)}
+        names = self.skipped.get(loaded.campaign.code, (frozenset(), ""))[0]
+        reviews = await run_in_threadpool(without, names, states, loaded.campaign.code)
         rows = []
         for entry in loaded.history:
             row = cached.get(entry.id, {"id": entry.id, "topics": list(entry.topics), "documents": []})
-            rows.append({**row, "approved_by": entry.approved_by or None,
-                         "approved_at": entry.approved_at.isoformat() if entry.approved_at else None})  # fmt: skip
+            rows.append({**row, "review": reviews[entry.id]})
         return rows
 
     async def png(self, loaded: LoadedCampaign, rev: str, number: int, dpi: int) -> Path:

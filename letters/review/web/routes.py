@@ -1,31 +1,35 @@
-"""The review app's routes: pages (GET), page images and downloads, the JSON API, the approval (POST)."""
+"""The review app's routes: pages (GET), page images and downloads, the JSON API; the workflow's POSTs."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Callable
-from datetime import date
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from letters import paths
+from letters.review import workflow
 from letters.review.compare import DocumentChanges
 from letters.review.copy import NoticeCopy
+from letters.review.status import state
 from letters.review.web import jobs
-from letters.review.web.core import Review, Settings, _previous, _revision, _token
+from letters.review.web.core import Review, Settings, _code, _previous, _revision, load, without
 from letters.review.web.view import side_by_side
 
 Page = Callable[..., HTMLResponse]
+STATIC = Path(__file__).parent.parent / "static"
+"""The app's own scripts (the Content-Security-Policy allows no inline script)."""
 
 
 def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
-    """Every route of the app."""
+    """Every route of the app; the review workflow's (sign in, decisions, comments) are ``letters.review.workflow``."""
+    access = workflow.Access(settings.secret, settings.reviewers, settings.proxy_user_header)
 
     async def home(request: Request) -> Response:
         from letters.campaign.author import campaigns
@@ -58,9 +62,10 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         return page(
             "revision.html", campaign=loaded.campaign, entry=entry, rev=rev, against=against,
             revisions=[e.id for e in loaded.history], documents=documents, topics=new_data.get("topics", []),
-            count=sum(len(d.changes) for d in documents), token=_token(settings, loaded.campaign.code, rev),
-            approved=bool(entry.approved_by), redlines=[d for d in loaded.campaign.documents if d.notice],
+            count=sum(len(d.changes) for d in documents), redlines=[d for d in loaded.campaign.documents if d.notice],
             dpis=list(jobs.DPIS),
+            **await run_in_threadpool(without, frozenset(review.skip(loaded)), workflow.context, access, request,
+                                      loaded.campaign.code, rev, changes),
         )  # fmt: skip
 
     async def page_image(request: Request) -> Response:
@@ -79,8 +84,8 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         loaded = await review.campaign(request.path_params["code"])
         rev = _revision(loaded, request.path_params["rev"])
         boxes = request.query_params.get("boxes", "1") != "0"
-        entry = next(e for e in loaded.history if e.id == rev)
-        draft = not entry.approved_by
+        reviewed = await run_in_threadpool(without, frozenset(review.skip(loaded)), state, loaded.campaign.code, rev)
+        draft = not reviewed.approved  # until approved as it is now
         folder = review.store.folder(loaded)
         target = folder / f"notice-{rev}-{'boxes' if boxes else 'plain'}-{'draft' if draft else 'approved'}.pdf"
         code = loaded.campaign.code
@@ -104,24 +109,6 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         )
         return FileResponse(target, media_type="application/pdf", filename=target.name)
 
-    async def approve(request: Request) -> Response:
-        from letters.review.diff import approve_revision
-
-        loaded = await review.campaign(request.path_params["code"])
-        rev = _revision(loaded, request.path_params["rev"])
-        form = await request.form()
-        token = str(form.get("csrf_token", ""))
-        if not hmac.compare_digest(token, _token(settings, loaded.campaign.code, rev)):
-            raise HTTPException(
-                403, "the form is stale or did not come from this app: reload the page and approve again"
-            )
-        reviewer = str(form.get("reviewer", "")).strip()
-        if not reviewer:
-            raise HTTPException(400, "give the reviewer's name")
-        comment = str(form.get("comment", ""))
-        await run_in_threadpool(approve_revision, loaded.campaign.code, rev, reviewer, date.today(), comment)
-        return RedirectResponse(f"/campaigns/{loaded.campaign.code}/revisions/{rev}", status_code=303)
-
     async def api_campaigns(request: Request) -> Response:
         from letters.campaign.author import campaigns
 
@@ -130,11 +117,11 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
     async def api_revisions(request: Request) -> Response:
         loaded = await review.campaign(request.path_params["code"])
         rows: list[dict[str, Any]] = await review.history(loaded)
-        return JSONResponse([
-            {"revision": r["id"], "topics": r["topics"], "documents": r["documents"],
-             "approved_by": r["approved_by"], "approved_at": r["approved_at"], "date": r["id"],
-             "approved": bool(r["approved_by"])} for r in rows
-        ])  # fmt: skip
+        return JSONResponse([{"revision": r["id"], "topics": r["topics"], "documents": r["documents"],
+                              **r["review"].as_json(), "date": r["id"]} for r in rows])  # fmt: skip
+
+    async def script(request: Request) -> Response:
+        return FileResponse(STATIC / "revision.js", media_type="text/javascript")
 
     return [
         Route("/", home),
@@ -143,7 +130,8 @@ def routes(review: Review, settings: Settings, page: Page) -> list[BaseRoute]:
         Route("/campaigns/{code}/revisions/{rev}/pages/{n:int}.png", page_image),
         Route("/campaigns/{code}/revisions/{rev}/notice.pdf", notice_pdf),
         Route("/campaigns/{code}/revisions/{rev}/redline.pdf", redline_pdf),
-        Route("/campaigns/{code}/revisions/{rev}/approve", approve, methods=["POST"]),
         Route("/api/campaigns", api_campaigns),
         Route("/api/campaigns/{code}/revisions", api_revisions),
+        Route("/static/revision.js", script),
+        *workflow.routes(access, page, lambda code: load(_code(code))[0], _revision),
     ]

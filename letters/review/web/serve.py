@@ -12,8 +12,10 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
 from letters.errors import LettersError
+from letters.review.security import allowed_hosts
 from letters.review.web.app import create_app
 from letters.review.web.core import Settings
 
@@ -53,9 +55,16 @@ def open_when_ready(url: str, timeout: float = 60.0) -> threading.Thread:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:  # fmt: skip
-    """``letters review``: serve the app until interrupted; ``ready(url)`` once the address is ours."""
+          ready: Callable[[str], None] | None = None, allowed: tuple[str, ...] = (), reviewers: Path | None = None,
+          proxy_user_header: str = "") -> None:  # fmt: skip
+    """``letters review``: serve the app until interrupted; ``ready(url)`` once the address is ours.
+
+    It answers the Host names of ``host`` and ``allowed`` only (``letters.review.security``).
+    """
     import secrets
+
+    settings = Settings(secrets.token_bytes(32), allowed_hosts(host, allowed), reviewers, proxy_user_header,
+                        warm=True)  # fmt: skip
 
     import uvicorn
 
@@ -65,7 +74,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = False,
         ready(url)
     if open_browser:
         open_when_ready(url)
-    config = uvicorn.Config(create_app(Settings(secrets.token_bytes(32), warm=True)), log_level="warning")
+    config = uvicorn.Config(create_app(settings), log_level="warning")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except OSError as exc:
