@@ -121,8 +121,9 @@ def test_a_signature_alone_on_the_last_page_is_warned_of(project: Path, records:
     result = CliRunner().invoke(cli, ["render", "23LJ01", "owner-letter", "-o", str(tmp_path / "s.pdf"), "--json"])
     assert result.exit_code == 0, result.output
     assert any("carries only its closing lines" in w for w in json.loads(result.stdout)["warnings"])
+    # The edited letter is not approved as it is now: mailed as a draft.
     args = ["mail", "23LJ01", "--phase", "1", *files, "--workers", "1", "--ledger", str(tmp_path / "l.sqlite"),
-            "-o", str(tmp_path / "out"), "--quiet", "--draft"]  # fmt: skip  (the edited letter is not approved)
+            "-o", str(tmp_path / "out"), "--quiet", "--draft"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "warning: owner letter (remedy, en" in result.stderr and "carries only its closing lines" in result.stderr
