@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,3 +188,25 @@ def variant_project(project: Path) -> Path:
     edit(project / "templates" / "23LJ01" / "owner-letter.html", "{% block letter %}\n", VARIANT_PARAGRAPHS)
     approve_as_is("23LJ01")  # the edited campaign, approved as it now is
     return project
+
+
+@contextmanager
+def live_server(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on a free local port in a thread, for browser tests; yields its URL."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not running.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    assert running.started, "the review server did not start within 120 s"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)

@@ -8,19 +8,15 @@ revision file after the approval turns the revision back to "changed since appro
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from letters.review.approvals import read_log
 from letters.review.reviewers import add_reviewer
 from letters.review.web import create_app
-from tests.conftest import edit
+from tests.conftest import edit, live_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CODE, REV = "25X09", "2025-11-17"
@@ -38,19 +34,8 @@ def server(project: Path) -> Iterator[str]:
     log.write_text(text[: text.rindex("[[approval]]")], encoding="utf-8")
     for name in ("Dana Reviewer", "Lee Checker"):
         add_reviewer(project / "reviewers.toml", name, PASSWORD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not running.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.05)
-    assert running.started, "the review server did not start within 120 s"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with live_server(create_app()) as url:
+        yield url
 
 
 def test_two_reviewers_comment_request_changes_approve_and_an_edit_unapproves(server: str, project: Path) -> None:

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from letters.cli import cli
 from letters.review.reviewers import add_reviewer
 from letters.review.web import Settings, create_app
+from tests.conftest import live_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LAST = "2024-01-31"
@@ -48,20 +48,8 @@ def client(unapproved: Path) -> TestClient:
 
 @pytest.fixture
 def server(unapproved: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not running.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.05)
-    assert running.started, "the review server did not start within 120 s"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with live_server(create_app()) as url:
+        yield url
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is installed by .ci/run")
