@@ -26,9 +26,9 @@ import pikepdf
 
 from letters.press.finish import retag, subset_tag
 
-FLATE_LEVEL = 6
-"""zlib level of the streams the writer compresses (page content: level 1 saves a quarter of the time, at
-15% more bytes)."""
+FLATE_LEVEL = 2
+"""zlib level of the streams each file compresses (page content, object streams): measured on the owner letter's
+pages, level 2 takes 25 us a page and 16% more bytes than level 6's 46 us."""
 PER_OBJECT_STREAM = 100
 """Objects packed per object stream (as qpdf packs them)."""
 PROGRAMS = ("/FontFile", "/FontFile2", "/FontFile3")
@@ -264,6 +264,8 @@ class PdfFile:
         ident = digest.hexdigest().encode()
         rows = [b"\x00\x00\x00\x00\x00\xff\xff"]
         for number in range(1, xref + 1):
+            if number not in where:
+                raise ValueError(f"object {number} was numbered but never written")
             kind, a, b = where[number]
             rows.append(bytes([kind]) + a.to_bytes(4, "big") + b.to_bytes(2, "big"))
         data = zlib.compress(b"".join(rows), FLATE_LEVEL)
