@@ -110,7 +110,7 @@ class Reader:
             raw = obj.read_raw_bytes()
             keys = {k: v for k, v in obj.items() if k != "/Length"}
             if "/Filter" not in keys and obj.get("/Type") != pikepdf.Name.Metadata:
-                raw = zlib.compress(raw, 9)
+                raw = zlib.compress(raw)
                 keys["/Filter"] = pikepdf.Name.FlateDecode
             stream = raw
             self._dict(keys, buf, parts, refs)

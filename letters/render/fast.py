@@ -7,7 +7,8 @@ Each variant is laid out once by WeasyPrint with its fields hidden; each page be
 XObject shared by every letter of that variant in a batch file. Per letter, only the fields
 are written: shaped with HarfBuzz in the very font WeasyPrint embedded (its subset keeps
 glyph IDs, and a never-printed glyph-coverage page puts every Latin glyph a field may need
-into it), as TJ runs with the kerning WeasyPrint would apply.
+into it), as TJ runs with the kerning WeasyPrint would apply. The batch file is written as bytes
+in one pass (``letters.press.writer``): no PDF objects per letter.
 
 A field whose text needs a glyph outside the subset or is wider than its box, and a variant
 whose fields could move other text, send the letter to the full renderer; the job ticket
