@@ -106,6 +106,20 @@ def test_same_batch_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     assert other != first
 
 
+def test_another_process_writes_the_same_bytes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, sys; from pathlib import Path; from tests.render.test_writer import batch, renderer; "
+        "sys.stdout.write(hashlib.sha256(renderer().render_pdf(batch(Path(sys.argv[1])))[0]).hexdigest())"
+    )
+    here = hashlib.sha256(renderer().render_pdf(batch(tmp_path))[0]).hexdigest()
+    there = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert there.stdout == here
+
+
 def test_reader_writes_identical_objects_once_and_relocates_them() -> None:
     src = pikepdf.new()
     program = src.make_stream(b"font program bytes")
