@@ -19,7 +19,7 @@ from letters.press.marks import IMB_LEFT_IN, IMB_TOP_IN, PAYLOAD, datamatrix_ops
 from letters.render import fast
 from letters.render.pieces import BatchJob, PieceInput
 from letters.render.workers import renderer_for
-from tests.test_press import check_pdfvt
+from tests.test_press import check_pdfvt, colour_problems
 
 REVISION = date(2024, 1, 31)
 BARS = "FADT" * 16 + "F"
@@ -67,6 +67,7 @@ def test_every_letter_matches_its_full_render_and_the_file_is_what_vendors_check
     target.write_bytes(data)
     rows = [{"piece_id": p.piece_id, "first_page": str(p.first_page), "last_page": str(p.last_page)} for p in placed]
     check_pdfvt(target, rows)  # qpdf, Ghostscript, PDF/X-4 + PDF/VT-1, TrimBox, fonts once, DParts
+    assert colour_problems(target) == []  # K-only black, no RGB, fallback pages included
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == pages == placed[-1].last_page
     assert [p.first_page for p in placed] == ([1, 3, 5, 7, 9, 11] if duplex else [1, 2, 3, 4, 6, 7])
