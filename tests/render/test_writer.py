@@ -153,6 +153,17 @@ def test_reader_writes_identical_objects_once_and_relocates_them() -> None:
         assert first.FontFile2.read_bytes() == b"font program bytes" and int(second.Flags) == 4
 
 
+def test_pages_every_piece_does_not_cover_are_refused() -> None:
+    from letters.press.marks import PieceMarks
+    from letters.press.writer import BLANK, BatchFile, write_batch
+
+    meta = BatchFile("t", "23LJ01", 5, 1, REVISION, ())
+    assert write_batch(meta, [BLANK, BLANK], [PieceMarks("p1", "v1", 1, 1), PieceMarks("p2", "v2", 2, 2)])
+    for pieces in ([PieceMarks("p1", "v1", 1, 1)], [PieceMarks("p1", "v1", 1, 1), PieceMarks("p2", "v2", 3, 3)], []):
+        with pytest.raises(ValueError, match="do not cover"):
+            write_batch(meta, [BLANK, BLANK], pieces)
+
+
 def test_a_number_never_written_is_refused() -> None:
     out = pdfbytes.PdfFile()
     root, _ = out.number(), out.number()
