@@ -1,0 +1,383 @@
+"""The fast renderer's exact check of every stamped letter, independent of the shaping cache.
+
+The fast renderer draws each field of a letter as one text run (``BT ... Tm /FR size Tf
+[TJ] TJ ET``) on its variant's template. Before a letter's page is written, ``Checker.letter``
+reads those operator bytes back and proves, **for every letter**:
+
+- *the right fields, once each*: every page's runs are exactly the letter's stamped fields
+  on that page, in order (none missing, none extra, no run on a page the template lacks);
+  every slot of the template is stamped but address lines the letter does not have;
+- *the letter's own text*: the fields the shared owner-letter frame fills from the piece
+  (``templates/_shared/owner-letter-base.html``) hold this piece's values: ``addr-N`` its
+  address line N, ``vin`` its VIN, ``piece`` its piece ID and VIN;
+- *the right glyphs and advances*: each run's TJ array equals, glyph for glyph and
+  adjustment for adjustment, the run this module derives itself from the field's text:
+  HarfBuzz called by this module at the font size in 1/1024 px (as Pango shapes), each
+  glyph's adjustment from the template's own embedded font, its ``/W`` widths (default
+  ``/DW``) as WeasyPrint wrote them, with WeasyPrint's arithmetic; and those glyphs decode
+  through that font's own ``/ToUnicode`` map back to exactly the field's text (else the
+  letter goes to the full renderer: its text layer would not read as its text);
+- *the right place and style*: the run's start x (the slot's x; right-aligned, the slot's x
+  less the HarfBuzz width), baseline, size, face (``/FR`` regular, ``/FB`` bold) and
+  colour (``g`` when grey, else ``rg``) equal the slot's to the 4 decimals written, and the
+  text is no wider than its box.
+
+The check never reads the template's ``ShapeCache`` (whose ``Shaped`` is what is being
+checked): it keeps its own memo of the runs it derived (``Face.runs``, one per face whose
+embedded widths and map are the same), written only from its own shaping, so a line that
+repeats is proved by comparing bytes; a mismatch is then read glyph by glyph to name what
+differs. The slots it checks against are its own copy, taken the first time the template
+is seen (``Proof``), so a template changed after its full check is caught too.
+
+What is proved **once per layout variant** (``FastRenderer._verify``), not per letter: that
+the template's slots, fonts and the arithmetic above print what WeasyPrint prints (one
+letter of each variant rendered fully and compared, text and pixels: by the mail preflight
+for the variants it laid out and ships, in the worker for a variant first laid out there),
+and that the page around the runs (the template's Form XObject, resources, marks) is right.
+A worker process also compares one letter of its first batch (the safety net, for what the
+preflight's process shares with it only as shipped data).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pikepdf
+import uharfbuzz as hb
+
+from letters.errors import LettersError
+from letters.render.pieces import PieceInput
+from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, _hb_font
+from letters.render.template import Slot, Template
+
+
+class VerificationError(LettersError):
+    """A fast-rendered letter differs from what it must print (its fields, or its full render)."""
+
+
+EPS = 0.0001
+"""How far a number read back may be from its slot's (px): the operators carry 4 decimals."""
+RUNS_KEPT = 50_000
+"""Runs a face's memo keeps, least recently used dropped first (lines holding a VIN are never kept)."""
+FILES_KEPT = 64
+"""Template files (and templates) whose proofs the checker keeps."""
+FEATURES = {"kern": True, "liga": True}
+"""The OpenType features Pango shapes Latin text with."""
+
+_RUN = re.compile(
+    rb"(?P<colour>-?[0-9.]+(?: -?[0-9.]+ -?[0-9.]+)?) (?P<space>g|rg)\nBT\n"
+    rb"1 0 0 -1 (?P<x>-?[0-9.]+) (?P<y>-?[0-9.]+) Tm\n"
+    rb"/(?P<face>F[RB]) (?P<size>[0-9.]+) Tf\n(?P<tj>\[[^\]]*\]) TJ\nET\n"
+)
+_TJ_TOKEN = re.compile(rb"<([0-9A-Fa-f]*)>|(-?[0-9.]+)|(\s+)")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+_BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(?:<([0-9A-Fa-f]+)>|\[([^\]]*)\])")
+_SECTION = re.compile(rb"begin(bfchar|bfrange)(.*?)end\1", re.S)
+
+ADDRESS = re.compile(r"addr-(\d+)")
+"""The shared frame's address-line fields: ``addr-N`` holds the piece's address line N."""
+VIN_FIELD = "vin"
+"""The shared frame's VIN field: the piece's VIN."""
+PIECE_FIELD = "piece"
+"""The shared frame's piece line: the piece ID and the VIN."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A field's text as this module derives it: what its TJ operand must be."""
+
+    tj: bytes
+    """The TJ array, ``[<gid>adjustment...]``."""
+    width: float
+    """HarfBuzz's advance width (px): what WeasyPrint lays out and right-aligns."""
+
+
+class Face:
+    """One embedded face as WeasyPrint wrote it (its ``/W`` widths and ``/ToUnicode`` map) and the runs proved."""
+
+    def __init__(self, bold: bool, font: pikepdf.Object) -> None:
+        self.bold = bold
+        """Bold face (HarfBuzz shapes with the shipped bold file)."""
+        self.to_unicode = to_unicode(font.ToUnicode.read_bytes())
+        """Glyph ID -> the text it stands for."""
+        cid = font.DescendantFonts[0]
+        self.default = int(cid.get("/DW", 1000))
+        """Width of a glyph ``/W`` does not list (thousandths of an em)."""
+        self.widths = pdf_widths(cid.get("/W", pikepdf.Array()))
+        """Glyph ID -> width (thousandths of an em), as a viewer advances it."""
+        self.runs: OrderedDict[tuple[str, float], Run | str] = OrderedDict()
+        """(text, size) -> its run, or why the face cannot print it."""
+
+    def identity(self) -> tuple[object, ...]:
+        """What the runs depend on: faces with the same widths and map share one memo."""
+        return (self.bold, self.default, tuple(sorted(self.widths.items())), tuple(sorted(self.to_unicode.items())))
+
+    def run(self, text: str, size: float) -> Run | str:
+        """The run ``text`` must be at ``size`` px, or why this face cannot print it as its text."""
+        key = (text, size)
+        found = self.runs.get(key)
+        if found is not None:
+            self.runs.move_to_end(key)
+            return found
+        made = self._shape(text, size)
+        if not ONE_VEHICLE.search(text):
+            self.runs[key] = made
+            if len(self.runs) > RUNS_KEPT:
+                self.runs.popitem(last=False)
+        return made
+
+    def _shape(self, text: str, size: float) -> Run | str:
+        scale = int(size * PANGO_SCALE)
+        buf = hb.Buffer()
+        buf.add_str(text)
+        buf.guess_segment_properties()
+        hb.shape(_hb_font(self.bold, scale), buf, FEATURES)
+        font_size = scale / PANGO_SCALE
+        parts = [b"["]
+        decoded = []
+        total = 0
+        for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
+            gid = info.codepoint
+            if gid == 0 or gid not in self.to_unicode or gid not in self.widths:
+                return "glyph outside the embedded font"
+            if pos.x_offset or pos.y_offset:
+                return "glyph offset the stamp does not draw"
+            decoded.append(self.to_unicode[gid])
+            # WeasyPrint's arithmetic (weasyprint/draw/text.py): width - advance * 1000 / 1024 / size, truncated.
+            parts.append(
+                b"<%04x>%d" % (gid, int(self.widths[gid] - pos.x_advance * 1000 * (1 / PANGO_SCALE) / font_size))
+            )
+            total += pos.x_advance
+        if "".join(decoded) != text:
+            return "text the embedded font's map does not read back"
+        parts.append(b"]")
+        return Run(b"".join(parts), total / PANGO_SCALE)
+
+    def read(self, tj: bytes) -> list[tuple[int, int]] | None:
+        """(glyph ID, adjustment after it) of a TJ array, or None when it is not one."""
+        out: list[tuple[int, int]] = []
+        body, at = tj[1:-1], 0
+        while at < len(body):
+            m = _TJ_TOKEN.match(body, at)
+            if m is None:
+                return None
+            at = m.end()
+            if m.group(1) is not None:
+                hexes = m.group(1)
+                if len(hexes) % 4:
+                    return None
+                out.extend((int(hexes[i : i + 4], 16), 0) for i in range(0, len(hexes), 4))
+            elif m.group(2) is not None:
+                if not out:
+                    return None
+                out[-1] = (out[-1][0], out[-1][1] + int(float(m.group(2))))
+        return out
+
+    def decode(self, pairs: Sequence[tuple[int, int]]) -> str:
+        """The text glyphs stand for in this face's map (U+FFFD for a glyph it does not map)."""
+        return "".join(self.to_unicode.get(g, "\ufffd") for g, _ in pairs)
+
+
+class Proof:
+    """What a template's letters are checked against: its slots as first seen, its faces."""
+
+    def __init__(self, template: Template, faces: dict[bool, Face]) -> None:
+        self.template = template
+        """The template (held, so its identity stays its own)."""
+        self.slots: dict[str, Slot] = dict(template.slots)
+        """Its slots when first seen (``Slot`` is frozen)."""
+        self.pages = template.pages
+        """Its pages."""
+        self.faces = faces
+        """Regular and bold faces."""
+
+
+class Checker:
+    """Checks every stamped letter of a process (one per fast renderer)."""
+
+    def __init__(self) -> None:
+        self.faces: dict[tuple[object, ...], Face] = {}
+        """Faces by what their runs depend on (templates' files mostly share them)."""
+        self.files: OrderedDict[int, tuple[pikepdf.Pdf, dict[bool, Face]]] = OrderedDict()
+        """id(template PDF) -> (the PDF, held so the id stays its own; its faces)."""
+        self.proofs: OrderedDict[int, Proof] = OrderedDict()
+        """id(template) -> its proof."""
+        self.compared = 0
+        """Letters this process has compared with their full renders (``FastRenderer._verify``)."""
+
+    def proof(self, tpl: Template) -> Proof:
+        """The template's proof, made the first time it is seen."""
+        found = self.proofs.get(id(tpl))
+        if found is not None and found.template is tpl:
+            self.proofs.move_to_end(id(tpl))
+            return found
+        made = Proof(tpl, self._faces(tpl))
+        self.proofs[id(tpl)] = made
+        while len(self.proofs) > FILES_KEPT * 2:
+            self.proofs.popitem(last=False)
+        return made
+
+    def _faces(self, tpl: Template) -> dict[bool, Face]:
+        found = self.files.get(id(tpl.pdf))
+        if found is not None and found[0] is tpl.pdf:
+            return found[1]
+        faces = {}
+        for bold in (False, True):
+            face = Face(bold, tpl.fonts[bold])
+            faces[bold] = self.faces.setdefault(face.identity(), face)
+        self.files[id(tpl.pdf)] = (tpl.pdf, faces)
+        while len(self.files) > FILES_KEPT:
+            self.files.popitem(last=False)
+        return faces
+
+    def letter(self, tpl: Template, piece: PieceInput, stamps: Sequence[tuple[str, str]],
+               ops: Mapping[int, Sequence[bytes]]) -> str | None:  # fmt: skip
+        """Check one letter's field runs (page index -> operator bytes); raise ``VerificationError`` naming the
+        piece, page and field on any difference. Returns why the letter must go to the full renderer, or None."""
+        proof = self.proof(tpl)
+        where = f"piece {piece.piece_id}"
+        _own_fields(where, proof, piece, stamps)
+        wanted: dict[int, list[tuple[str, str, Slot]]] = {}
+        for name, text in stamps:
+            slot = proof.slots.get(name)
+            if slot is None:
+                raise VerificationError(f"{where}: field {name}: the template has no such field")
+            wanted.setdefault(slot.page, []).append((name, text, slot))
+        for page in ops:
+            if not 0 <= page < proof.pages and ops[page]:
+                raise VerificationError(f"{where}, page {page + 1}: field runs on a page the template does not have")
+        for page in range(proof.pages):
+            runs, want = list(ops.get(page, ())), wanted.get(page, [])
+            here = f"{where}, page {page + 1}"
+            if len(runs) != len(want):
+                _count(here, proof, runs, want)
+            for op, (name, text, slot) in zip(runs, want, strict=True):
+                why = _run(f"{here}: field {name}", proof.faces[slot.bold], op, text, slot)
+                if why is not None:
+                    return why
+        return None
+
+
+def _own_fields(where: str, proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]]) -> None:
+    """The stamps are this piece's: one per field, the frame's fields hold its values, no slot left blank."""
+    names = [name for name, _ in stamps]
+    if len(set(names)) != len(names):
+        raise VerificationError(f"{where}: a field is stamped twice ({', '.join(names)})")
+    lines = [" ".join(line.split()) for line in piece.address]
+    for name, text in stamps:
+        m = ADDRESS.fullmatch(name)
+        if m is not None:
+            n = int(m.group(1))
+            own = lines[n - 1] if 0 < n <= len(lines) else None
+            if text != own:
+                raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's address line is {own!r}")
+        elif name == VIN_FIELD and text != piece.vin:
+            raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's VIN is {piece.vin!r}")
+        elif name == PIECE_FIELD and (piece.piece_id not in text or piece.vin not in text):
+            raise VerificationError(f"{where}: field {name} holds {text!r}, not the piece's ID and VIN")
+    for name in proof.slots.keys() - set(names):
+        m = ADDRESS.fullmatch(name)
+        if m is None or int(m.group(1)) <= len(lines):
+            raise VerificationError(f"{where}: field {name} is missing")
+
+
+def _count(where: str, proof: Proof, runs: Sequence[bytes], want: Sequence[tuple[str, str, Slot]]) -> None:
+    """Name the field missing, or the run extra, on a page whose runs do not match its fields."""
+    read = []
+    for op in runs:
+        m = _RUN.fullmatch(op)
+        face = proof.faces[m is not None and m.group("face") == b"FB"]
+        pairs = face.read(m.group("tj")) if m is not None else None
+        read.append(face.decode(pairs) if pairs is not None else "")
+    for name, text, _ in want:
+        if text not in read:
+            raise VerificationError(f"{where}: field {name} is missing")
+        read.remove(text)
+    raise VerificationError(f"{where}: an extra text run ({read[0]!r}) that is no field of the letter")
+
+
+def _run(where: str, face: Face, op: bytes, text: str, slot: Slot) -> str | None:
+    """Check one field's run against the slot and the run derived from its text."""
+    m = _RUN.fullmatch(op)
+    if m is None:
+        raise VerificationError(f"{where}: not a text run as the fast renderer writes it")
+    run = face.run(text, slot.size)
+    if isinstance(run, str):
+        return run
+    tj = m.group("tj")
+    if tj != run.tj:
+        ours, theirs = face.read(tj), face.read(run.tj)
+        if ours is None:
+            raise VerificationError(f"{where}: its TJ array cannot be read")
+        if ours != theirs:
+            reads = face.decode(ours)
+            if reads != text:
+                raise VerificationError(f"{where}: its glyphs read {reads!r}, not {text!r}")
+            assert theirs is not None
+            k = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            raise VerificationError(f"{where}: glyph {k + 1} of {text!r} is advanced {ours[k][1]}, not {theirs[k][1]}")
+    if run.width > slot.width + 0.01:
+        raise VerificationError(f"{where}: {text!r} is wider than its box ({run.width:.2f} > {slot.width:.2f} px)")
+    if (m.group("face") == b"FB") != slot.bold:
+        raise VerificationError(f"{where}: set in the {'bold' if not slot.bold else 'regular'} face")
+    size = float(m.group("size"))
+    if abs(size - slot.size) > EPS:
+        raise VerificationError(f"{where}: set at {size} px, not {slot.size:.4f}")
+    x, y = float(m.group("x")), float(m.group("y"))
+    start = slot.x - run.width if slot.align == "right" else slot.x
+    if abs(x - start) > EPS or abs(y - slot.baseline) > EPS:
+        raise VerificationError(f"{where}: starts at ({x}, {y}), not ({start:.4f}, {slot.baseline:.4f})")
+    colour = [float(c) for c in m.group("colour").split()]
+    grey = slot.color[0] == slot.color[1] == slot.color[2]
+    if grey:
+        colour *= 3
+    if (
+        (m.group("space") == b"g") != grey
+        or len(colour) != 3
+        or any(abs(a - b) > EPS for a, b in zip(colour, slot.color, strict=True))
+    ):
+        raise VerificationError(
+            f"{where}: coloured {m.group('colour').decode()} {m.group('space').decode()}, not {slot.color}"
+        )
+    return None
+
+
+def to_unicode(cmap: bytes) -> dict[int, str]:
+    """Glyph ID -> text of a ``/ToUnicode`` CMap (``bfchar`` and ``bfrange`` sections)."""
+    out: dict[int, str] = {}
+    for kind, body in _SECTION.findall(cmap):
+        if kind == b"bfchar":
+            for src, dst in _BFCHAR.findall(body):
+                out[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+            continue
+        for lo, hi, start, listed in _BFRANGE.findall(body):
+            first, last = int(lo, 16), int(hi, 16)
+            if listed:
+                for n, dst in enumerate(re.findall(rb"<([0-9A-Fa-f]+)>", listed)):
+                    out[first + n] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+                continue
+            base = bytes.fromhex(start.decode())
+            for n in range(last - first + 1):
+                # The last byte counts up (PDF 32000-1, 9.10.3).
+                code = base[:-1] + bytes([(base[-1] + n) & 0xFF]) if base else base
+                out[first + n] = code.decode("utf-16-be", "replace")
+    return out
+
+
+def pdf_widths(w: pikepdf.Object) -> dict[int, int]:
+    """Glyph ID -> width of a CIDFont's ``/W`` array (``c [w1 w2 ...]`` and ``c_first c_last w`` forms)."""
+    items = list(w)
+    out: dict[int, int] = {}
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        if isinstance(items[i + 1], pikepdf.Array):
+            out.update((first + k, int(value)) for k, value in enumerate(items[i + 1]))
+            i += 2
+        else:
+            out.update((gid, int(items[i + 2])) for gid in range(first, int(items[i + 1]) + 1))
+            i += 3
+    return out
