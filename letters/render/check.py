@@ -50,7 +50,7 @@ import uharfbuzz as hb
 
 from letters.errors import LettersError
 from letters.render.pieces import PieceInput
-from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, _hb_font
+from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, Shaped, _hb_font
 from letters.render.template import Slot, Template
 
 
@@ -93,6 +93,10 @@ class Run:
     """The TJ array, ``[<gid>adjustment...]``."""
     width: float
     """HarfBuzz's advance width (px): what WeasyPrint lays out and right-aligns."""
+    gids: frozenset[int]
+    """Glyphs used."""
+    problem: str | None
+    """Why the face cannot print the text as its text (a glyph it lacks, a map that reads back otherwise)."""
 
 
 class Face:
@@ -108,53 +112,60 @@ class Face:
         """Width of a glyph ``/W`` does not list (thousandths of an em)."""
         self.widths = pdf_widths(cid.get("/W", pikepdf.Array()))
         """Glyph ID -> width (thousandths of an em), as a viewer advances it."""
-        self.runs: OrderedDict[tuple[str, float], Run | str] = OrderedDict()
-        """(text, size) -> its run, or why the face cannot print it."""
+        self.runs: OrderedDict[tuple[str, float], Run] = OrderedDict()
+        """(text, size) -> its run, as this module shaped it; least recently used dropped first."""
 
     def identity(self) -> tuple[object, ...]:
         """What the runs depend on: faces with the same widths and map share one memo."""
         return (self.bold, self.default, tuple(sorted(self.widths.items())), tuple(sorted(self.to_unicode.items())))
 
-    def run(self, text: str, size: float) -> Run | str:
-        """The run ``text`` must be at ``size`` px, or why this face cannot print it as its text."""
+    def run(self, text: str, size: float) -> Run:
+        """The run ``text`` must be at ``size`` px: from the memo, else shaped now (and kept unless it holds a VIN)."""
         key = (text, size)
         found = self.runs.get(key)
         if found is not None:
             self.runs.move_to_end(key)
             return found
-        made = self._shape(text, size)
+        made = self.shape(text, size)
         if not ONE_VEHICLE.search(text):
             self.runs[key] = made
             if len(self.runs) > RUNS_KEPT:
                 self.runs.popitem(last=False)
         return made
 
-    def _shape(self, text: str, size: float) -> Run | str:
+    def shape(self, text: str, size: float) -> Run:
+        """``text`` shaped now by HarfBuzz at ``size`` px, written with WeasyPrint's arithmetic
+        (``weasyprint/draw/text.py``: the ``/W`` width less the advance, in thousandths of the size, truncated)."""
         scale = int(size * PANGO_SCALE)
         buf = hb.Buffer()
         buf.add_str(text)
         buf.guess_segment_properties()
         hb.shape(_hb_font(self.bold, scale), buf, FEATURES)
         font_size = scale / PANGO_SCALE
-        parts = [b"["]
-        decoded = []
-        total = 0
-        for info, pos in zip(buf.glyph_infos, buf.glyph_positions, strict=True):
-            gid = info.codepoint
-            if gid == 0 or gid not in self.to_unicode or gid not in self.widths:
-                return "glyph outside the embedded font"
-            if pos.x_offset or pos.y_offset:
-                return "glyph offset the stamp does not draw"
-            decoded.append(self.to_unicode[gid])
-            # WeasyPrint's arithmetic (weasyprint/draw/text.py): width - advance * 1000 / 1024 / size, truncated.
-            parts.append(
-                b"<%04x>%d" % (gid, int(self.widths[gid] - pos.x_advance * 1000 * (1 / PANGO_SCALE) / font_size))
+        gids = [info.codepoint for info in buf.glyph_infos]
+        positions = [pos.position for pos in buf.glyph_positions]  # (x offset, y offset, x advance, y advance)
+        widths = self.widths
+        font = _hb_font(self.bold, scale)
+
+        def width(gid: int) -> int:
+            # A glyph the subset lacks (the letter goes to the full renderer): its advance, as shaping writes it.
+            return (
+                widths[gid] if gid in widths else round(font.get_glyph_h_advance(gid) * 1000 / PANGO_SCALE / font_size)
             )
-            total += pos.x_advance
-        if "".join(decoded) != text:
-            return "text the embedded font's map does not read back"
-        parts.append(b"]")
-        return Run(b"".join(parts), total / PANGO_SCALE)
+
+        tj = b"".join(
+            [b"<%04x>%d" % (g, int(width(g) - p[2] * 1000 * (1 / PANGO_SCALE) / font_size))
+             for g, p in zip(gids, positions, strict=True)]
+        )  # fmt: skip
+        problem = None
+        used = frozenset(gids)
+        if 0 in used or not used <= self.widths.keys() or not used <= self.to_unicode.keys():
+            problem = "glyph outside the embedded font"
+        elif any(p[0] or p[1] for p in positions):
+            problem = "glyph offset the stamp does not draw"
+        elif "".join(map(self.to_unicode.__getitem__, gids)) != text:
+            problem = "text the embedded font's map does not read back"
+        return Run(b"[%s]" % tj, sum(p[2] for p in positions) / PANGO_SCALE, used, problem)
 
     def read(self, tj: bytes) -> list[tuple[int, int]] | None:
         """(glyph ID, adjustment after it) of a TJ array, or None when it is not one."""
@@ -193,6 +204,29 @@ class Proof:
         """Its pages."""
         self.faces = faces
         """Regular and bold faces."""
+        self.heads = {name: _head(slot) for name, slot in self.slots.items()}
+        """Per slot, the run's bytes before the TJ array, as this module writes them (b"" for a right-aligned
+        slot, whose x depends on its text)."""
+        self.lines = sum(1 for name in self.slots if ADDRESS.fullmatch(name))
+        """Address lines the template has slots for."""
+
+
+def _num(value: float) -> bytes:
+    """A number as the operators carry it: 4 decimals, trailing zeros dropped."""
+    return (b"%.4f" % value).rstrip(b"0").rstrip(b".")
+
+
+def _colour(slot: Slot) -> bytes:
+    r, g, b = slot.color
+    return b"%s g" % _num(r) if r == g == b else b"%s %s %s rg" % (_num(r), _num(g), _num(b))
+
+
+def _head(slot: Slot, x: float | None = None) -> bytes:
+    if x is None and slot.align == "right":
+        return b""
+    face = b"/FB" if slot.bold else b"/FR"
+    return b"%s\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n" % (_colour(slot), _num(slot.x if x is None else x),
+                                                        _num(slot.baseline), face, _num(slot.size))  # fmt: skip
 
 
 class Checker:
@@ -205,6 +239,8 @@ class Checker:
         """id(template PDF) -> (the PDF, held so the id stays its own; its faces)."""
         self.proofs: OrderedDict[int, Proof] = OrderedDict()
         """id(template) -> its proof."""
+        self.fresh: dict[tuple[int, str, float], Run] = {}
+        """Runs shaped for the letter being stamped that the memo does not keep (lines holding a VIN)."""
         self.compared = 0
         """Letters this process has compared with their full renders (``FastRenderer._verify``)."""
 
@@ -233,55 +269,79 @@ class Checker:
             self.files.popitem(last=False)
         return faces
 
+    def shape(self, tpl: Template, text: str, bold: bool, size: float) -> Shaped:
+        """A line the stamp found in no cache, shaped now by this module (so the check knows it is fresh)."""
+        face = self.proof(tpl).faces[bold]
+        run = face.run(text, size)
+        if ONE_VEHICLE.search(text):
+            if len(self.fresh) > 64:  # letters the stamp refused before their check
+                self.fresh.clear()
+            self.fresh[(id(face), text, size)] = run
+        return Shaped(run.tj, run.width, run.gids)
+
     def letter(self, tpl: Template, piece: PieceInput, stamps: Sequence[tuple[str, str]],
                ops: Mapping[int, Sequence[bytes]]) -> str | None:  # fmt: skip
         """Check one letter's field runs (page index -> operator bytes); raise ``VerificationError`` naming the
         piece, page and field on any difference. Returns why the letter must go to the full renderer, or None."""
-        proof = self.proof(tpl)
+        try:
+            return self._letter(self.proof(tpl), piece, stamps, ops)
+        finally:
+            self.fresh.clear()
+
+    def _letter(self, proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]],
+                ops: Mapping[int, Sequence[bytes]]) -> str | None:  # fmt: skip
         where = f"piece {piece.piece_id}"
         _own_fields(where, proof, piece, stamps)
-        wanted: dict[int, list[tuple[str, str, Slot]]] = {}
+        pages = proof.pages
+        if any(not 0 <= page < pages for page, runs in ops.items() if runs):
+            page = next(p for p, runs in ops.items() if runs and not 0 <= p < pages)
+            raise VerificationError(f"{where}, page {page + 1}: field runs on a page the template does not have")
+        slots, heads, faces = proof.slots, proof.heads, proof.faces
+        seen = dict.fromkeys(range(pages), 0)
+        for name, _ in stamps:
+            seen[slots[name].page] += 1
+        for page in range(pages):
+            if seen[page] != len(ops.get(page, ())):
+                mine = [(name, text, slots[name]) for name, text in stamps if slots[name].page == page]
+                _count(f"{where}, page {page + 1}", proof, list(ops.get(page, ())), mine)
+        at = dict.fromkeys(range(pages), 0)  # runs are in the stamps' order
         for name, text in stamps:
-            slot = proof.slots.get(name)
-            if slot is None:
-                raise VerificationError(f"{where}: field {name}: the template has no such field")
-            wanted.setdefault(slot.page, []).append((name, text, slot))
-        for page in ops:
-            if not 0 <= page < proof.pages and ops[page]:
-                raise VerificationError(f"{where}, page {page + 1}: field runs on a page the template does not have")
-        for page in range(proof.pages):
-            runs, want = list(ops.get(page, ())), wanted.get(page, [])
-            here = f"{where}, page {page + 1}"
-            if len(runs) != len(want):
-                _count(here, proof, runs, want)
-            for op, (name, text, slot) in zip(runs, want, strict=True):
-                why = _run(f"{here}: field {name}", proof.faces[slot.bold], op, text, slot)
-                if why is not None:
-                    return why
+            slot = slots[name]
+            op = ops[slot.page][at[slot.page]]
+            at[slot.page] += 1
+            face = faces[slot.bold]
+            run = self.fresh.get((id(face), text, slot.size)) or face.run(text, slot.size)
+            if run.problem is not None:
+                return run.problem
+            head = heads[name] or _head(slot, slot.x - run.width)
+            if op != b"%s%s TJ\nET\n" % (head, run.tj) or run.width > slot.width + 0.01:
+                _run(f"{where}, page {slot.page + 1}: field {name}", face, op, text, slot, run)
         return None
 
 
 def _own_fields(where: str, proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]]) -> None:
-    """The stamps are this piece's: one per field, the frame's fields hold its values, no slot left blank."""
-    names = [name for name, _ in stamps]
-    if len(set(names)) != len(names):
-        raise VerificationError(f"{where}: a field is stamped twice ({', '.join(names)})")
-    lines = [" ".join(line.split()) for line in piece.address]
+    """The stamps are this piece's: one per field, each a slot, the frame's fields hold its values, none missing."""
+    names = {name for name, _ in stamps}
+    lines = piece.address
+    if len(names) != len(stamps):
+        raise VerificationError(f"{where}: a field is stamped twice ({', '.join(n for n, _ in stamps)})")
     for name, text in stamps:
-        m = ADDRESS.fullmatch(name)
-        if m is not None:
+        if name not in proof.slots:
+            raise VerificationError(f"{where}: field {name}: the template has no such field")
+        if name.startswith("addr-") and (m := ADDRESS.fullmatch(name)) is not None:
             n = int(m.group(1))
-            own = lines[n - 1] if 0 < n <= len(lines) else None
+            own = " ".join(lines[n - 1].split()) if 0 < n <= len(lines) else None
             if text != own:
                 raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's address line is {own!r}")
         elif name == VIN_FIELD and text != piece.vin:
             raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's VIN is {piece.vin!r}")
         elif name == PIECE_FIELD and (piece.piece_id not in text or piece.vin not in text):
             raise VerificationError(f"{where}: field {name} holds {text!r}, not the piece's ID and VIN")
-    for name in proof.slots.keys() - set(names):
-        m = ADDRESS.fullmatch(name)
-        if m is None or int(m.group(1)) <= len(lines):
-            raise VerificationError(f"{where}: field {name} is missing")
+    if len(names) != len(proof.slots) - max(0, proof.lines - len(lines)):
+        for name in proof.slots.keys() - names:
+            m = ADDRESS.fullmatch(name)
+            if m is None or int(m.group(1)) <= len(lines):
+                raise VerificationError(f"{where}: field {name} is missing")
 
 
 def _count(where: str, proof: Proof, runs: Sequence[bytes], want: Sequence[tuple[str, str, Slot]]) -> None:
@@ -296,17 +356,15 @@ def _count(where: str, proof: Proof, runs: Sequence[bytes], want: Sequence[tuple
         if text not in read:
             raise VerificationError(f"{where}: field {name} is missing")
         read.remove(text)
-    raise VerificationError(f"{where}: an extra text run ({read[0]!r}) that is no field of the letter")
+    if read:
+        raise VerificationError(f"{where}: an extra text run ({read[0]!r}) that is no field of the letter")
 
 
-def _run(where: str, face: Face, op: bytes, text: str, slot: Slot) -> str | None:
-    """Check one field's run against the slot and the run derived from its text."""
+def _run(where: str, face: Face, op: bytes, text: str, slot: Slot, run: Run) -> None:
+    """A run whose bytes are not the ones this module writes: read it, and raise unless it says the same."""
     m = _RUN.fullmatch(op)
     if m is None:
         raise VerificationError(f"{where}: not a text run as the fast renderer writes it")
-    run = face.run(text, slot.size)
-    if isinstance(run, str):
-        return run
     tj = m.group("tj")
     if tj != run.tj:
         ours, theirs = face.read(tj), face.read(run.tj)
@@ -342,7 +400,6 @@ def _run(where: str, face: Face, op: bytes, text: str, slot: Slot) -> str | None
         raise VerificationError(
             f"{where}: coloured {m.group('colour').decode()} {m.group('space').decode()}, not {slot.color}"
         )
-    return None
 
 
 def to_unicode(cmap: bytes) -> dict[int, str]:

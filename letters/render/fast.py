@@ -38,7 +38,7 @@ from letters.render import progress
 from letters.render.check import Checker
 from letters.render.check import VerificationError as VerificationError
 from letters.render.pieces import CHUNK, BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages, press
-from letters.render.shaping import ADDRESS_LINES, shape
+from letters.render.shaping import ADDRESS_LINES
 from letters.render.template import Slot as Slot
 from letters.render.template import Template as Template
 from letters.render.template import _Clock, _f, _num, _outline, build_templates
@@ -298,7 +298,7 @@ class FastRenderer:
             shaped = tpl.shaped.get(cache_key)
             if shaped is None:
                 # Same text, font and size give the same glyphs and advances: a whole-line cache is exact.
-                shaped = shape(text, slot.bold, slot.size, tpl.widths[slot.bold])
+                shaped = self.check.shape(tpl, text, slot.bold, slot.size)  # HarfBuzz, by the check's own hand
                 tpl.shaped[cache_key] = shaped
             if not shaped.gids <= tpl.allowed or 0 in shaped.gids:
                 return [], "glyph outside the embedded font"
