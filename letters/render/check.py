@@ -44,6 +44,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 import pikepdf
 import uharfbuzz as hb
@@ -64,6 +65,8 @@ RUNS_KEPT = 50_000
 """Runs a face's memo keeps, least recently used dropped first (lines holding a VIN are never kept)."""
 FILES_KEPT = 64
 """Template files (and templates) whose proofs the checker keeps."""
+PIECES_KEPT = 20_000
+"""Written glyphs (``<gid>adjustment``, by glyph and advance) a face keeps per size before starting afresh."""
 FEATURES = {"kern": True, "liga": True}
 """The OpenType features Pango shapes Latin text with."""
 
@@ -75,6 +78,8 @@ _RUN = re.compile(
 _TJ_TOKEN = re.compile(rb"<([0-9A-Fa-f]*)>|(-?[0-9.]+)|(\s+)")
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 _BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(?:<([0-9A-Fa-f]+)>|\[([^\]]*)\])")
+_CODEPOINT, _POSITION = attrgetter("codepoint"), attrgetter("position")
+_X_OFFSET, _Y_OFFSET, _X_ADVANCE = itemgetter(0), itemgetter(1), itemgetter(2)
 _SECTION = re.compile(rb"begin(bfchar|bfrange)(.*?)end\1", re.S)
 
 ADDRESS = re.compile(r"addr-(\d+)")
@@ -114,6 +119,8 @@ class Face:
         """Glyph ID -> width (thousandths of an em), as a viewer advances it."""
         self.runs: OrderedDict[tuple[str, float], Run] = OrderedDict()
         """(text, size) -> its run, as this module shaped it; least recently used dropped first."""
+        self.pieces: dict[int, dict[tuple[int, int], bytes]] = {}
+        """Per size (1/1024 px), (glyph, HarfBuzz advance) -> the glyph as written in a TJ array."""
 
     def identity(self) -> tuple[object, ...]:
         """What the runs depend on: faces with the same widths and map share one memo."""
@@ -128,44 +135,49 @@ class Face:
             return found
         made = self.shape(text, size)
         if not ONE_VEHICLE.search(text):
-            self.runs[key] = made
-            if len(self.runs) > RUNS_KEPT:
-                self.runs.popitem(last=False)
+            self.keep(key, made)
         return made
+
+    def keep(self, key: tuple[str, float], run: Run) -> None:
+        """Remember a run this module shaped."""
+        self.runs[key] = run
+        if len(self.runs) > RUNS_KEPT:
+            self.runs.popitem(last=False)
 
     def shape(self, text: str, size: float) -> Run:
         """``text`` shaped now by HarfBuzz at ``size`` px, written with WeasyPrint's arithmetic
         (``weasyprint/draw/text.py``: the ``/W`` width less the advance, in thousandths of the size, truncated)."""
         scale = int(size * PANGO_SCALE)
+        font = _hb_font(self.bold, scale)
         buf = hb.Buffer()
         buf.add_str(text)
         buf.guess_segment_properties()
-        hb.shape(_hb_font(self.bold, scale), buf, FEATURES)
-        font_size = scale / PANGO_SCALE
-        gids = [info.codepoint for info in buf.glyph_infos]
-        positions = [pos.position for pos in buf.glyph_positions]  # (x offset, y offset, x advance, y advance)
-        widths = self.widths
-        font = _hb_font(self.bold, scale)
-
-        def width(gid: int) -> int:
-            # A glyph the subset lacks (the letter goes to the full renderer): its advance, as shaping writes it.
-            return (
-                widths[gid] if gid in widths else round(font.get_glyph_h_advance(gid) * 1000 / PANGO_SCALE / font_size)
-            )
-
-        tj = b"".join(
-            [b"<%04x>%d" % (g, int(width(g) - p[2] * 1000 * (1 / PANGO_SCALE) / font_size))
-             for g, p in zip(gids, positions, strict=True)]
-        )  # fmt: skip
-        problem = None
+        hb.shape(font, buf, FEATURES)
+        gids = list(map(_CODEPOINT, buf.glyph_infos))
+        positions = list(map(_POSITION, buf.glyph_positions))  # (x offset, y offset, x advance, y advance)
+        advances = list(map(_X_ADVANCE, positions))
+        pieces = self.pieces.setdefault(scale, {})
+        try:
+            tj = b"".join(map(pieces.__getitem__, zip(gids, advances, strict=True)))
+        except KeyError:  # a glyph at an advance not written before at this size
+            font_size = scale / PANGO_SCALE
+            for g, a in zip(gids, advances, strict=True):
+                width = self.widths.get(g)
+                if width is None:  # a glyph the subset lacks (the letter is refused): its own advance
+                    width = round(font.get_glyph_h_advance(g) * 1000 / PANGO_SCALE / font_size)
+                pieces[(g, a)] = b"<%04x>%d" % (g, int(width - a * 1000 * (1 / PANGO_SCALE) / font_size))
+            tj = b"".join(map(pieces.__getitem__, zip(gids, advances, strict=True)))
+            if len(pieces) > PIECES_KEPT:
+                pieces.clear()
         used = frozenset(gids)
+        problem = None
         if 0 in used or not used <= self.widths.keys() or not used <= self.to_unicode.keys():
             problem = "glyph outside the embedded font"
-        elif any(p[0] or p[1] for p in positions):
+        elif any(map(_X_OFFSET, positions)) or any(map(_Y_OFFSET, positions)):
             problem = "glyph offset the stamp does not draw"
         elif "".join(map(self.to_unicode.__getitem__, gids)) != text:
             problem = "text the embedded font's map does not read back"
-        return Run(b"[%s]" % tj, sum(p[2] for p in positions) / PANGO_SCALE, used, problem)
+        return Run(b"[%s]" % tj, sum(advances) / PANGO_SCALE, used, problem)
 
     def read(self, tj: bytes) -> list[tuple[int, int]] | None:
         """(glyph ID, adjustment after it) of a TJ array, or None when it is not one."""
@@ -272,11 +284,16 @@ class Checker:
     def shape(self, tpl: Template, text: str, bold: bool, size: float) -> Shaped:
         """A line the stamp found in no cache, shaped now by this module (so the check knows it is fresh)."""
         face = self.proof(tpl).faces[bold]
-        run = face.run(text, size)
-        if ONE_VEHICLE.search(text):
-            if len(self.fresh) > 64:  # letters the stamp refused before their check
-                self.fresh.clear()
-            self.fresh[(id(face), text, size)] = run
+        key = (text, size)
+        run = face.runs.get(key)
+        if run is None:
+            run = face.shape(text, size)
+            if not ONE_VEHICLE.search(text):
+                face.keep(key, run)
+            else:  # never kept: the check of this letter takes it from here
+                if len(self.fresh) > 64:  # letters the stamp refused before their check
+                    self.fresh.clear()
+                self.fresh[(id(face), text, size)] = run
         return Shaped(run.tj, run.width, run.gids)
 
     def letter(self, tpl: Template, piece: PieceInput, stamps: Sequence[tuple[str, str]],
