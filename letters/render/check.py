@@ -11,31 +11,36 @@ reads those operator bytes back and proves, **for every letter**:
   (``templates/_shared/owner-letter-base.html``) hold this piece's values: ``addr-N`` its
   address line N, ``vin`` its VIN, ``piece`` its piece ID and VIN;
 - *the right glyphs and advances*: each run's TJ array equals, glyph for glyph and
-  adjustment for adjustment, the run this module derives itself from the field's text:
-  HarfBuzz called by this module at the font size in 1/1024 px (as Pango shapes), each
-  glyph's adjustment from the template's own embedded font, its ``/W`` widths (default
-  ``/DW``) as WeasyPrint wrote them, with WeasyPrint's arithmetic; and those glyphs decode
-  through that font's own ``/ToUnicode`` map back to exactly the field's text (else the
-  letter goes to the full renderer: its text layer would not read as its text);
+  adjustment for adjustment, the run derived from the field's text by
+  ``letters.render.embedded``: HarfBuzz called there at the size in 1/1024 px (as Pango
+  shapes), each adjustment from the template's own embedded face, its ``/W`` widths as
+  WeasyPrint wrote them, with WeasyPrint's arithmetic; and those glyphs decode through that
+  face's own ``/ToUnicode`` map back to exactly the field's text (else the letter goes to
+  the full renderer: its text layer would not read as its text);
 - *the right place and style*: the run's start x (the slot's x; right-aligned, the slot's x
   less the HarfBuzz width), baseline, size, face (``/FR`` regular, ``/FB`` bold) and
   colour (``g`` when grey, else ``rg``) equal the slot's to the 4 decimals written, and the
   text is no wider than its box.
 
-The check never reads the template's ``ShapeCache`` (whose ``Shaped`` is what is being
-checked): it keeps its own memo of the runs it derived (``Face.runs``, one per face whose
-embedded widths and map are the same), written only from its own shaping, so a line that
-repeats is proved by comparing bytes; a mismatch is then read glyph by glyph to name what
-differs. The slots it checks against are its own copy, taken the first time the template
-is seen (``Proof``), so a template changed after its full check is caught too.
+The check never takes the template's ``ShapeCache`` (whose ``Shaped`` is what is being
+checked) at its word. A line the stamp finds in no cache is shaped for it here
+(``Checker.shape``), so the check knows that run is fresh; a line the stamp takes from its
+cache is compared with the check's own memo (``Face.runs``, written only by its own shaping,
+one per face whose embedded widths and map are the same) or shaped anew. Runs are compared
+as the bytes this module would write; only a mismatch is read number by number and glyph by
+glyph (so another spelling of the same operators passes, and the error names what differs).
+The slots it checks against are its own copy, taken the first time the template is seen
+(``Proof``), so a template changed after its full check is caught too. It reads the field
+operators ``_stamp`` hands on, not the finished file.
 
 What is proved **once per layout variant** (``FastRenderer._verify``), not per letter: that
 the template's slots, fonts and the arithmetic above print what WeasyPrint prints (one
 letter of each variant rendered fully and compared, text and pixels: by the mail preflight
 for the variants it laid out and ships, in the worker for a variant first laid out there),
-and that the page around the runs (the template's Form XObject, resources, marks) is right.
-A worker process also compares one letter of its first batch (the safety net, for what the
-preflight's process shares with it only as shipped data).
+and that the page around the runs (the template's Form XObject, resources, the content
+stream, marks, which pages a piece gets) is right. Every rendering process also compares one
+letter of its first batch (``SAFETY_NET``: for what a worker shares with the preflight only as
+shipped data, and the font files its HarfBuzz reads).
 """
 
 from __future__ import annotations
@@ -43,15 +48,13 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from operator import attrgetter, itemgetter
 
 import pikepdf
-import uharfbuzz as hb
 
 from letters.errors import LettersError
+from letters.render.embedded import Face, Run
 from letters.render.pieces import PieceInput
-from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, Shaped, _hb_font
+from letters.render.shaping import ONE_VEHICLE, Shaped
 from letters.render.template import Slot, Template
 
 
@@ -61,147 +64,19 @@ class VerificationError(LettersError):
 
 EPS = 0.0001
 """How far a number read back may be from its slot's (px): the operators carry 4 decimals."""
-RUNS_KEPT = 50_000
-"""Runs a face's memo keeps, least recently used dropped first (lines holding a VIN are never kept)."""
 FILES_KEPT = 64
 """Template files (and templates) whose proofs the checker keeps."""
-PIECES_KEPT = 20_000
-"""Written glyphs (``<gid>adjustment``, by glyph and advance) a face keeps per size before starting afresh."""
-FEATURES = {"kern": True, "liga": True}
-"""The OpenType features Pango shapes Latin text with."""
-
 _RUN = re.compile(
     rb"(?P<colour>-?[0-9.]+(?: -?[0-9.]+ -?[0-9.]+)?) (?P<space>g|rg)\nBT\n"
     rb"1 0 0 -1 (?P<x>-?[0-9.]+) (?P<y>-?[0-9.]+) Tm\n"
     rb"/(?P<face>F[RB]) (?P<size>[0-9.]+) Tf\n(?P<tj>\[[^\]]*\]) TJ\nET\n"
 )
-_TJ_TOKEN = re.compile(rb"<([0-9A-Fa-f]*)>|(-?[0-9.]+)|(\s+)")
-_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
-_BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(?:<([0-9A-Fa-f]+)>|\[([^\]]*)\])")
-_CODEPOINT, _POSITION = attrgetter("codepoint"), attrgetter("position")
-_X_OFFSET, _Y_OFFSET, _X_ADVANCE = itemgetter(0), itemgetter(1), itemgetter(2)
-_SECTION = re.compile(rb"begin(bfchar|bfrange)(.*?)end\1", re.S)
-
 ADDRESS = re.compile(r"addr-(\d+)")
 """The shared frame's address-line fields: ``addr-N`` holds the piece's address line N."""
 VIN_FIELD = "vin"
 """The shared frame's VIN field: the piece's VIN."""
 PIECE_FIELD = "piece"
 """The shared frame's piece line: the piece ID and the VIN."""
-
-
-@dataclass(frozen=True)
-class Run:
-    """A field's text as this module derives it: what its TJ operand must be."""
-
-    tj: bytes
-    """The TJ array, ``[<gid>adjustment...]``."""
-    width: float
-    """HarfBuzz's advance width (px): what WeasyPrint lays out and right-aligns."""
-    gids: frozenset[int]
-    """Glyphs used."""
-    problem: str | None
-    """Why the face cannot print the text as its text (a glyph it lacks, a map that reads back otherwise)."""
-
-
-class Face:
-    """One embedded face as WeasyPrint wrote it (its ``/W`` widths and ``/ToUnicode`` map) and the runs proved."""
-
-    def __init__(self, bold: bool, font: pikepdf.Object) -> None:
-        self.bold = bold
-        """Bold face (HarfBuzz shapes with the shipped bold file)."""
-        self.to_unicode = to_unicode(font.ToUnicode.read_bytes())
-        """Glyph ID -> the text it stands for."""
-        cid = font.DescendantFonts[0]
-        self.default = int(cid.get("/DW", 1000))
-        """Width of a glyph ``/W`` does not list (thousandths of an em)."""
-        self.widths = pdf_widths(cid.get("/W", pikepdf.Array()))
-        """Glyph ID -> width (thousandths of an em), as a viewer advances it."""
-        self.runs: OrderedDict[tuple[str, float], Run] = OrderedDict()
-        """(text, size) -> its run, as this module shaped it; least recently used dropped first."""
-        self.pieces: dict[int, dict[tuple[int, int], bytes]] = {}
-        """Per size (1/1024 px), (glyph, HarfBuzz advance) -> the glyph as written in a TJ array."""
-
-    def identity(self) -> tuple[object, ...]:
-        """What the runs depend on: faces with the same widths and map share one memo."""
-        return (self.bold, self.default, tuple(sorted(self.widths.items())), tuple(sorted(self.to_unicode.items())))
-
-    def run(self, text: str, size: float) -> Run:
-        """The run ``text`` must be at ``size`` px: from the memo, else shaped now (and kept unless it holds a VIN)."""
-        key = (text, size)
-        found = self.runs.get(key)
-        if found is not None:
-            self.runs.move_to_end(key)
-            return found
-        made = self.shape(text, size)
-        if not ONE_VEHICLE.search(text):
-            self.keep(key, made)
-        return made
-
-    def keep(self, key: tuple[str, float], run: Run) -> None:
-        """Remember a run this module shaped."""
-        self.runs[key] = run
-        if len(self.runs) > RUNS_KEPT:
-            self.runs.popitem(last=False)
-
-    def shape(self, text: str, size: float) -> Run:
-        """``text`` shaped now by HarfBuzz at ``size`` px, written with WeasyPrint's arithmetic
-        (``weasyprint/draw/text.py``: the ``/W`` width less the advance, in thousandths of the size, truncated)."""
-        scale = int(size * PANGO_SCALE)
-        font = _hb_font(self.bold, scale)
-        buf = hb.Buffer()
-        buf.add_str(text)
-        buf.guess_segment_properties()
-        hb.shape(font, buf, FEATURES)
-        gids = list(map(_CODEPOINT, buf.glyph_infos))
-        positions = list(map(_POSITION, buf.glyph_positions))  # (x offset, y offset, x advance, y advance)
-        advances = list(map(_X_ADVANCE, positions))
-        pieces = self.pieces.setdefault(scale, {})
-        try:
-            tj = b"".join(map(pieces.__getitem__, zip(gids, advances, strict=True)))
-        except KeyError:  # a glyph at an advance not written before at this size
-            font_size = scale / PANGO_SCALE
-            for g, a in zip(gids, advances, strict=True):
-                width = self.widths.get(g)
-                if width is None:  # a glyph the subset lacks (the letter is refused): its own advance
-                    width = round(font.get_glyph_h_advance(g) * 1000 / PANGO_SCALE / font_size)
-                pieces[(g, a)] = b"<%04x>%d" % (g, int(width - a * 1000 * (1 / PANGO_SCALE) / font_size))
-            tj = b"".join(map(pieces.__getitem__, zip(gids, advances, strict=True)))
-            if len(pieces) > PIECES_KEPT:
-                pieces.clear()
-        used = frozenset(gids)
-        problem = None
-        if 0 in used or not used <= self.widths.keys() or not used <= self.to_unicode.keys():
-            problem = "glyph outside the embedded font"
-        elif any(map(_X_OFFSET, positions)) or any(map(_Y_OFFSET, positions)):
-            problem = "glyph offset the stamp does not draw"
-        elif "".join(map(self.to_unicode.__getitem__, gids)) != text:
-            problem = "text the embedded font's map does not read back"
-        return Run(b"[%s]" % tj, sum(advances) / PANGO_SCALE, used, problem)
-
-    def read(self, tj: bytes) -> list[tuple[int, int]] | None:
-        """(glyph ID, adjustment after it) of a TJ array, or None when it is not one."""
-        out: list[tuple[int, int]] = []
-        body, at = tj[1:-1], 0
-        while at < len(body):
-            m = _TJ_TOKEN.match(body, at)
-            if m is None:
-                return None
-            at = m.end()
-            if m.group(1) is not None:
-                hexes = m.group(1)
-                if len(hexes) % 4:
-                    return None
-                out.extend((int(hexes[i : i + 4], 16), 0) for i in range(0, len(hexes), 4))
-            elif m.group(2) is not None:
-                if not out:
-                    return None
-                out[-1] = (out[-1][0], out[-1][1] + int(float(m.group(2))))
-        return out
-
-    def decode(self, pairs: Sequence[tuple[int, int]]) -> str:
-        """The text glyphs stand for in this face's map (U+FFFD for a glyph it does not map)."""
-        return "".join(self.to_unicode.get(g, "\ufffd") for g, _ in pairs)
 
 
 class Proof:
@@ -417,41 +292,3 @@ def _run(where: str, face: Face, op: bytes, text: str, slot: Slot, run: Run) -> 
         raise VerificationError(
             f"{where}: coloured {m.group('colour').decode()} {m.group('space').decode()}, not {slot.color}"
         )
-
-
-def to_unicode(cmap: bytes) -> dict[int, str]:
-    """Glyph ID -> text of a ``/ToUnicode`` CMap (``bfchar`` and ``bfrange`` sections)."""
-    out: dict[int, str] = {}
-    for kind, body in _SECTION.findall(cmap):
-        if kind == b"bfchar":
-            for src, dst in _BFCHAR.findall(body):
-                out[int(src, 16)] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
-            continue
-        for lo, hi, start, listed in _BFRANGE.findall(body):
-            first, last = int(lo, 16), int(hi, 16)
-            if listed:
-                for n, dst in enumerate(re.findall(rb"<([0-9A-Fa-f]+)>", listed)):
-                    out[first + n] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
-                continue
-            base = bytes.fromhex(start.decode())
-            for n in range(last - first + 1):
-                # The last byte counts up (PDF 32000-1, 9.10.3).
-                code = base[:-1] + bytes([(base[-1] + n) & 0xFF]) if base else base
-                out[first + n] = code.decode("utf-16-be", "replace")
-    return out
-
-
-def pdf_widths(w: pikepdf.Object) -> dict[int, int]:
-    """Glyph ID -> width of a CIDFont's ``/W`` array (``c [w1 w2 ...]`` and ``c_first c_last w`` forms)."""
-    items = list(w)
-    out: dict[int, int] = {}
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        if isinstance(items[i + 1], pikepdf.Array):
-            out.update((first + k, int(value)) for k, value in enumerate(items[i + 1]))
-            i += 2
-        else:
-            out.update((gid, int(items[i + 2])) for gid in range(first, int(items[i + 1]) + 1))
-            i += 3
-    return out

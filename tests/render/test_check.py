@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from letters.render import fast
-from letters.render.check import Checker, to_unicode
+from letters.render.check import Checker
+from letters.render.embedded import to_unicode
 from letters.render.pieces import LAYOUT, BatchJob, PieceInput
 from letters.render.shaping import Shaped, shape
 from tests.conftest import options

@@ -121,7 +121,8 @@ def test_later_batches_are_still_verified_once_the_template_passed(tmp_path: Pat
     template.slots["addr-1"] = dataclasses.replace(good, x=good.x + 2)
     try:
         # Caught in every letter by the stamp's own check, which holds the slots as they were verified.
-        with pytest.raises(fast.VerificationError, match=r"000001, page 1: field addr-1: starts at \(98.0, 214.8268\), not \(96.0000, "):
+        moved = r"000001, page 1: field addr-1: starts at \(98.0, 214.8268\), not \(96.0000, "
+        with pytest.raises(fast.VerificationError, match=moved):
             render_batch(job(tmp_path / "again", TRICKY), "fast")
     finally:
         template.slots["addr-1"] = good
