@@ -92,9 +92,15 @@ class Proof:
         self.faces = faces
         """Regular and bold faces."""
         self.heads = {name: _head(slot) for name, slot in self.slots.items()}
-        """Per slot, the run's bytes before the TJ array, as this module writes them (b"" for a right-aligned
-        slot, whose x depends on its text)."""
-        self.lines = sum(1 for name in self.slots if ADDRESS.fullmatch(name))
+        """Per slot, the run's bytes before its x and after it up to the TJ array, as this module writes them."""
+        self.lefts = {name: a + _num(self.slots[name].x) + b for name, (a, b) in self.heads.items()
+                      if self.slots[name].align != "right"}  # fmt: skip
+        """Per left-aligned slot, the run's bytes up to the TJ array."""
+        self.page_set = frozenset(range(self.pages))
+        """Its page indexes."""
+        self.address = {name: int(m.group(1)) for name in self.slots if (m := ADDRESS.fullmatch(name)) is not None}
+        """Its address-line slots: name -> line number."""
+        self.lines = len(self.address)
         """Address lines the template has slots for."""
 
 
@@ -108,12 +114,11 @@ def _colour(slot: Slot) -> bytes:
     return b"%s g" % _num(r) if r == g == b else b"%s %s %s rg" % (_num(r), _num(g), _num(b))
 
 
-def _head(slot: Slot, x: float | None = None) -> bytes:
-    if x is None and slot.align == "right":
-        return b""
+def _head(slot: Slot) -> tuple[bytes, bytes]:
+    """The run's bytes before the TJ array as this module writes them, split at its x (which, right-aligned,
+    depends on the text)."""
     face = b"/FB" if slot.bold else b"/FR"
-    return b"%s\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n" % (_colour(slot), _num(slot.x if x is None else x),
-                                                        _num(slot.baseline), face, _num(slot.size))  # fmt: skip
+    return b"%s\nBT\n1 0 0 -1 " % _colour(slot), b" %s Tm\n%s %s Tf\n" % (_num(slot.baseline), face, _num(slot.size))
 
 
 class Checker:
@@ -182,57 +187,62 @@ class Checker:
 
     def _letter(self, proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]],
                 ops: Mapping[int, Sequence[bytes]]) -> str | None:  # fmt: skip
-        where = f"piece {piece.piece_id}"
-        _own_fields(where, proof, piece, stamps)
+        _own_fields(proof, piece, stamps)
         pages = proof.pages
-        if any(not 0 <= page < pages for page, runs in ops.items() if runs):
-            page = next(p for p, runs in ops.items() if runs and not 0 <= p < pages)
-            raise VerificationError(f"{where}, page {page + 1}: field runs on a page the template does not have")
-        slots, heads, faces = proof.slots, proof.heads, proof.faces
-        seen = dict.fromkeys(range(pages), 0)
+        if not ops.keys() <= proof.page_set and (extra := [p for p, r in ops.items() if r and p not in proof.page_set]):
+            raise VerificationError(f"piece {piece.piece_id}, page {extra[0] + 1}: field runs on a page the template "
+                                    "does not have")  # fmt: skip
+        slots, heads, lefts, faces, fresh = proof.slots, proof.heads, proof.lefts, proof.faces, self.fresh
+        counts = [0] * pages
         for name, _ in stamps:
-            seen[slots[name].page] += 1
+            counts[slots[name].page] += 1
         for page in range(pages):
-            if seen[page] != len(ops.get(page, ())):
+            if counts[page] != len(ops.get(page, ())):
                 mine = [(name, text, slots[name]) for name, text in stamps if slots[name].page == page]
-                _count(f"{where}, page {page + 1}", proof, list(ops.get(page, ())), mine)
-        at = dict.fromkeys(range(pages), 0)  # runs are in the stamps' order
+                _count(f"piece {piece.piece_id}, page {page + 1}", proof, list(ops.get(page, ())), mine)
+        at = [0] * pages  # a page's runs are in the stamps' order
         for name, text in stamps:
             slot = slots[name]
-            op = ops[slot.page][at[slot.page]]
-            at[slot.page] += 1
+            page = slot.page
+            op = ops[page][at[page]]
+            at[page] += 1
             face = faces[slot.bold]
-            run = self.fresh.get((id(face), text, slot.size)) or face.run(text, slot.size)
+            run = (fresh.get((id(face), text, slot.size)) if fresh else None) or face.run(text, slot.size)
             if run.problem is not None:
                 return run.problem
-            head = heads[name] or _head(slot, slot.x - run.width)
-            if op != b"%s%s TJ\nET\n" % (head, run.tj) or run.width > slot.width + 0.01:
-                _run(f"{where}, page {slot.page + 1}: field {name}", face, op, text, slot, run)
+            head = lefts.get(name)
+            if head is None:
+                before, after = heads[name]
+                head = before + _num(slot.x - run.width) + after
+            if op != head + run.tj + b" TJ\nET\n" or run.width > slot.width + 0.01:
+                _run(f"piece {piece.piece_id}, page {page + 1}: field {name}", face, op, text, slot, run)
         return None
 
 
-def _own_fields(where: str, proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]]) -> None:
+def _own_fields(proof: Proof, piece: PieceInput, stamps: Sequence[tuple[str, str]]) -> None:
     """The stamps are this piece's: one per field, each a slot, the frame's fields hold its values, none missing."""
     names = {name for name, _ in stamps}
-    lines = piece.address
+    lines, slots = piece.address, proof.slots
+    where = f"piece {piece.piece_id}"
     if len(names) != len(stamps):
         raise VerificationError(f"{where}: a field is stamped twice ({', '.join(n for n, _ in stamps)})")
+    if not names <= slots.keys():
+        raise VerificationError(f"{where}: field {min(names - slots.keys())}: the template has no such field")
+    address = proof.address
     for name, text in stamps:
-        if name not in proof.slots:
-            raise VerificationError(f"{where}: field {name}: the template has no such field")
-        if name.startswith("addr-") and (m := ADDRESS.fullmatch(name)) is not None:
-            n = int(m.group(1))
-            own = " ".join(lines[n - 1].split()) if 0 < n <= len(lines) else None
+        if (n := address.get(name)) is not None:
+            own = lines[n - 1] if 0 < n <= len(lines) else None
+            if own is not None and text != own:
+                own = " ".join(own.split())  # as HTML collapses it
             if text != own:
                 raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's address line is {own!r}")
         elif name == VIN_FIELD and text != piece.vin:
             raise VerificationError(f"{where}: field {name} holds {text!r}, the piece's VIN is {piece.vin!r}")
         elif name == PIECE_FIELD and (piece.piece_id not in text or piece.vin not in text):
             raise VerificationError(f"{where}: field {name} holds {text!r}, not the piece's ID and VIN")
-    if len(names) != len(proof.slots) - max(0, proof.lines - len(lines)):
-        for name in proof.slots.keys() - names:
-            m = ADDRESS.fullmatch(name)
-            if m is None or int(m.group(1)) <= len(lines):
+    if len(names) != len(slots) - max(0, proof.lines - len(lines)):
+        for name in slots.keys() - names:
+            if address.get(name, 0) <= len(lines):
                 raise VerificationError(f"{where}: field {name} is missing")
 
 

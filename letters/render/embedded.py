@@ -13,7 +13,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 import pikepdf
 import uharfbuzz as hb
@@ -26,8 +26,8 @@ PIECES_KEPT = 20_000
 """Written glyphs (``<gid>adjustment``, by glyph and advance) a face keeps per size before starting afresh."""
 FEATURES = {"kern": True, "liga": True}
 """The OpenType features Pango shapes Latin text with."""
-_CODEPOINT, _POSITION = attrgetter("codepoint"), attrgetter("position")
-_X_OFFSET, _Y_OFFSET, _X_ADVANCE = itemgetter(0), itemgetter(1), itemgetter(2)
+_CODEPOINT, _X_ADVANCE = attrgetter("codepoint"), attrgetter("x_advance")
+_X_OFFSET, _Y_OFFSET = attrgetter("x_offset"), attrgetter("y_offset")
 _TJ_TOKEN = re.compile(rb"<([0-9A-Fa-f]*)>|(-?[0-9.]+)|(\s+)")
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 _BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(?:<([0-9A-Fa-f]+)>|\[([^\]]*)\])")
@@ -97,8 +97,8 @@ class Face:
         buf.add_str(text)
         buf.guess_segment_properties()
         hb.shape(font, buf, FEATURES)
+        positions = buf.glyph_positions
         gids = list(map(_CODEPOINT, buf.glyph_infos))
-        positions = list(map(_POSITION, buf.glyph_positions))  # (x offset, y offset, x advance, y advance)
         advances = list(map(_X_ADVANCE, positions))
         pieces = self.pieces.setdefault(scale, {})
         try:
@@ -115,11 +115,15 @@ class Face:
                 pieces.clear()
         used = frozenset(gids)
         problem = None
-        if 0 in used or not used <= self.widths.keys() or not used <= self.to_unicode.keys():
+        try:
+            reads = "".join(map(self.to_unicode.__getitem__, gids))
+        except KeyError:
+            reads = None
+        if reads is None or 0 in used or not used <= self.widths.keys():
             problem = "glyph outside the embedded font"
         elif any(map(_X_OFFSET, positions)) or any(map(_Y_OFFSET, positions)):
             problem = "glyph offset the stamp does not draw"
-        elif "".join(map(self.to_unicode.__getitem__, gids)) != text:
+        elif reads != text:
             problem = "text the embedded font's map does not read back"
         return Run(b"[%s]" % tj, sum(advances) / PANGO_SCALE, used, problem)
 
