@@ -318,8 +318,8 @@ class FastRenderer:
 SAFETY_NET = 1
 """Letters a process compares with their full renders at least, its variants' first letters counted: a worker
 whose variants were all verified by the preflight compares its first batch's longest address line (one cold
-WeasyPrint render, about 0.25 s of CPU per worker; 0 would leave a worker's own fonts and shipped templates
-proved only by the per-letter check)."""
+WeasyPrint render, about 0.25 s of CPU per worker; 0 would leave the templates a worker holds only as shipped
+data, and the font files its HarfBuzz reads, never compared with WeasyPrint in that process)."""
 VERIFY_DPI = 50
 
 
