@@ -300,3 +300,15 @@ def test_to_unicode_reads_bfchar_and_both_bfrange_forms() -> None:
             b"1 beginbfrange\n<0024> <0026> <0041>\nendbfrange\n1 beginbfrange\n<0030> <0031> [<00e9> <00c9>]\n"
             b"endbfrange\n")  # fmt: skip
     assert to_unicode(cmap) == {3: " ", 0xC0: "fi", 0x24: "A", 0x25: "B", 0x26: "C", 0x30: "é", 0x31: "É"}
+
+
+def test_a_text_the_embedded_map_would_misread_goes_to_the_full_renderer(tmp_path: Path) -> None:
+    """The text layer must read as the text: a face whose map reads a glyph otherwise sends the letter over."""
+    renderer = fast.FastRenderer("23LJ01", REVISION.isoformat())
+    batch = job(tmp_path, [("QUINN", "1 MAIN ST"), ("BOB", "2 ELM ST")])  # no Q in the piece line, VIN or city
+    font = template_of(renderer, batch).fonts[False]
+    cmap = font.ToUnicode.read_bytes()
+    assert b"<0034> <0051>" in cmap  # Q
+    font.ToUnicode.write(cmap.replace(b"<0034> <0051>", b"<0034> <004f>"))  # Q would read as O
+    _, _, _, reasons, fallen = renderer.render_pdf(batch)
+    assert reasons == ["text the embedded font's map does not read back"] and fallen == [0]
