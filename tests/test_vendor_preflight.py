@@ -109,8 +109,9 @@ def test_document_parts_cover_the_manifest_page_ranges(runs: dict[str, Path], re
             number = {p.obj.objgen: n for n, p in enumerate(pdf.pages, 1)}
             node = pdf.Root.DPartRoot.DPartRootNode
             (leaves,) = node.DParts
-            got = [(number[leaf.Start.objgen], number[leaf.End.objgen], str(leaf.DPM.CIP4_Root.CIP4_Recipient.CIP4_UniqueID),
-                    str(leaf.DPM.CIP4_Root.LTRS_Vehicle.LTRS_VIN)) for leaf in leaves]  # fmt: skip
+            got = [(number[leaf.Start.objgen], number[leaf.End.objgen],
+                    str(leaf.DPM.CIP4_Root.CIP4_Recipient.CIP4_UniqueID), str(leaf.DPM.CIP4_Root.LTRS_Vehicle.LTRS_VIN))
+                   for leaf in leaves]  # fmt: skip
             assert got == [(int(r["first_page"]), int(r["last_page"]), r["piece_id"], r["vin"]) for r in mine]
             for n, page in enumerate(pdf.pages, 1):
                 leaf = page.obj.DPart
@@ -212,7 +213,7 @@ def test_fast_and_full_batches_print_the_same_words_in_the_same_places(runs: dic
     for a_path, b_path in zip(_batches(runs["fast"]), _batches(runs["full"]), strict=True):
         with pdfplumber.open(a_path) as a, pdfplumber.open(b_path) as b:
             assert len(a.pages) == len(b.pages)
-            for n, (pa, pb) in enumerate(zip(a.pages, b.pages), 1):
+            for n, (pa, pb) in enumerate(zip(a.pages, b.pages, strict=True), 1):
                 wa = [(w["text"], round(w["x0"], 1), round(w["top"], 1)) for w in pa.extract_words()]
                 wb = [(w["text"], round(w["x0"], 1), round(w["top"], 1)) for w in pb.extract_words()]
                 assert wa == wb, f"{a_path.name} page {n}"

@@ -212,6 +212,8 @@ def prepress(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bo
     pdf.Root.OutputIntents = output_intents(pdf)
     for page in pdf.pages:
         page.obj.TrimBox = pikepdf.Array(list(page.obj.MediaBox))
+        if "/BleedBox" in page.obj:  # WeasyPrint's, the MediaBox: nothing bleeds
+            del page.obj["/BleedBox"]
     dedupe_fonts(pdf)
     identify(pdf, title, identity, revision, vt, instance, properties)
 
@@ -386,14 +388,13 @@ def _document_parts(pdf: pikepdf.Pdf, pieces: Sequence[PieceMarks]) -> None:
             CIP4_Recipient=pikepdf.Dictionary(CIP4_UniqueID=piece.piece_id),
             LTRS_Vehicle=pikepdf.Dictionary(LTRS_VIN=piece.vin),
         ))  # fmt: skip
-        leaf = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.DPart, Parent=root_node, Start=first, End=last, DPM=dpm,
-        ))  # fmt: skip
+        leaf = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.DPart, Parent=root_node, Start=first, End=last,
+                                                    DPM=dpm))  # fmt: skip
         for number in range(piece.first_page, piece.last_page + 1):
             pages[number - 1].DPart = leaf
         leaves.append(leaf)
     root_node.DParts = pikepdf.Array([pikepdf.Array(leaves)])
-    pdf.Root.DPartRoot = pikepdf.Dictionary(
+    pdf.Root.DPartRoot = root_node.Parent = pdf.make_indirect(pikepdf.Dictionary(
         Type=pikepdf.Name.DPartRoot, DPartRootNode=root_node, RecordLevel=1,
         NodeNameList=pikepdf.Array([pikepdf.Name.Batch, pikepdf.Name.Piece]),
-    )  # fmt: skip
+    ))  # the root node's /Parent (ISO 32000-2 Table 409)  # fmt: skip

@@ -53,7 +53,7 @@ class Page:
     media: bytes = LETTER
     """Its MediaBox, as written; its TrimBox is the same."""
     extra: Fragment | None = None
-    """Other entries of its dictionary (a full render's /BleedBox...), as dictionary syntax."""
+    """Other entries of its dictionary (a full render's, less its /BleedBox: nothing bleeds), as dictionary syntax."""
     anchor: Anchor | None = None
     """The page in the PDF it was read from, which objects read with it may refer to."""
 
@@ -133,13 +133,14 @@ def write_batch(
         out.put(OUTLINES, b"<</Type/Outlines/First %d 0 R/Last %d 0 R/Count %d>>" % (items[0], items[-1], len(items)))
     else:  # no pieces: an empty outline nobody points to
         out.put(OUTLINES, b"<</Type/Outlines/Count 0>>")
-    out.put(DPARTS, b"<</Type/DPart/DParts[%s]>>" % array(leaves))
+    part_root = out.number()  # indirect: the root node's /Parent (ISO 32000-2 Table 409)
+    out.put(part_root, b"<</Type/DPartRoot/DPartRootNode 4 0 R/RecordLevel 1/NodeNameList[/Batch/Piece]>>")
+    out.put(DPARTS, b"<</Type/DPart/Parent %d 0 R/DParts[%s]>>" % (part_root, array(leaves)))
     info, xmp = identification(meta, [p.piece_id for p in pieces])
     out.put(INFO, info)
     out.put_stream(XMP, b"/Type/Metadata/Subtype/XML", xmp, compress=False)
-    out.put(CATALOG, b"<</Type/Catalog/Version/%s/Pages 2 0 R%s/Metadata 6 0 R/OutputIntents %s/DPartRoot"
-            b"<</Type/DPartRoot/DPartRootNode 4 0 R/RecordLevel 1/NodeNameList[/Batch/Piece]>>>>"
-            % (PDF_VERSION.encode(), outline, out.relocate(_intents())))  # fmt: skip
+    out.put(CATALOG, b"<</Type/Catalog/Version/%s/Pages 2 0 R%s/Metadata 6 0 R/OutputIntents %s/DPartRoot %d 0 R>>"
+            % (PDF_VERSION.encode(), outline, out.relocate(_intents()), part_root))  # fmt: skip
     if clock is not None:
         clock.lap("press")
     data = out.finish(CATALOG, INFO)
@@ -190,7 +191,7 @@ def source_pages(pdf: pikepdf.Pdf) -> list[Page]:
         streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []
         own = b"\n".join(s.read_bytes() for s in streams)
         resources = reader.unit(obj.Resources) if "/Resources" in obj else None
-        rest = pikepdf.Dictionary({k: v for k, v in obj.items() if k not in _OWN_KEYS})
+        rest = pikepdf.Dictionary({k: v for k, v in obj.items() if k not in _OWN_KEYS and k != "/BleedBox"})
         extra = reader.fragment(rest) if len(rest) else None
         media = b"[%s]" % b" ".join(b"%g" % float(v) for v in obj.MediaBox)
         out.append(Page(own, resources, media, extra, obj.objgen))
