@@ -1,0 +1,99 @@
+"""Checked records kept on disk between reading and merging, split by VIN into buckets.
+
+Every merge rule is about the rows of one VIN (repeated vehicles, a VIN's owners, whether
+a vehicle has an owner and an owner a vehicle), so the merge can take the records a
+bucket of VINs at a time: each valid row goes, as it is judged, to the bucket its VIN
+hashes to, and each bucket is merged on its own. Memory then holds one chunk being judged,
+or one bucket being merged, whatever the size of the list.
+
+A small list (both files under ``BUCKET_BYTES`` together) is one bucket, kept in memory as
+it always was; a larger one has a bucket per ``BUCKET_BYTES`` of CSV, written as Arrow IPC
+streams to a temporary folder (under ``TMPDIR``) that lives as long as its ``Reconciliation``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import polars as pl
+
+BUCKET_BYTES = 64 << 20
+"""CSV bytes (both files together) per bucket: the size of the largest table the merge holds."""
+
+
+def bucket_count(*paths: Path) -> int:
+    """Buckets for these input files: one per ``BUCKET_BYTES`` of them (at least one)."""
+    size = 0
+    for path in paths:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            pass  # reading the file says what is wrong with it
+    return max(1, -(-size // BUCKET_BYTES))
+
+
+class Buckets:
+    """The valid rows of each kind ("vehicle", "owner"), by bucket of VINs, in file order within a bucket."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.folder: tempfile.TemporaryDirectory[str] | None = None
+        self.frames: dict[str, list[pl.DataFrame]] = {}
+        self.writers: dict[tuple[str, int], Any] = {}
+        if count > 1:
+            self.folder = tempfile.TemporaryDirectory(prefix="letters-records-")
+
+    @property
+    def path(self) -> Path:
+        """The temporary folder (a store of several buckets only)."""
+        assert self.folder is not None
+        return Path(self.folder.name)
+
+    def add(self, kind: str, frame: pl.DataFrame) -> None:
+        """Keep ``frame``'s rows (a ``vin`` column among them), each in its VIN's bucket."""
+        if self.folder is None:
+            self.frames.setdefault(kind, []).append(frame)
+            return
+        import polars as pl
+        import pyarrow as pa
+
+        keyed = frame.with_columns((pl.col("vin").hash() % self.count).alias("_bucket"))
+        for (bucket,), part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True,
+                                                  include_key=False).items():  # fmt: skip
+            table = part.to_arrow()
+            writer = self.writers.get((kind, int(bucket)))  # type: ignore[call-overload]
+            if writer is None:
+                path = self.path / f"{kind}-{bucket}.arrows"
+                writer = self.writers[(kind, int(bucket))] = pa.ipc.new_stream(path, table.schema)  # type: ignore[call-overload]
+            writer.write_table(table)
+
+    def clear(self, kind: str) -> None:
+        """Forget the rows of ``kind`` (its file is being read again from the start)."""
+        self.frames.pop(kind, None)
+        for key in [k for k in self.writers if k[0] == kind]:
+            self.writers.pop(key).close()
+            (self.path / f"{kind}-{key[1]}.arrows").unlink()
+
+    def take(self, kind: str, bucket: int) -> list[pl.DataFrame]:
+        """The rows of ``kind`` in ``bucket``, as tables in file order; off the disk (and deleted) once taken."""
+        if self.folder is None:
+            return self.frames.pop(kind, [])
+        import polars as pl
+
+        writer = self.writers.pop((kind, bucket), None)
+        if writer is None:
+            return []
+        writer.close()
+        path = self.path / f"{kind}-{bucket}.arrows"
+        frame = pl.read_ipc_stream(path)
+        path.unlink()
+        return [frame]
+
+    def close(self) -> None:
+        """Close every file still open (the folder goes with the ``Reconciliation`` that keeps it)."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
