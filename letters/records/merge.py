@@ -170,19 +170,20 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
                    vrejected.get_column("given_vin").str.to_uppercase(), reports, rec)  # fmt: skip
     del vrejected, orejected
     parts: list[pl.DataFrame] = []
+    written: list[Path] = []
     for bucket in range(store.count):
         letters = merge.bucket(store.take("vehicle", bucket), store.take("owner", bucket))
         rec.letter_count += letters.height
         if store.folder is None:
             parts.append(letters)
         else:
-            letters.write_ipc(store.path / f"letters-{bucket}.arrow", compression="uncompressed")
+            written.append(store.keep_letters(bucket, letters))
     store.close()
     if store.folder is None:
         # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
         rec.letters = pl.concat(parts, rechunk=False).lazy()
     else:
-        rec.letters = pl.scan_ipc([store.path / f"letters-{b}.arrow" for b in range(store.count)])
+        rec.letters = pl.scan_ipc(written)
     if repaired:
         rec.uncovered_repairs = frozenset(set(repaired) - merge.repairs_found)
     if rec.letter_count:
@@ -293,8 +294,8 @@ class _Merge:
             del chunk
             vehicle_of = to_mail.gather(here.get_column("_m").filter(alone))
             pieces.append(pl.concat([vehicle_of, owner], how="horizontal").select(*columns, available))
-        chosen, co_owners = choose_all(pl.concat(several).sort(LINE), self.rec.files[1],
-                                       lambda line, vin, outcome, why: reports.one("owner", line, vin, outcome, why))
+        chosen, reported, co_owners = choose_all(pl.concat(several).sort(LINE), self.rec.files[1])
+        reports.add("owner", None, reported)
         if co_owners:
             rec.outcomes["co_owner"] += co_owners
         if chosen.height:

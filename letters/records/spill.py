@@ -63,7 +63,7 @@ class Buckets:
         keyed = frame.with_columns((pl.col("vin").hash() % self.count).alias("_bucket"))
         for (bucket,), part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True,
                                                   include_key=False).items():  # fmt: skip
-            table = part.to_arrow()
+            table = part.to_arrow(compat_level=pl.CompatLevel.oldest())
             writer = self.writers.get((kind, int(bucket)))  # type: ignore[call-overload]
             if writer is None:
                 path = self.path / f"{kind}-{bucket}.arrows"
@@ -82,15 +82,29 @@ class Buckets:
         if self.folder is None:
             return self.frames.pop(kind, [])
         import polars as pl
+        import pyarrow as pa
 
         writer = self.writers.pop((kind, bucket), None)
         if writer is None:
             return []
         writer.close()
         path = self.path / f"{kind}-{bucket}.arrows"
-        frame = pl.read_ipc_stream(path)
+        with pa.ipc.open_stream(path) as reader:
+            frame = pl.from_arrow(reader.read_all())
         path.unlink()
+        assert isinstance(frame, pl.DataFrame)
         return [frame]
+
+    def keep_letters(self, bucket: int, letters: pl.DataFrame) -> Path:
+        """Write one bucket's letters to a file of their own (Arrow IPC), and return its path."""
+        import polars as pl
+        import pyarrow as pa
+
+        path = self.path / f"letters-{bucket}.arrow"
+        table = letters.to_arrow(compat_level=pl.CompatLevel.oldest())
+        with pa.ipc.new_file(path, table.schema) as writer:
+            writer.write_table(table)
+        return path
 
     def close(self) -> None:
         """Close every file still open (the folder goes with the ``Reconciliation`` that keeps it)."""
