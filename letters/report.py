@@ -108,8 +108,17 @@ class CheckReport:
         out: dict[str, dict[str, Any]] = {}
         present = [n for n in specs if n in letters.collect_schema().names()]
         # One pass over the letters (which may be on disk) for every column's count and range.
-        ranges = letters.select(*(e for n in present for e in (pl.col(n).count().alias(f"{n}.n"),
-                                pl.col(n).min().alias(f"{n}.min"), pl.col(n).max().alias(f"{n}.max")))).collect()
+        ranges = letters.select(
+            *(
+                e
+                for n in present
+                for e in (
+                    pl.col(n).count().alias(f"{n}.n"),
+                    pl.col(n).min().alias(f"{n}.min"),
+                    pl.col(n).max().alias(f"{n}.max"),
+                )
+            )
+        ).collect()
         for name, (source, kind, title) in specs.items():
             filled = int(ranges.get_column(f"{name}.n")[0]) if name in present else 0
             low = ranges.get_column(f"{name}.min")[0] if filled and kind != "boolean" else None

@@ -178,6 +178,7 @@ def reconcile(campaign: Campaign, vehicles: Path, owners: Path, as_of: date,
             parts.append(letters)
         else:
             written.append(store.keep_letters(bucket, letters))
+        del letters  # before the next bucket is read: its strings point into this bucket's tables
     store.close()
     if store.folder is None:
         # Not sorted here: a sort copies every column; ``pieces`` puts each phase in file order.
@@ -211,10 +212,7 @@ class _Merge:
     def bucket(self, vehicle_parts: list[pl.DataFrame], chunks: list[pl.DataFrame]) -> pl.DataFrame:
         """The letters of one bucket's vehicle rows and owner rows (``chunks``, in file order)."""
         parser, reports, rec, as_of = self.parser, self.reports, self.rec, self.as_of
-        if vehicle_parts:
-            valid = pl.concat(vehicle_parts, rechunk=False)
-        else:
-            valid = pl.DataFrame(schema=self.vehicle_schema)
+        valid = pl.concat(vehicle_parts, rechunk=False) if vehicle_parts else pl.DataFrame(schema=self.vehicle_schema)
         if not chunks:
             chunks = [pl.DataFrame(schema=check.OWNER_SCHEMA)]
         del vehicle_parts
@@ -320,7 +318,12 @@ class _Reports:
         """``rows`` (line, vin, reason, and outcome when ``outcome`` is None) as rejections of ``kind``."""
         columns = [pl.lit(self.files[kind]).alias("file"), LINE, pl.lit(kind).alias("kind"), "vin",
                    pl.lit(outcome).alias("outcome") if outcome else "outcome", "reason"]  # fmt: skip
-        self.parts.append(rows.select(columns).cast(REPORT_SCHEMA))  # type: ignore[arg-type]
+        part = rows.select(columns).cast(REPORT_SCHEMA)  # type: ignore[arg-type]
+        # Copied out of the bucket's tables: a filtered string column still points into the whole
+        # column's text, so a report of a few rows would keep every bucket's text in memory.
+        compact = pl.from_arrow(part.to_arrow(compat_level=pl.CompatLevel.oldest()))
+        assert isinstance(compact, pl.DataFrame)
+        self.parts.append(compact)
 
     def one(self, kind: str, line: int, vin: str, outcome: str, reason: str) -> None:
         self.rows.append((self.files[kind], line, kind, vin, outcome, reason))

@@ -13,6 +13,7 @@ streams to a temporary folder (under ``TMPDIR``) that lives as long as its ``Rec
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,10 +29,8 @@ def bucket_count(*paths: Path) -> int:
     """Buckets for these input files: one per ``BUCKET_BYTES`` of them (at least one)."""
     size = 0
     for path in paths:
-        try:
+        with contextlib.suppress(OSError):  # reading the file says what is wrong with it
             size += path.stat().st_size
-        except OSError:
-            pass  # reading the file says what is wrong with it
     return max(1, -(-size // BUCKET_BYTES))
 
 
@@ -64,10 +63,10 @@ class Buckets:
         for (bucket,), part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True,
                                                   include_key=False).items():  # fmt: skip
             table = part.to_arrow(compat_level=pl.CompatLevel.oldest())
-            writer = self.writers.get((kind, int(bucket)))  # type: ignore[call-overload]
+            writer = self.writers.get((kind, int(bucket)))
             if writer is None:
                 path = self.path / f"{kind}-{bucket}.arrows"
-                writer = self.writers[(kind, int(bucket))] = pa.ipc.new_stream(path, table.schema)  # type: ignore[call-overload]
+                writer = self.writers[(kind, int(bucket))] = pa.ipc.new_stream(path, table.schema)
             writer.write_table(table)
 
     def clear(self, kind: str) -> None:
@@ -89,7 +88,7 @@ class Buckets:
             return []
         writer.close()
         path = self.path / f"{kind}-{bucket}.arrows"
-        with pa.ipc.open_stream(path) as reader:
+        with pa.OSFile(str(path)) as source, pa.ipc.open_stream(source) as reader:
             frame = pl.from_arrow(reader.read_all())
         path.unlink()
         assert isinstance(frame, pl.DataFrame)
@@ -104,6 +103,10 @@ class Buckets:
         table = letters.to_arrow(compat_level=pl.CompatLevel.oldest())
         with pa.ipc.new_file(path, table.schema) as writer:
             writer.write_table(table)
+        del table
+        # The bucket's tables are freed: give Arrow's pool back to the system, which it would otherwise
+        # keep, and the next bucket find in use.
+        pa.default_memory_pool().release_unused()
         return path
 
     def close(self) -> None:
