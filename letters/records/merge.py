@@ -252,10 +252,13 @@ class _Merge:
         ))  # fmt: skip
 
         vehicle: list[str | pl.Expr] = [*_VEHICLE_COLUMNS[1:], *parser.value_names, pl.col(LINE).alias("v_line")]
-        # Lazily, so that no owner table as wide as a letter is made but the letters themselves:
-        # each owner row's vehicle status from a narrow join, the letters from an inner join.
-        status_of = owned.lazy().select("vin", LINE).join(kept.lazy().select("vin", "status", "reason", "fixed"),
-                                                          on="vin", how="left", maintain_order="left")  # fmt: skip
+        # So that no owner table as wide as a letter is made but the letters themselves: each owner
+        # row's vehicle status, and its letter's vehicle (``_m``, a row of ``to_mail``), from one
+        # narrow join; the letters from gathers (and an inner join for the VINs of several rows).
+        mail = pl.col("status") == "mail"
+        kept = kept.with_columns(pl.when(mail).then(mail.cum_sum() - 1).cast(pl.UInt32).alias("_m"))
+        status_of = owned.join(kept.select("vin", "status", "reason", "fixed", "_m"), on="vin", how="left",
+                               maintain_order="left")  # fmt: skip
         not_mailed = (
             pl.when(pl.col("status") == "not_covered").then(pl.lit("vehicle is not covered: ") + pl.col("reason"))
             .when(pl.col("status") == "repaired").then(pl.lit("the vehicle was repaired ") + fixed)
@@ -267,17 +270,15 @@ class _Merge:
             LINE, "vin", pl.when(not_mailed.is_null()).then(pl.lit("owner_without_vehicle"))
             .otherwise(pl.lit("owner_not_mailed")).alias("outcome"),
             not_mailed.fill_null(pl.lit("no vehicle record has this VIN")).alias("reason"),
-        ).collect())  # fmt: skip
+        ))  # fmt: skip
 
         to_mail = kept.filter(pl.col("status") == "mail").select("vin", "phase", *vehicle)
         del kept
         outcome_of = {p.number: p.available(as_of) for p in self.campaign.phases}
         columns = [*_VEHICLE_COLUMNS, *parser.value_names, "v_line", *_OWNER_COLUMNS, "owner_lines", "phase"]
         available = pl.col("phase").replace_strict(outcome_of, return_dtype=pl.Boolean).alias("available")
-        # Each owner row's letter vehicle (a row of ``to_mail``), by one narrow join.
-        target = owned.lazy().join(to_mail.lazy().select("vin").with_row_index("_m"), on="vin", how="left",
-                                   maintain_order="left").select("_m", "_several").collect()  # fmt: skip
-        del owned
+        target = status_of.select("_m", "_several")
+        del owned, status_of
         pieces: list[pl.DataFrame] = []
         several: list[pl.DataFrame] = []
         start = 0
