@@ -77,6 +77,14 @@ def test_throughput_benchmark() -> None:
     assert result["ratio_vs_typst_cpu"] == pytest.approx(ratio, rel=0.02, abs=0.001)  # rounded to 3 places
 
 
+def test_throughput_benchmark_with_variants_and_distinct_addresses() -> None:
+    # The headline run's options: the scratch copy's edited letter is approved, so it mails (not as a draft).
+    result = run("throughput.py", "--letters", "60", "--batch-size", "30", "--variants", "3",
+                 "--distinct-addresses")  # fmt: skip
+    assert result["variants"] == 3 and result["fallbacks"] == 0
+    assert isinstance(result["letters"], int) and result["letters"] > 0
+
+
 def test_ledger_benchmark() -> None:
     result = run("ledger.py", "--pieces", "3000", "--runs", "3", "--batch-size", "100")
     assert result["pieces"] == 3000 and result["index_build_s"] >= 0  # type: ignore[operator]

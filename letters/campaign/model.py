@@ -182,13 +182,14 @@ class Campaign(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Campaign:
+        problems: list[str] = []  # every cross-field problem, reported together
         numbers = [p.number for p in self.phases]
         if numbers != list(range(1, len(numbers) + 1)):
-            raise ValueError(f"phases must be numbered 1, 2, 3... in order, got {numbers}")
+            problems.append(f"phases must be numbered 1, 2, 3... in order, got {numbers}")
         if self.coverage.by == "chart" and self.chart is None:
-            raise ValueError("coverage.by is 'chart' but there is no [chart]; add one, or set coverage.by = 'vin-list'")
+            problems.append("coverage.by is 'chart' but there is no [chart]; add one, or set coverage.by = 'vin-list'")
         if self.coverage.default_phase not in numbers:
-            raise ValueError(f"coverage.default_phase {self.coverage.default_phase} is not a defined phase")
+            problems.append(f"coverage.default_phase {self.coverage.default_phase} is not a defined phase")
         names = {loc.name for loc in self.vehicles.locations}
         rows = self.chart.rows if self.chart else []
         located = [("models", i, m.location) for i, m in enumerate(self.models) if m.location]
@@ -196,28 +197,28 @@ class Campaign(Strict):
         located += [("vehicles.descriptors", i, d.location) for i, d in enumerate(self.vehicles.descriptors)]
         for where, i, location in located:
             if location not in names:
-                raise ValueError(f"{where}[{i}].location {location!r} is not one of vehicles.locations {sorted(names)}")
+                problems.append(f"{where}[{i}].location {location!r} is not one of vehicles.locations {sorted(names)}")
         for i, row in enumerate(rows):
             for span in row.phases:
                 if span.phase not in numbers:
-                    raise ValueError(f"chart.rows[{i}] names phase {span.phase}, which is not defined")
+                    problems.append(f"chart.rows[{i}] names phase {span.phase}, which is not defined")
             for column in self.chart.columns if self.chart else []:
                 if column.field not in (row.model_extra or {}):
-                    raise ValueError(f"chart.rows[{i}] has no {column.field!r}, which chart.columns declares")
+                    problems.append(f"chart.rows[{i}] has no {column.field!r}, which chart.columns declares")
         documents = [d.name for d in self.documents]
         doubled = sorted({n for n in documents if documents.count(n) > 1})
         if doubled:
-            raise ValueError(f"documents named twice: {', '.join(doubled)}")
+            problems.append(f"documents named twice: {', '.join(doubled)}")
         stage_names = [s.name for s in self.stages]
         if len(set(stage_names)) != len(stage_names) or not stage_names:
-            raise ValueError(f"stages must be named once each, got {stage_names}")
+            problems.append(f"stages must be named once each, got {stage_names}")
         for i, stage in enumerate(self.stages):
             if stage.document not in documents:
-                raise ValueError(f"stages[{i}].document {stage.document!r} is not one of documents {documents}")
+                problems.append(f"stages[{i}].document {stage.document!r} is not one of documents {documents}")
             if stage.when == "after" and (stage.after not in stage_names[:i] or stage.days < 1):
-                raise ValueError(f"stages[{i}] ({stage.name}) follows an earlier stage: give after = one of "
+                problems.append(f"stages[{i}] ({stage.name}) follows an earlier stage: give after = one of "
                                  f"{stage_names[:i]} and days >= 1")  # fmt: skip
-        problems = check_names(self.vehicles.columns, self.vehicles.computed)
+        problems += check_names(self.vehicles.columns, self.vehicles.computed)
         problems += brand_problems(self.brands, self.brand_column, self.vehicles.wmis, self.vehicles.columns)
         if not problems:
             try:

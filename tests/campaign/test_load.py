@@ -81,6 +81,20 @@ def test_every_problem_reported_at_once(project: Path) -> None:
     assert len(err.value.problems) == 2
 
 
+def test_every_cross_field_problem_reported_at_once(project: Path) -> None:
+    # Problems between sections (a stage's document, a document named twice) are listed together, not first only.
+    source = project / "templates" / "23LJ01" / "campaign.toml"
+    edit(source, 'name = "remedy"\nwhen = "remedy-available"', 'name = "remedy"\nwhen = "remedy-available"\n'
+         'document = "owner-leter"')  # fmt: skip
+    edit(source, 'name = "owner-letter"', 'name = "dealer-letter"')
+    with pytest.raises(ValidationError) as err:
+        load_campaign("23LJ01")
+    message = err.value.message
+    assert "documents named twice: dealer-letter" in message
+    assert "stages[0].document 'owner-leter' is not one of documents" in message
+    assert str(source) in message
+
+
 def test_toml_syntax_error_names_file(project: Path) -> None:
     source = project / "templates" / "23LJ01" / "campaign.toml"
     edit(source, "code = ", "code == ")
