@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from letters.errors import OutputError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -43,7 +46,8 @@ class Buckets:
         self.frames: dict[str, list[pl.DataFrame]] = {}
         self.writers: dict[tuple[str, int], Any] = {}
         if count > 1:
-            self.folder = tempfile.TemporaryDirectory(prefix="letters-records-")
+            with _writing(Path(tempfile.gettempdir())):
+                self.folder = tempfile.TemporaryDirectory(prefix="letters-records-")
 
     @property
     def path(self) -> Path:
@@ -57,9 +61,15 @@ class Buckets:
             self.frames.setdefault(kind, []).append(frame)
             return
         import polars as pl
-        import pyarrow as pa
 
         keyed = frame.with_columns((pl.col("vin").hash() % self.count).alias("_bucket"))
+        with _writing(self.path):
+            self._write(kind, keyed)
+
+    def _write(self, kind: str, keyed: pl.DataFrame) -> None:
+        import polars as pl
+        import pyarrow as pa
+
         for (bucket,), part in keyed.partition_by("_bucket", as_dict=True, maintain_order=True,
                                                   include_key=False).items():  # fmt: skip
             table = part.to_arrow(compat_level=pl.CompatLevel.oldest())
@@ -86,9 +96,10 @@ class Buckets:
         writer = self.writers.pop((kind, bucket), None)
         if writer is None:
             return []
-        writer.close()
+        with _writing(self.path):
+            writer.close()
         path = self.path / f"{kind}-{bucket}.arrows"
-        with pa.OSFile(str(path)) as source, pa.ipc.open_stream(source) as reader:
+        with _writing(path, "read"), pa.OSFile(str(path)) as source, pa.ipc.open_stream(source) as reader:
             frame = pl.from_arrow(reader.read_all())
         path.unlink()
         assert isinstance(frame, pl.DataFrame)
@@ -101,7 +112,7 @@ class Buckets:
 
         path = self.path / f"letters-{bucket}.arrow"
         table = letters.to_arrow(compat_level=pl.CompatLevel.oldest())
-        with pa.ipc.new_file(path, table.schema) as writer:
+        with _writing(path), pa.ipc.new_file(path, table.schema) as writer:
             writer.write_table(table)
         del table
         # The bucket's tables are freed: give Arrow's pool back to the system, which it would otherwise
@@ -114,3 +125,16 @@ class Buckets:
         for writer in self.writers.values():
             writer.close()
         self.writers.clear()
+
+
+@contextlib.contextmanager
+def _writing(path: Path, doing: str = "write") -> Iterator[None]:
+    """An ``OSError`` (a full disk, say) as an ``OutputError`` naming the working folder and what to do."""
+    try:
+        yield
+    except OSError as exc:
+        error = OutputError.from_os(path, exc, doing)
+        raise OutputError(
+            f"{error}; the records of a large list are kept in a temporary folder while "
+            "they are merged: set TMPDIR to a folder with room for about 1.5 times the CSV files"
+        ) from None
