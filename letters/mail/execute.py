@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from letters.documents import OWNER_LETTER
 from letters.errors import LedgerError, LettersError, OutputError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, Progress, RunResult
 from letters.mail.plan import templates_for
-from letters.mail.pool import this_run, watch_run, worker_context
+from letters.mail.pool import MailPool
 from letters.mail.ticket import finish
 from letters.render import progress as letters_laid_out
 from letters.render.pieces import BatchJob, BatchOutput, PieceInput
@@ -50,23 +48,12 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
     return jobs
 
 
-def _ignore_sigint() -> None:
-    # Workers leave Ctrl-C to the parent, which lets running batches finish and records them.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _start_worker(laid_out: Any, run: tuple[int, float]) -> None:
-    _ignore_sigint()
-    watch_run(*run)
-    letters_laid_out.share(laid_out)
-
-
 def execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progress | None,
-             resumed: bool = False) -> RunResult:  # fmt: skip
+             resumed: bool = False, pool: MailPool | None = None) -> RunResult:  # fmt: skip
     """Render the run's batches not yet done, record each, then write its manifest and job ticket."""
     folder = Path(run.folder)
     try:
-        return _execute_in(ledger, run, folder, options, progress, resumed)
+        return _execute_in(ledger, run, folder, options, progress, resumed, pool)
     except Interrupted:
         raise
     except LettersError as exc:
@@ -86,7 +73,7 @@ def execute(ledger: Ledger, run: RunInfo, options: MailOptions, progress: Progre
 
 
 def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions, progress: Progress | None,
-                resumed: bool) -> RunResult:  # fmt: skip
+                resumed: bool, pool: MailPool | None) -> RunResult:  # fmt: skip
     whole = Clock(tree_cpu_seconds)  # this process and the workers, start-up and shutdown included
     mine = Clock()  # this process alone
     make_folder(folder)
@@ -146,27 +133,27 @@ def _execute_in(ledger: Ledger, run: RunInfo, folder: Path, options: MailOptions
                 except KeyboardInterrupt:
                     raise Interrupted(_interrupted(run, done, total)) from None
     else:
-        _execute_parallel(jobs, renderer, workers, record, run, lambda: (done, total), poll)
+        with MailPool(workers) if pool is None else _kept(pool) as shared:
+            _execute_parallel(jobs, renderer, shared, record, run, lambda: (done, total), poll)
     whole.lap("execute")
     parts.update({k: v for k, v in mine.laps.items() if not k.startswith("idle")})  # queue, ledger
     job_ticket = finish(ledger, run, folder, peak[0], {**parts, **whole.laps})
     return RunResult(run, folder, job_ticket, resumed)
 
 
-def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
+def _execute_parallel(jobs: list[BatchJob], renderer: str, pool: MailPool,
                       record: Callable[[BatchOutput, BatchJob], None], run: RunInfo,
                       counts: Callable[[], tuple[int, int]],
                       poll: Callable[[int], None] = lambda n: None) -> None:  # fmt: skip
-    context = worker_context()  # see there: flat worker memory, the code loaded once
-    laid_out = context.Value("q", 0)  # letters the workers have laid out, for the progress bar
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(laid_out, this_run()))
+    base = pool.laid_out.value  # the pool's count goes on from run to run (and counts the preflight's letters)
+    workers = pool.executor()
     pending: dict[Future[BatchOutput], BatchJob] = {}
     try:
         for job in jobs:
-            pending[pool.submit(render_batch, job, renderer)] = job
+            pending[workers.submit(render_batch, job, renderer)] = job
         while pending:
             finished, _ = wait(pending, timeout=PROGRESS_POLL_S, return_when=FIRST_COMPLETED)
-            poll(laid_out.value)
+            poll(pool.laid_out.value - base)
             for future in finished:
                 record(future.result(), pending.pop(future))
     except KeyboardInterrupt:
@@ -176,10 +163,20 @@ def _execute_parallel(jobs: list[BatchJob], renderer: str, workers: int,
             # A batch that fails here stays planned and is redone when the run resumes.
             with suppress(Exception):
                 record(future.result(), pending[future])
-        pool.shutdown(wait=True)
+        pool.close()
         raise Interrupted(_interrupted(run, *counts())) from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # A batch that failed stops the run: what has not started is not started, what has is let finish
+        # (unrecorded: it is redone when the run resumes), so the next run has the workers to itself.
+        for future in pending:
+            future.cancel()
+        wait(pending)
+
+
+@contextmanager
+def _kept(pool: MailPool) -> Iterator[MailPool]:
+    """The call's pool, left running for its next run."""
+    yield pool
 
 
 def _interrupted(run: RunInfo, done: int, total: int) -> str:

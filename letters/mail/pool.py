@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
+from types import TracebackType
+from typing import Any
 
 import psutil
 
-PRELOAD = ["letters.mail.plan", "letters.render.pieces", "letters.render.fast", "letters.render.workers"]
+from letters.render import progress as letters_laid_out
+
+PRELOAD = [
+    "letters.mail.plan",
+    "letters.mail.keying",
+    "letters.render.pieces",
+    "letters.render.fast",
+    "letters.render.workers",
+]
 """Imported once by the fork server, so no worker imports them again (about a second of CPU each)."""
 
 
@@ -57,3 +69,49 @@ def watch_run(pid: int, started: float) -> None:
 def this_run() -> tuple[int, float]:
     """(pid, start time) of this process, for ``watch_run`` in its workers."""
     return os.getpid(), psutil.Process().create_time()
+
+
+def _start_worker(laid_out: Any, run: tuple[int, float]) -> None:
+    # Workers leave Ctrl-C to the parent, which lets running batches finish and records them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_run(*run)
+    letters_laid_out.share(laid_out)
+
+
+class MailPool:
+    """The worker processes of one ``mail`` or ``remail`` call, shared by every run it plans and executes.
+
+    Started at first use (a small run never starts one): the Pub 28 blocks and barcodes of a
+    large run, the preflight's keying and layouts, then the batches, all go to the same
+    workers, so each starts once per call, and the campaign, stylesheets and fonts it loads
+    for the preflight are loaded when it renders. ``laid_out`` counts the letters its
+    workers have laid out since it started, for the progress bar.
+    """
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._context = worker_context()
+        self.laid_out: Any = self._context.Value("q", 0)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def executor(self) -> ProcessPoolExecutor:
+        """The workers (started now if they are not yet, or again if one died)."""
+        if self._pool is not None and getattr(self._pool, "_broken", False):
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_start_worker,
+                                             initargs=(self.laid_out, this_run()))  # fmt: skip
+        return self._pool
+
+    def close(self) -> None:
+        """Cancel what has not started, wait for what has, end the workers."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> MailPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -14,6 +14,7 @@ from letters.ledger import Ledger
 from letters.mail.execute import execute
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress
 from letters.mail.plan import plan, select_stage, stage_for, warnings_of
+from letters.mail.pool import MailPool
 from letters.mail.stages import check_as_of, remail_stages, selection_notes, stage_order
 from letters.records import Piece, reconcile
 from letters.records.repairs import read_completed
@@ -36,9 +37,10 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     completed = read_completed(options.completed) if options.completed else None
     ledger = _ledger(options)
     report = MailReport(as_of=as_of.isoformat())
+    pool = MailPool(options.workers)  # started at first use, shared by every run of this call
     try:
         report.notes.extend(check_as_of(ledger, code, as_of, options.backdate))
-        _resume(ledger, code, options, report, progress)
+        _resume(ledger, code, options, report, progress, pool)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
         clock = Clock(tree_cpu_seconds)
         rec = reconcile(campaign, vehicles, owners, as_of, completed.dates if completed else None)
@@ -54,12 +56,13 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
             if not selection.pieces:
                 continue
             run = plan(ledger, campaign, phase, selection.pieces, rec, as_of, options, out_dir, "mail", "", stage,
-                       records, selection.superseded, doubtful)  # fmt: skip
+                       records, selection.superseded, doubtful, pool)  # fmt: skip
             clock.lap("plan")  # selecting the phase's letters, and planning them on all cores
             run.settings["timings"].update(clock.laps)  # type: ignore[attr-defined]
             report.warn(warnings_of(run))
-            report.runs.append(execute(ledger, run, options, progress))
+            report.runs.append(execute(ledger, run, options, progress, pool=pool))
     finally:
+        pool.close()
         ledger.close()
     return report
 
@@ -86,9 +89,10 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
     completed = read_completed(options.completed) if options.completed else None
     ledger = _ledger(options)
     report = MailReport(as_of=(options.as_of or date.today()).isoformat())
+    pool = MailPool(options.workers)
     try:
         report.notes.extend(check_as_of(ledger, code, as_of, options.backdate))
-        _resume(ledger, code, options, report, progress)
+        _resume(ledger, code, options, report, progress, pool)
         order = stage_order(campaign)
         stage_of = remail_stages(ledger, campaign, wanted, options.stage)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
@@ -107,20 +111,22 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
             # A named stage must fit the phase's remedy status; a replaced piece's stage is reprinted as it was.
             stage = stage_for(campaign, phase, as_of, name) if options.stage else campaign.stage(name)
             run = plan(ledger, campaign, phase, tuple(pieces), rec, as_of, options, out_dir, "remail",
-                       reason.strip(), stage, notes=doubtful)  # fmt: skip
+                       reason.strip(), stage, notes=doubtful, pool=pool)  # fmt: skip
             report.warn(warnings_of(run))
-            report.runs.append(execute(ledger, run, options, progress))
+            report.runs.append(execute(ledger, run, options, progress, pool=pool))
     finally:
+        pool.close()
         ledger.close()
     return report
 
 
-def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None) -> None:
+def _resume(ledger: Ledger, code: str, options: MailOptions, report: MailReport, progress: Progress | None,
+            pool: MailPool) -> None:  # fmt: skip
     """Finish runs earlier calls left unfinished; one failing again is reported, keeps its pieces, blocks nothing."""
     for run in ledger.unfinished_runs(code):
         report.notes.extend(warnings_of(run))
         try:
-            result = execute(ledger, run, options, progress, resumed=True)
+            result = execute(ledger, run, options, progress, resumed=True, pool=pool)
         except (Interrupted, LedgerError, LedgerBusy):
             raise
         except LettersError as exc:

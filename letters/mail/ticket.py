@@ -63,6 +63,7 @@ def finish(ledger: Ledger, run: RunInfo, folder: Path, worker_rss_mb: int = 0,
         **{"proof": proof, "draft": draft, "conformance": conformance()},
         "duplex": run.settings.get("duplex", True),
         "renderer": run.settings.get("renderer", "full"),
+        "variants": int(run.settings.get("variants", 0)),  # type: ignore[call-overload]
         "fallbacks": _fallbacks(batches),
         "languages": dict(Counter(p["language"] for p in pieces)),
         "files": [

@@ -76,6 +76,11 @@ LOOP_ATTRIBUTES = frozenset({
 CYCLER_METHODS = frozenset({"current", "next", "reset"})
 """A ``cycler``'s."""
 I18N_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
+TRANSLATIONS_KEPT = 4096
+"""Translated messages a sandbox keeps, by message and values: a letter's ``{% trans %}`` blocks repeat from
+letter to letter (the values that differ make their own entries; the table is emptied when full)."""
+_PLAIN = frozenset({str, Markup, int})
+_LOCALS = ("_loop_vars", "_block_vars")
 """Globals the i18n extension installs."""
 
 
@@ -172,6 +177,7 @@ class Sandbox(SandboxedEnvironment):
         self.limits = limits
         self._i18n: frozenset[int] = frozenset()
         self._callable_globals: frozenset[int] = frozenset()
+        self._translated: dict[tuple[Any, ...], str] = {}
         for name in _REMOVED_GLOBALS:
             self.globals.pop(name, None)
         for name in _REMOVED_FILTERS:
@@ -286,10 +292,38 @@ class Sandbox(SandboxedEnvironment):
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (__self.guard_loop(args[0]), *args[1:])
         if id(__obj) in __self._i18n:
+            key = __self._translation_key(__context, __obj, args, kwargs)
+            found = __self._translated.get(key) if key is not None else None
+            if found is not None:
+                return __self.guard_value(found)
             for text in args:
                 if isinstance(text, str):
                     check_percent(__self.limits, text, kwargs)
+            found = __self.guard_value(__context.call(__obj, *args, **kwargs))
+            if key is not None and isinstance(found, str):
+                if len(__self._translated) >= TRANSLATIONS_KEPT:
+                    __self._translated.clear()
+                __self._translated[key] = found
+            return found
         return __self.guard_value(__context.call(__obj, *args, **kwargs))
+
+    def _translation_key(self, context: Context, function: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> tuple[Any, ...] | None:  # fmt: skip
+        """What a call of an installed gettext function returns depends on, when that is all it can:
+        the function, the message and every value as its exact type (a ``Markup`` value is not escaped,
+        a ``str`` is), and autoescaping. None (not kept) when a value is anything but text or a whole
+        number, or when ``_`` would call a ``gettext`` the template defined itself."""
+        # Jinja passes the block's and loop's variables along, for a function that reads the context.
+        local = [kwargs.get(name) or {} for name in _LOCALS]
+        if function is self.globals.get("_") and (
+            any("gettext" in names for names in local) or context.resolve("gettext") is not self.globals.get("gettext")
+        ):
+            return None
+        named = tuple((k, type(v), v) for k, v in kwargs.items() if k not in _LOCALS)
+        if not all(type(v) in _PLAIN for v in args) or not all(t in _PLAIN for _, t, _ in named):
+            return None
+        return (function, context.eval_ctx.autoescape, args, named,
+                tuple(type(v) for v in args))  # fmt: skip
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
