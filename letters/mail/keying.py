@@ -96,10 +96,13 @@ class KeyedChunk:
     its masked HTML (only a variant's first letter's is read)."""
     values: tuple[Values, ...]
     """Each letter's describing values."""
+    lacking: dict[str, LettersError | Failed]
+    """Content its kind requires that a variant's letter lacks, by key (checked on its first letter here)."""
 
 
 def key_letters(task: Keying) -> KeyedChunk | LettersError | Failed:
-    """Every letter of the chunk rendered through its template and keyed; a template failing names its letter."""
+    """Every letter of the chunk rendered through its template and keyed, and each variant's first letter checked
+    for the content its kind requires; a template failing names its letter."""
     job, lang = task.job, task.lang
     try:
         fast = _fast(job)
@@ -109,18 +112,26 @@ def key_letters(task: Keying) -> KeyedChunk | LettersError | Failed:
         values = tuple(
             values_of(p, job, lang, str(english.brand_of(p.letter(job)).get("name", ""))) for p in job.pieces
         )
+        spec = document_spec(fast.loaded.campaign, job.document)
+        renderer = fast.full.renderer(lang)
     except LettersError as exc:
         return _carried(exc)
-    seen: set[str] = set()
+    lacking: dict[str, LettersError | Failed] = {}
     keyed: list[Keyed | str] = []
+    seen: set[str] = set()
     for version in versions:
         k = found[version]
         if isinstance(k, Keyed):
             if k.key in seen:
                 k = replace(k, masked="")
+            else:
+                try:
+                    renderer.check_required(spec, f"{k.frame[0]}{k.masked}{k.frame[1]}", job.stage)
+                except LettersError as exc:
+                    lacking[k.key] = _carried(exc)
             seen.add(k.key)
         keyed.append(k)
-    return KeyedChunk(tuple(keyed), values)
+    return KeyedChunk(tuple(keyed), values, lacking)
 
 
 def _key(fast: FastRenderer, job: BatchJob, versions: list[tuple[int, str]]) -> dict[tuple[int, str], Keyed | str]:

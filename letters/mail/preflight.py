@@ -95,7 +95,7 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
     # Language by language: a letter lacking required content is reported before another language's catalog.
     versions = sorted(((i, lang) for i, p in enumerate(pieces) for lang in p.language.split("+")),
                       key=lambda v: (v[1], v[0]))  # fmt: skip
-    spec = document_spec(campaign, stage.document)
+    document_spec(campaign, stage.document)  # refuses a stage whose document the campaign lacks
     workers = getattr(pool, "_max_workers", 1) if pool is not None else 1
     size = min(KEY_CHUNK, max(1, -(-len(versions) // (workers * 4)))) if pool is not None else KEY_CHUNK
     langs = sorted({lang for _, lang in versions})
@@ -107,12 +107,15 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
     keyed: dict[tuple[int, str], Keyed | str] = {}
     found_values: dict[tuple[int, str], Values] = {}
     failed: dict[str, KeyedChunk | LettersError | Failed] = {}
+    lacking: dict[str, LettersError | Failed] = {}
     for lang in langs:
         for chunk in chunks[lang]:
             got = next(results)
             if isinstance(got, KeyedChunk):
                 keyed.update(zip(chunk, got.keyed, strict=True))
                 found_values.update(zip(chunk, got.values, strict=True))
+                for key, problem in got.lacking.items():
+                    lacking.setdefault(key, problem)  # found on the variant's first letter: the first chunk's
             else:
                 failed.setdefault(lang, got)
     groups: dict[str, list[int]] = {}
@@ -127,14 +130,12 @@ def preflight(campaign: Campaign, stage: Stage, phase: int, as_of: date, pieces:
         for members in groups.values():
             index, mine = versions[members[0]]
             k = keyed[versions[members[0]]]
-            if mine == lang and isinstance(k, Keyed):
-                checker = _checker(job)
-                try:
-                    checker.renderer(lang).check_required(spec, f"{k.frame[0]}{k.masked}{k.frame[1]}", stage.name)
-                except LettersError as exc:
-                    values = _values(job, versions, found_values)
-                    raise type(exc)(f"variant {describe(values, members)} (VIN {pieces[index].vin}): "
-                                    f"{exc.message}") from None  # fmt: skip
+            if mine == lang and isinstance(k, Keyed) and k.key in lacking:
+                problem = lacking[k.key]
+                exc = problem.error() if isinstance(problem, Failed) else problem
+                values = _values(job, versions, found_values)
+                raise type(exc)(f"variant {describe(values, members)} (VIN {pieces[index].vin}): "
+                                f"{exc.message}") from None  # fmt: skip
     values = [found_values[v] for v in versions]
     fallback: dict[str, str] = {}
     refused: dict[str, None] = {}

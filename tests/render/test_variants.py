@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pdfplumber
@@ -164,6 +165,27 @@ def test_a_preflight_on_two_workers_plans_and_prints_what_one_does(tmp_path: Pat
     assert layouts == again[0]
     assert texts == again[1] and len(texts) == len(layouts)
     assert tickets == again[2] and all(variants > 0 for _, variants, _ in tickets)
+
+
+@pytest.mark.usefixtures("variant_project")
+def test_a_letter_that_fails_in_a_worker_is_named_as_in_one_process(variant_project: Path, tmp_path: Path) -> None:
+    from letters.errors import TemplateError
+
+    # The letters of VINs ending odd only fail, at run time: keyed in the workers' chunks, the first is named.
+    edit(variant_project / "templates" / "23LJ01" / "owner-letter.html", '<p>{{ _("Sincerely,") }}</p>',
+         '{% if letter.vin[-1] in "13579" %}{{ [1].index(2) }}{% endif %}<p>{{ _("Sincerely,") }}</p>')  # fmt: skip
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 120, seed=6)
+    errors = []
+    for workers in (1, 2):
+        options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF,
+                              workers=workers, batch_size=5, ledger=tmp_path / f"{workers}.sqlite",
+                              out_dir=tmp_path / f"out{workers}", draft=True)  # fmt: skip
+        with pytest.raises(TemplateError) as caught:
+            mail("23LJ01", options)
+        errors.append(caught.value.message)
+        assert not (tmp_path / f"out{workers}" / "23LJ01").exists()
+    assert errors[0] == errors[1] and re.match(r"the en letter of VIN \w+[13579] \(", errors[0]), errors
 
 
 @pytest.mark.parametrize("workers", [1, 2])
