@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from letters.documents import RenderOptions, document_spec
+from letters.documents import DocumentSpec, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.closing import closing_alone
 from letters.render.pdf import layout
@@ -125,13 +125,31 @@ def key_letters(task: Keying) -> KeyedChunk | LettersError | Failed:
             if k.key in seen:
                 k = replace(k, masked="")
             else:
-                try:
-                    renderer.check_required(spec, f"{k.frame[0]}{k.masked}{k.frame[1]}", job.stage)
-                except LettersError as exc:
-                    lacking[k.key] = _carried(exc)
+                problem = _lacks(renderer, spec, job, k)
+                if problem is not None:
+                    lacking[k.key] = problem
             seen.add(k.key)
         keyed.append(k)
     return KeyedChunk(tuple(keyed), values, lacking)
+
+
+_CHECKED: dict[tuple[str, ...], LettersError | Failed | None] = {}
+"""Variants this process checked for required content, by project, campaign, revision, document, stage and key."""
+
+
+def _lacks(renderer: Renderer, spec: DocumentSpec, job: BatchJob, k: Keyed) -> LettersError | Failed | None:
+    """What the kind requires that the variant's letter lacks, once per variant and process (the key is a hash
+    of the very HTML checked)."""
+    key = (job.home, job.campaign, job.revision.isoformat(), job.document, job.stage, k.key)
+    if key not in _CHECKED:
+        if len(_CHECKED) >= 4096:
+            _CHECKED.clear()
+        try:
+            renderer.check_required(spec, f"{k.frame[0]}{k.masked}{k.frame[1]}", job.stage)
+            _CHECKED[key] = None
+        except LettersError as exc:
+            _CHECKED[key] = _carried(exc)
+    return _CHECKED[key]
 
 
 def _key(fast: FastRenderer, job: BatchJob, versions: list[tuple[int, str]]) -> dict[tuple[int, str], Keyed | str]:

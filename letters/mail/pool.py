@@ -91,8 +91,16 @@ class MailPool:
     def __init__(self, workers: int | None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._context = worker_context()
-        self.laid_out: Any = self._context.Value("q", 0)
+        self._laid_out: Any = None
         self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def laid_out(self) -> Any:
+        """The workers' count of letters laid out (a shared ``multiprocessing.Value``), made with the workers: a
+        call that starts none starts no resource tracker for it either."""
+        if self._laid_out is None:
+            self._laid_out = self._context.Value("q", 0)
+        return self._laid_out
 
     def executor(self) -> ProcessPoolExecutor:
         """The workers (started now if they are not yet, or again if one died)."""

@@ -313,17 +313,24 @@ class Sandbox(SandboxedEnvironment):
         the function, the message and every value as its exact type (a ``Markup`` value is not escaped,
         a ``str`` is), and autoescaping. None (not kept) when a value is anything but text or a whole
         number, or when ``_`` would call a ``gettext`` the template defined itself."""
-        # Jinja passes the block's and loop's variables along, for a function that reads the context.
-        local = [kwargs.get(name) or {} for name in _LOCALS]
-        if function is self.globals.get("_") and (
-            any("gettext" in names for names in local) or context.resolve("gettext") is not self.globals.get("gettext")
-        ):
+        alias = function is self.globals.get("_")
+        named = []
+        for name, value in kwargs.items():
+            if name in _LOCALS:
+                # Jinja passes the block's and loop's variables along, for a function that reads the context.
+                if alias and value and "gettext" in value:
+                    return None
+                continue
+            kind = type(value)
+            if kind not in _PLAIN:
+                return None
+            named.append((name, kind, value))
+        kinds = tuple(type(v) for v in args)
+        if not _PLAIN.issuperset(kinds):
             return None
-        named = tuple((k, type(v), v) for k, v in kwargs.items() if k not in _LOCALS)
-        if not all(type(v) in _PLAIN for v in args) or not all(t in _PLAIN for _, t, _ in named):
+        if alias and context.resolve("gettext") is not self.globals.get("gettext"):
             return None
-        return (function, context.eval_ctx.autoescape, args, named,
-                tuple(type(v) for v in args))  # fmt: skip
+        return function, context.eval_ctx.autoescape, args, tuple(named), kinds
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
