@@ -50,6 +50,7 @@ from letters.render.limits import (
     Limits,
     check_percent,
 )
+from letters.render.translated import TRANSLATIONS_KEPT, translation_key
 from letters.render.view import MAPPING_METHODS, TemplateFunction, View, context
 
 __all__ = ["DEFAULT_LIMITS", "LimitError", "Limits", "Sandbox"]
@@ -76,11 +77,6 @@ LOOP_ATTRIBUTES = frozenset({
 CYCLER_METHODS = frozenset({"current", "next", "reset"})
 """A ``cycler``'s."""
 I18N_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
-TRANSLATIONS_KEPT = 4096
-"""Translated messages a sandbox keeps, by message and values: a letter's ``{% trans %}`` blocks repeat from
-letter to letter (the values that differ make their own entries; the table is emptied when full)."""
-_PLAIN = frozenset({str, Markup, int})
-_LOCALS = ("_loop_vars", "_block_vars")
 """Globals the i18n extension installs."""
 
 
@@ -292,7 +288,7 @@ class Sandbox(SandboxedEnvironment):
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (__self.guard_loop(args[0]), *args[1:])
         if id(__obj) in __self._i18n:
-            key = __self._translation_key(__context, __obj, args, kwargs)
+            key = translation_key(__self.globals, __context, __obj, args, kwargs)
             found = __self._translated.get(key) if key is not None else None
             if found is not None:
                 return __self.guard_value(found)
@@ -306,31 +302,6 @@ class Sandbox(SandboxedEnvironment):
                 __self._translated[key] = found
             return found
         return __self.guard_value(__context.call(__obj, *args, **kwargs))
-
-    def _translation_key(self, context: Context, function: Any, args: tuple[Any, ...],
-                         kwargs: dict[str, Any]) -> tuple[Any, ...] | None:  # fmt: skip
-        """What a call of an installed gettext function returns depends on, when that is all it can:
-        the function, the message and every value as its exact type (a ``Markup`` value is not escaped,
-        a ``str`` is), and autoescaping. None (not kept) when a value is anything but text or a whole
-        number, or when ``_`` would call a ``gettext`` the template defined itself."""
-        alias = function is self.globals.get("_")
-        named = []
-        for name, value in kwargs.items():
-            if name in _LOCALS:
-                # Jinja passes the block's and loop's variables along, for a function that reads the context.
-                if alias and value and "gettext" in value:
-                    return None
-                continue
-            kind = type(value)
-            if kind not in _PLAIN:
-                return None
-            named.append((name, kind, value))
-        kinds = tuple(type(v) for v in args)
-        if not _PLAIN.issuperset(kinds):
-            return None
-        if alias and context.resolve("gettext") is not self.globals.get("gettext"):
-            return None
-        return function, context.eval_ctx.autoescape, args, tuple(named), kinds
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
