@@ -206,8 +206,9 @@ R = TypeVar("R")
 
 
 def _run(work: Callable[[T], R], tasks: Sequence[T], pool: Executor | None) -> Iterator[R]:
-    """``work`` over ``tasks``, in order: in the pool's workers (all submitted at once), or here."""
-    if pool is None or len(tasks) < 2:
+    """``work`` over ``tasks``, in order: in the pool's workers (all submitted at once; one task too, as a worker
+    has the renderer loaded and this process does not), or here."""
+    if pool is None:
         return (work(t) for t in tasks)
     futures = [pool.submit(work, t) for t in tasks]
 
