@@ -138,6 +138,8 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     large run (its addresses past ``PARALLEL_PIECES``, its preflight when it has more than one
     batch) and then render it; without one, a large run's addresses get a pool of their own.
     """
+    if pool is not None and (len(pieces) > options.batch_size or len(pieces) >= PARALLEL_PIECES):
+        pool.start()  # the run will use the call's workers: they start while the checks below run
     # Only a revision approved as it is now is mailed for real (``--draft`` stamps DRAFT instead).
     require_approved(campaign.code, campaign.revision.date.isoformat(), options.draft, kind)
     clock = Clock(tree_cpu_seconds)

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
 from types import TracebackType
@@ -93,6 +94,8 @@ class MailPool:
         self._context = worker_context()
         self._laid_out: Any = None
         self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._starting: threading.Thread | None = None
 
     @property
     def laid_out(self) -> Any:
@@ -104,19 +107,40 @@ class MailPool:
 
     def executor(self) -> ProcessPoolExecutor:
         """The workers (started now if they are not yet, or again if one died)."""
-        if self._pool is not None and getattr(self._pool, "_broken", False):
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_start_worker,
-                                             initargs=(self.laid_out, this_run()))  # fmt: skip
-        return self._pool
+        with self._lock:
+            if self._pool is not None and getattr(self._pool, "_broken", False):
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_start_worker,
+                                                 initargs=(self.laid_out, this_run()))  # fmt: skip
+            return self._pool
+
+    def start(self) -> None:
+        """Start the fork server and the workers in the background, for a run that will need them: the fork
+        server's start (importing the planning and rendering code, most of a second) overlaps what this
+        process does meanwhile (the approval check, the serials, the addresses of a small run)."""
+        if self._pool is not None or self._starting is not None or self.workers < 2:
+            return
+
+        def start() -> None:
+            with suppress(Exception):  # a pool that cannot start fails again, and says why, where it is used
+                pool = self.executor()
+                for _ in range(self.workers):
+                    pool.submit(int)  # each submission starts a worker, up to the pool's size
+
+        self._starting = threading.Thread(target=start, name="letters-start-workers", daemon=True)
+        self._starting.start()
 
     def close(self) -> None:
         """Cancel what has not started, wait for what has, end the workers."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     def __enter__(self) -> MailPool:
         return self
