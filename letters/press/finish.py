@@ -209,17 +209,28 @@ def prepress(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bo
     rendition from another.
     """
     pdf.Root.Version = pikepdf.Name("/" + PDF_VERSION)
+    pdf.Root.OutputIntents = output_intents(pdf)
+    for page in pdf.pages:
+        page.obj.TrimBox = pikepdf.Array(list(page.obj.MediaBox))
+    dedupe_fonts(pdf)
+    identify(pdf, title, identity, revision, vt, instance, properties)
+
+
+def output_intents(pdf: pikepdf.Pdf) -> pikepdf.Array:
+    """The PDF/X output intent, its destination profile embedded in ``pdf``."""
     profile = pdf.make_stream(profile_bytes())
     profile.N = 4
-    pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+    return pikepdf.Array([pikepdf.Dictionary(
         Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX, OutputConditionIdentifier=OUTPUT_CONDITION_ID,
         OutputCondition=OUTPUT_CONDITION, RegistryName="http://www.color.org", DestOutputProfile=profile,
         Info=f"{OUTPUT_CONDITION} ({OUTPUT_CONDITION_ID}: ISO 12647-2:2004 paper type 4, white uncoated; the "
         "letters print in black, K only)",
     )])  # fmt: skip
-    for page in pdf.pages:
-        page.obj.TrimBox = pikepdf.Array(list(page.obj.MediaBox))
-    dedupe_fonts(pdf)
+
+
+def identify(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bool,
+             instance: Iterable[str] = (), properties: dict[str, str] | None = None) -> None:  # fmt: skip
+    """The XMP identification (``prepress``) and ``/Trapped``, from ``pdf``'s document information."""
     document = uuid.uuid5(uuid.NAMESPACE_URL, f"letters:{identity}")
     digest = hashlib.sha256("\n".join(instance).encode()).hexdigest()
     rendition = uuid.uuid5(document, digest)
@@ -250,11 +261,17 @@ def finish(pdf: pikepdf.Pdf, title: str, campaign: str, phase: int, batch: int, 
     """PDF/VT-1 on PDF/X-4 finishing of a batch file about to be saved (``SAVE``), PROOF stamps for a proof,
     DRAFT stamps for a draft."""
     _stamps(pdf, proof, draft)
+    identity, properties = batch_identity(campaign, phase, batch, revision, proof, draft)
+    prepress(pdf, title, identity, revision, True, [p.piece_id for p in pieces], properties)
+    _document_parts(pdf, pieces)
+
+
+def batch_identity(campaign: str, phase: int, batch: int, revision: date, proof: bool,
+                   draft: bool) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """A batch file's identity (its XMP DocumentID is derived from it) and its own XMP properties."""
     properties = {"campaign": campaign, "phase": str(phase), "batch": f"{batch:04d}", "revision": revision.isoformat(),
                   **({"proof": "true"} if proof else {}), **({"draft": "true"} if draft else {})}  # fmt: skip
-    prepress(pdf, title, f"{campaign}/{revision.isoformat()}/phase-{phase}/batch-{batch:04d}", revision, True,
-             [p.piece_id for p in pieces], properties)  # fmt: skip
-    _document_parts(pdf, pieces)
+    return f"{campaign}/{revision.isoformat()}/phase-{phase}/batch-{batch:04d}", properties
 
 
 def finish_envelope(data: bytes, title: str, identity: str, revision: date, proof: bool, draft: bool = False) -> bytes:
@@ -270,17 +287,13 @@ def finish_envelope(data: bytes, title: str, identity: str, revision: date, proo
     return buffer.getvalue()
 
 
-def _tag(program: bytes) -> str:
+def subset_tag(program: bytes) -> str:
     """A subset tag (six capitals) from a font program's bytes: one tag per program."""
     value = int.from_bytes(hashlib.sha256(program).digest()[:8], "big")
-    letters = []
-    for _ in range(6):
-        value, digit = divmod(value, 26)
-        letters.append(chr(ord("A") + digit))
-    return "".join(letters)
+    return "".join(chr(ord("A") + value // 26**i % 26) for i in range(6))  # base 26, lowest digit first
 
 
-def _retag(name: str, tag: str) -> str:
+def retag(name: str, tag: str) -> str:
     base = name.lstrip("/")
     if len(base) > 7 and base[6] == "+" and base[:6].isupper():
         base = base[7:]
@@ -311,12 +324,12 @@ def dedupe_fonts(pdf: pikepdf.Pdf) -> None:
             if keep.objgen != descriptor[key].objgen:
                 descriptor[key] = keep
             if "/FontName" in descriptor:
-                descriptor.FontName = pikepdf.Name(_retag(str(descriptor.FontName), _tag(data)))
+                descriptor.FontName = pikepdf.Name(retag(str(descriptor.FontName), subset_tag(data)))
     for font in fonts:
         holder = font.DescendantFonts[0] if "/DescendantFonts" in font else font
         found = holder.get("/FontDescriptor")
         if found is not None and "/FontName" in found and "/BaseFont" in font and "+" in str(found.FontName):
-            font.BaseFont = pikepdf.Name(_retag(str(font.BaseFont), str(found.FontName)[1:7]))
+            font.BaseFont = pikepdf.Name(retag(str(font.BaseFont), str(found.FontName)[1:7]))
     _merge_font_dicts(pdf, fonts)
 
 

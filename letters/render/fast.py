@@ -29,13 +29,14 @@ import pikepdf
 from letters.campaign import load_campaign
 from letters.documents import RenderOptions
 from letters.errors import LettersError
-from letters.press.finish import SAVE
+from letters.press.marks import PieceMarks
+from letters.press.writer import BLANK, BatchFile, Page, source_pages, template_resources, write_batch
 from letters.render import progress
-from letters.render.pieces import CHUNK, BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages, press
+from letters.render.pieces import CHUNK, BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
 from letters.render.shaping import ADDRESS_LINES, shape
 from letters.render.template import Slot as Slot
 from letters.render.template import Template as Template
-from letters.render.template import _Clock, _f, _num, _outline, build_templates
+from letters.render.template import _Clock, _f, _num, build_templates
 from letters.render.variants import Keyed, key_document
 from letters.write import durable_write
 
@@ -166,20 +167,12 @@ class FastRenderer:
         clock = clock or _Clock()
         layouts = self.layouts(job)
         clock.lap("variants")
-        out = pikepdf.new()
-        kids: list[pikepdf.Object] = []
-        placed: list[PiecePages] = []
-        marks: list[tuple[str, int]] = []
-        resources: dict[tuple[str, int], pikepdf.Object] = {}
-        blank = out.make_indirect(pikepdf.Stream(out, b""))
-        media = pikepdf.Array([0, 0, 612, 792])
         fallback_pieces: list[int] = []
         reasons: list[str] = []
-        streams: list[tuple[int, list[pikepdf.Object]]] = []
+        streams: list[list[Page]] = []
         used: dict[str, int] = {}  # template key -> first piece stamped on it
-
         for index, piece in enumerate(job.pieces):
-            pages: list[pikepdf.Object] = []
+            pages: list[Page] = []
             reason = None
             for tpl, stamps, why in layouts[index]:
                 if tpl is None or why:
@@ -187,7 +180,7 @@ class FastRenderer:
                     break
                 reason = tpl.problem
                 if reason is None:
-                    stamped, reason = self._stamp(out, tpl, piece, stamps, resources, media)
+                    stamped, reason = self._stamp(tpl, piece, stamps)
                 if reason:
                     break
                 used.setdefault(tpl.key, index)
@@ -196,45 +189,32 @@ class FastRenderer:
                 reasons.append(reason)
                 fallback_pieces.append(index)
                 pages = []
-            streams.append((index, pages))
+            streams.append(pages)
             progress.laid_out()
-
         clock.lap("stamp")
-        fallback_pages = self._fallbacks(out, job, fallback_pieces)
+        for index, pages in self._fallbacks(job, fallback_pieces).items():
+            streams[index] = pages
         clock.lap("fallback")
-        for index, pages in streams:
-            if index in fallback_pages:
-                pages = fallback_pages[index]
+        kids: list[Page] = []
+        placed: list[PiecePages] = []
+        marks: list[PieceMarks] = []
+        for piece, pages in zip(job.pieces, streams, strict=True):
             first = len(kids) + 1
             kids.extend(pages)
             if job.duplex and len(pages) % 2:
-                pad = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=media, Contents=blank,
-                                         Resources=pikepdf.Dictionary())  # fmt: skip
-                kids.append(out.make_indirect(pad))
-            piece = job.pieces[index]
+                kids.append(BLANK)
             placed.append(PiecePages(piece.piece_id, first, len(kids)))
-            marks.append((f"{piece.piece_id} {piece.vin}", first - 1))
-
-        # Build the page tree's Kids array once: appending pages one by one is quadratic.
-        root = out.Root.Pages
-        for kid in kids:
-            kid.Parent = root
-        root.Kids = pikepdf.Array(kids)
-        root.Count = len(kids)
-        _outline(out, [(title, kids[page]) for title, page in marks])
-        out.docinfo = out.make_indirect(pikepdf.Dictionary(
-            Title=f"{job.campaign} phase {job.phase} batch {job.batch:04d}",
-            Subject=f"Owner letters, {len(job.pieces)} pieces", Creator="letters", Producer="letters fast renderer",
-            Keywords=f"{job.campaign}, revision {job.revision.isoformat()}",
-            Campaign=job.campaign, Revision=job.revision.isoformat(), Phase=str(job.phase), Batch=f"{job.batch:04d}",
-        ))  # fmt: skip
-        clock.lap("stamp")
-        press(out, job, placed)
-        clock.lap("press")
-        buffer = io.BytesIO()
-        out.save(buffer, **SAVE)  # PDF 1.6 (PDF/X-4), as the finishing step says
-        data = buffer.getvalue()
-        clock.lap("save")
+            marks.append(PieceMarks(piece.piece_id, piece.vin, first, len(kids), piece.bars))
+        title = f"{job.campaign} phase {job.phase} batch {job.batch:04d}"
+        revision = job.revision.isoformat()
+        info = (("Title", title), ("Subject", f"Owner letters, {len(job.pieces)} pieces"), ("Creator", "letters"),
+                ("Producer", "letters fast renderer"), ("Keywords", f"{job.campaign}, revision {revision}"),
+                ("Campaign", job.campaign), ("Revision", revision), ("Phase", str(job.phase)),
+                ("Batch", f"{job.batch:04d}"))  # fmt: skip
+        meta = BatchFile(
+            title, job.campaign, job.phase, job.batch, job.revision, info, job.duplex, job.proof, job.draft
+        )
+        data = write_batch(meta, kids, marks, clock)  # laps "press" and "save"
         # Verified in memory, before anything reaches the output folder.
         self._verify(job, data, placed, set(fallback_pieces), used, verify_all)
         clock.lap("verify")
@@ -281,9 +261,8 @@ class FastRenderer:
                 if pix_a != pix_b:
                     raise VerificationError(f"piece {mine.piece_id}, page {n}: pixels differ from the full render")
 
-    def _stamp(self, out: pikepdf.Pdf, tpl: Template, piece: PieceInput, stamps: Sequence[tuple[str, str]],
-               resources: dict[tuple[str, int], pikepdf.Object],
-               media: pikepdf.Array) -> tuple[list[pikepdf.Object], str | None]:  # fmt: skip
+    def _stamp(self, tpl: Template, piece: PieceInput,
+               stamps: Sequence[tuple[str, str]]) -> tuple[list[Page], str | None]:  # fmt: skip
         if len(piece.address) > ADDRESS_LINES:
             return [], "address has more lines than the window holds"
         ops: dict[int, list[bytes]] = {}
@@ -309,39 +288,24 @@ class FastRenderer:
                 b"%s\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n%s TJ\nET\n"
                 % (colour, _f(x), _f(slot.baseline), font, _f(slot.size), shaped.tj)
             )
-        pages: list[pikepdf.Object] = []
+        pages: list[Page] = []
         for index in range(tpl.pages):
-            key = (tpl.key, index)
-            if key not in resources:
-                # One resource dictionary per template page, shared by every letter of the batch; one font
-                # dictionary per template file (templates laid out together share their fonts).
-                fonts = (str(id(tpl.pdf)), -1)
-                if fonts not in resources:
-                    resources[fonts] = pikepdf.Dictionary(
-                        FR=out.copy_foreign(tpl.fonts[False]), FB=out.copy_foreign(tpl.fonts[True]))  # fmt: skip
-                resources[key] = out.make_indirect(pikepdf.Dictionary(
-                    XObject=pikepdf.Dictionary(T=out.copy_foreign(tpl.pdf.pages[tpl.first + index].as_form_xobject())),
-                    Font=resources[fonts],
-                ))  # fmt: skip
+            resources = tpl.written.get(index)
+            if resources is None:  # once per template page and process: its Form XObject, shared by every letter
+                resources = tpl.written[index] = template_resources(tpl.pdf, tpl.first + index, tpl.fonts)
             # The template, then the fields in WeasyPrint's coordinates (px, y down).
             content = b"q\n/T Do\nQ\nq\n1 0 0 -1 0 792 cm\n0.75 0 0 0.75 0 0 cm\n%sQ\n" % b"".join(ops.get(index, []))
-            pages.append(out.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.Page, MediaBox=media, Resources=resources[key],
-                Contents=out.make_indirect(pikepdf.Stream(out, content)),
-            )))  # fmt: skip
+            pages.append(Page(content, resources))
         return pages, None
 
-    def _fallbacks(self, out: pikepdf.Pdf, job: BatchJob, indexes: Sequence[int]) -> dict[int, list[pikepdf.Object]]:
-        """Full renders of the letters the fast path refused, as pages of ``out``."""
+    def _fallbacks(self, job: BatchJob, indexes: Sequence[int]) -> dict[int, list[Page]]:
+        """Full renders of the letters the fast path refused, their pages read once for the batch file."""
         if not indexes:
             return {}
         sub = dataclasses.replace(job, pieces=tuple(job.pieces[i] for i in indexes), duplex=False)
         data, _, placed = self.full.render_pdf(sub, marks=False)  # marked with the rest of the file
-        src = pikepdf.open(io.BytesIO(data))
-        return {
-            i: [out.copy_foreign(src.pages[n].obj) for n in range(p.first_page - 1, p.last_page)]
-            for i, p in zip(indexes, placed, strict=True)
-        }
+        pages = source_pages(pikepdf.open(io.BytesIO(data)))
+        return {i: pages[p.first_page - 1 : p.last_page] for i, p in zip(indexes, placed, strict=True)}
 
 
 SAMPLE_MIN = 3

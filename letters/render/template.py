@@ -1,9 +1,8 @@
-"""The fast renderer's templates: a layout variant laid out once, its field slots, fonts and PDF helpers."""
+"""The fast renderer's templates: a layout variant laid out once, its field slots, fonts and number helpers."""
 
 from __future__ import annotations
 
 import io
-import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import weasyprint
 from letters.campaign import LoadedCampaign
 from letters.errors import LettersError
 from letters.press.finish import gray_pages
+from letters.press.pdfbytes import Unit
 from letters.render.closing import closing_alone
 from letters.render.pdf import PdfMetadata, layout, write
 from letters.render.shaping import PANGO_SCALE, ShapeCache, widths_of
@@ -153,6 +153,9 @@ class Template:
     recently used dropped first."""
     verified: bool = False
     """A letter stamped on this template has matched its full render in this process."""
+    written: dict[int, Unit] = field(default_factory=dict)
+    """Each page's resources as batch files write them (``letters.press.writer.template_resources``), read once
+    per process."""
 
     def shipped(self) -> TemplateData:
         """The template as plain data, for a worker process."""
@@ -237,24 +240,6 @@ def _slots(pages: Sequence[Any]) -> tuple[dict[str, Slot], str | None, tuple[str
 
 class _Clock(Clock):
     """Seconds per named part of a batch: this process's CPU, and wall seconds as ``part_wall``."""
-
-
-def _outline(pdf: pikepdf.Pdf, marks: Sequence[tuple[str, pikepdf.Object]]) -> None:
-    """One top-level bookmark per letter, built directly (pikepdf's outline API looks each page up)."""
-    if not marks:
-        return
-    root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
-    items = [
-        pdf.make_indirect(
-            pikepdf.Dictionary(Title=pikepdf.String(title), Parent=root, Dest=pikepdf.Array([page, pikepdf.Name.Fit]))
-        )
-        for title, page in marks
-    ]
-    for before, after in itertools.pairwise(items):
-        before.Next = after
-        after.Prev = before
-    root.First, root.Last, root.Count = items[0], items[-1], len(items)
-    pdf.Root.Outlines = root
 
 
 def _letter_page_count(doc: weasyprint.document.Document) -> int:

@@ -33,3 +33,15 @@ def test_a_hit_is_the_shape_itself() -> None:
     cache[key] = shape(*key, {})
     assert cache.get(key) == shape(*key, {})
     assert cache.get(("other", True, 10.0)) is None
+
+
+def test_glyph_elements_worked_out_once_per_face_and_size_give_what_fresh_arithmetic_gives() -> None:
+    from tests.render.test_fast import TRICKY
+
+    widths = {3: 278, 36: 667, 68: 556}  # some glyphs with the font's PDF width, the rest from HarfBuzz
+    lines = [line for letter in TRICKY for line in letter]
+    warm = [shape(line, bold, size, widths) for size in (8.666015625, 13.3330078125) for bold in (False, True)
+            for line in lines]  # fmt: skip
+    fresh = [shape(line, bold, size, dict(widths)) for size in (8.666015625, 13.3330078125) for bold in (False, True)
+             for line in lines]  # fmt: skip
+    assert warm == fresh  # each fresh call works every element out anew (a new widths table)
