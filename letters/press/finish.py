@@ -234,7 +234,7 @@ def identify(pdf: pikepdf.Pdf, title: str, identity: str, revision: date, vt: bo
     document = uuid.uuid5(uuid.NAMESPACE_URL, f"letters:{identity}")
     digest = hashlib.sha256("\n".join(instance).encode()).hexdigest()
     rendition = uuid.uuid5(document, digest)
-    pdf.docinfo[pikepdf.Name.Trapped] = pikepdf.Name.False_
+    pdf.docinfo[pikepdf.Name.Trapped] = pikepdf.Name("/False")  # not Name.False_, which writes /False_
     with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
         with warnings.catch_warnings():  # custom keys (Campaign, Batch...) have no XMP equivalent: kept in XMP below
             warnings.simplefilter("ignore")

@@ -94,8 +94,9 @@ def write_batch(
     ``clock`` laps "press" once every object is written as bytes and "save" once the
     file is compressed and indexed.
     """
-    if pieces and pieces[-1].last_page != len(pages):
-        raise ValueError(f"pieces cover {pieces[-1].last_page} pages, the batch has {len(pages)}")
+    starts = [1] + [p.last_page + 1 for p in pieces]
+    if [p.first_page for p in pieces] != starts[:-1] or starts[-1] != len(pages) + 1 or not pieces:
+        raise ValueError(f"pieces do not cover the batch's {len(pages)} pages one after another")
     out = PdfFile(first_free=XMP + 1)
     numbers = [out.number() for _ in pages]
     anchors = {page.anchor: n for page, n in zip(pages, numbers, strict=True) if page.anchor is not None}

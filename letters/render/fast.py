@@ -7,13 +7,19 @@ Each variant is laid out once by WeasyPrint with its fields hidden; each page be
 XObject shared by every letter of that variant in a batch file. Per letter, only the fields
 are written: shaped with HarfBuzz in the very font WeasyPrint embedded (its subset keeps
 glyph IDs, and a never-printed glyph-coverage page puts every Latin glyph a field may need
-into it), as TJ runs with the kerning WeasyPrint would apply.
+into it), as TJ runs with the kerning WeasyPrint would apply. The batch file is written as bytes
+in one pass (``letters.press.writer``): no PDF objects per letter.
 
 A field whose text needs a glyph outside the subset or is wider than its box, and a variant
 whose fields could move other text, send the letter to the full renderer; the job ticket
-counts these fallbacks by reason. Every batch verifies a sample of letters against full
-renders, text and pixels (the first letter of every variant not yet verified in the
-process among them), and fails loudly on a mismatch.
+counts these fallbacks by reason.
+
+Verification, failing loudly on any difference: every stamped letter's field runs are read
+back and proved from its own text as they are stamped (``letters.render.check``: the right
+fields with this piece's values, glyphs that decode to the text, advances and positions as
+HarfBuzz and the slot give them), and each layout variant's first letter is compared once
+with its full render, text and pixels (by the mail preflight for the variants it ships,
+else by the process that laid it out), plus one letter per process (``SAFETY_NET``).
 """
 
 from __future__ import annotations
@@ -28,22 +34,18 @@ import pikepdf
 
 from letters.campaign import load_campaign
 from letters.documents import RenderOptions
-from letters.errors import LettersError
 from letters.press.marks import PieceMarks
 from letters.press.writer import BLANK, BatchFile, Page, source_pages, template_resources, write_batch
 from letters.render import progress
+from letters.render.check import Checker
+from letters.render.check import VerificationError as VerificationError
 from letters.render.pieces import CHUNK, BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
-from letters.render.shaping import ADDRESS_LINES, shape
+from letters.render.shaping import ADDRESS_LINES
 from letters.render.template import Slot as Slot
 from letters.render.template import Template as Template
 from letters.render.template import _Clock, _f, _num, build_templates
 from letters.render.variants import Keyed, key_document
 from letters.write import durable_write
-
-
-class VerificationError(LettersError):
-    """A fast-rendered letter differs from its full render."""
-
 
 Version = tuple[Template | None, tuple[tuple[str, str], ...], str | None]
 """One language version of a piece: its variant's template, its stamped fields, or why it goes to the full
@@ -63,6 +65,7 @@ class FastRenderer:
         self.loaded = load_campaign(campaign, revision=revision)
         self.full = FullRenderer(campaign, revision)
         self.templates: OrderedDict[str, Template] = OrderedDict()
+        self.check = Checker()
 
     # -- templates -----------------------------------------------------------------
 
@@ -222,25 +225,27 @@ class FastRenderer:
 
     def _verify(self, job: BatchJob, data: bytes, placed: Sequence[PiecePages], fallen: set[int],
                 used: dict[str, int], verify_all: bool = False) -> None:  # fmt: skip
-        """Render sample letters fully and compare text and pixels with the fast output.
+        """Render letters fully and compare text and pixels with the fast output: per layout variant, not per batch.
 
-        A batch that stamps on a template not yet verified in this process is checked at
-        its first, middle and last letter (and one in a thousand), and at the first letter
-        of each such template: that proves the templates' field positions and fonts. Once
-        every template of the batch is verified (here, or by the mail preflight that laid
-        it out), a batch checks the letter with the longest address line, where a wrong
-        glyph or advance shows most.
+        Every stamped letter was checked exactly as it was stamped (``letters.render.check``);
+        what that check takes on trust, the template's slots and fonts and the page around the
+        fields, is proved here once per variant and process: the first letter stamped on a
+        template not yet verified in this process is compared (the mail preflight verifies the
+        variants it lays out and ships them verified, so a worker compares only the variants it
+        laid out itself). And a process compares ``SAFETY_NET`` letters at least, the variants'
+        first letters counted: when its first batch has none to compare (its variants were
+        verified elsewhere), the letter with the longest address line. ``verify_all`` compares
+        every stamped letter (the preflight's one per variant).
         """
         templates = [t for key in used if (t := self.template(key)) is not None]
         if verify_all:
             picks = [i for i in range(len(job.pieces)) if i not in fallen]
-        elif all(t.verified for t in templates):
-            longest = max(range(len(job.pieces)), key=lambda i: max(len(line) for line in job.pieces[i].address))
-            picks = [i for i in [longest][:SAMPLE_AFTER] if i not in fallen]
         else:
-            firsts = [used[t.key] for t in templates if not t.verified]
-            picks = sorted({*(i for i in sample_indexes(len(job.pieces)) if i not in fallen), *firsts})
+            firsts = {used[t.key] for t in templates if not t.verified}
+            due = SAFETY_NET - self.check.compared - len(firsts)
+            picks = sorted({*firsts, *sample_indexes(job, fallen | firsts, due)})
         self._compare(job, data, placed, picks)
+        self.check.compared += len(picks)
         for t in templates:
             t.verified = True
 
@@ -274,7 +279,7 @@ class FastRenderer:
             shaped = tpl.shaped.get(cache_key)
             if shaped is None:
                 # Same text, font and size give the same glyphs and advances: a whole-line cache is exact.
-                shaped = shape(text, slot.bold, slot.size, tpl.widths[slot.bold])
+                shaped = self.check.shape(tpl, text, slot.bold, slot.size)  # HarfBuzz, by the check's own hand
                 tpl.shaped[cache_key] = shaped
             if not shaped.gids <= tpl.allowed or 0 in shaped.gids:
                 return [], "glyph outside the embedded font"
@@ -288,6 +293,9 @@ class FastRenderer:
                 b"%s\nBT\n1 0 0 -1 %s %s Tm\n%s %s Tf\n%s TJ\nET\n"
                 % (colour, _f(x), _f(slot.baseline), font, _f(slot.size), shaped.tj)
             )
+        # Every letter's runs, read back and proved from its own text (letters.render.check); raises on a fault.
+        if (reason := self.check.letter(tpl, piece, stamps, ops)) is not None:
+            return [], reason
         pages: list[Page] = []
         for index in range(tpl.pages):
             resources = tpl.written.get(index)
@@ -308,17 +316,22 @@ class FastRenderer:
         return {i: pages[p.first_page - 1 : p.last_page] for i, p in zip(indexes, placed, strict=True)}
 
 
-SAMPLE_MIN = 3
-SAMPLE_EVERY = 1000
-SAMPLE_AFTER = 1
-"""Letters verified per batch once the template's first batch passed the full sample in this process."""
+SAFETY_NET = 1
+"""Letters a process compares with their full renders at least, its variants' first letters counted: a worker
+whose variants were all verified by the preflight compares its first batch's longest address line (one cold
+WeasyPrint render, about 0.25 s of CPU per worker; 0 would leave the templates a worker holds only as shipped
+data, and the font files its HarfBuzz reads, never compared with WeasyPrint in that process)."""
 VERIFY_DPI = 50
 
 
-def sample_indexes(count: int) -> list[int]:
-    """Letters of a batch to verify: first, middle, last, and one in every thousand."""
-    picks = {0, count // 2, count - 1, *range(SAMPLE_EVERY - 1, count, SAMPLE_EVERY)}
-    return sorted(i for i in picks if 0 <= i < count)[: max(SAMPLE_MIN, count // SAMPLE_EVERY + SAMPLE_MIN)]
+def sample_indexes(job: BatchJob, skip: set[int], count: int) -> list[int]:
+    """Up to ``count`` letters of a batch to compare besides ``skip``: the longest address lines first, where a
+    wrong glyph or advance shows most."""
+    if count <= 0:
+        return []
+    order = sorted((i for i in range(len(job.pieces)) if i not in skip),
+                   key=lambda i: (-max((len(line) for line in job.pieces[i].address), default=0), i))  # fmt: skip
+    return sorted(order[:count])
 
 
 def page_fingerprints(pdf: bytes, pages: Sequence[int]) -> list[tuple[str, bytes]]:

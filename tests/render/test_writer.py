@@ -19,7 +19,7 @@ from letters.press.marks import IMB_LEFT_IN, IMB_TOP_IN, PAYLOAD, datamatrix_ops
 from letters.render import fast
 from letters.render.pieces import BatchJob, PieceInput
 from letters.render.workers import renderer_for
-from tests.test_press import check_pdfvt
+from tests.test_press import check_pdfvt, colour_problems
 
 REVISION = date(2024, 1, 31)
 BARS = "FADT" * 16 + "F"
@@ -67,6 +67,7 @@ def test_every_letter_matches_its_full_render_and_the_file_is_what_vendors_check
     target.write_bytes(data)
     rows = [{"piece_id": p.piece_id, "first_page": str(p.first_page), "last_page": str(p.last_page)} for p in placed]
     check_pdfvt(target, rows)  # qpdf, Ghostscript, PDF/X-4 + PDF/VT-1, TrimBox, fonts once, DParts
+    assert colour_problems(target) == []  # K-only black, no RGB, fallback pages included
     reader = PdfReader(io.BytesIO(data))
     assert len(reader.pages) == pages == placed[-1].last_page
     assert [p.first_page for p in placed] == ([1, 3, 5, 7, 9, 11] if duplex else [1, 2, 3, 4, 6, 7])
@@ -106,6 +107,20 @@ def test_same_batch_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     assert other != first
 
 
+def test_another_process_writes_the_same_bytes(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, sys; from pathlib import Path; from tests.render.test_writer import batch, renderer; "
+        "sys.stdout.write(hashlib.sha256(renderer().render_pdf(batch(Path(sys.argv[1])))[0]).hexdigest())"
+    )
+    here = hashlib.sha256(renderer().render_pdf(batch(tmp_path))[0]).hexdigest()
+    there = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert there.stdout == here
+
+
 def test_reader_writes_identical_objects_once_and_relocates_them() -> None:
     src = pikepdf.new()
     program = src.make_stream(b"font program bytes")
@@ -136,6 +151,17 @@ def test_reader_writes_identical_objects_once_and_relocates_them() -> None:
         assert first.FontFile2.objgen == second.FontFile2.objgen  # one program stream
         assert str(first.FontName) == f"/{subset_tag(b'font program bytes')}+Sans" == str(second.FontName)
         assert first.FontFile2.read_bytes() == b"font program bytes" and int(second.Flags) == 4
+
+
+def test_pages_every_piece_does_not_cover_are_refused() -> None:
+    from letters.press.marks import PieceMarks
+    from letters.press.writer import BLANK, BatchFile, write_batch
+
+    meta = BatchFile("t", "23LJ01", 5, 1, REVISION, ())
+    assert write_batch(meta, [BLANK, BLANK], [PieceMarks("p1", "v1", 1, 1), PieceMarks("p2", "v2", 2, 2)])
+    for pieces in ([PieceMarks("p1", "v1", 1, 1)], [PieceMarks("p1", "v1", 1, 1), PieceMarks("p2", "v2", 3, 3)], []):
+        with pytest.raises(ValueError, match="do not cover"):
+            write_batch(meta, [BLANK, BLANK], pieces)
 
 
 def test_a_number_never_written_is_refused() -> None:
