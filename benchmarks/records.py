@@ -35,7 +35,7 @@ def timed_reconcile(vehicles: Path, owners: Path) -> tuple[float, float, int, in
     cpu_before, started = tree_cpu_seconds(), time.perf_counter()
     rec = reconcile(campaign, vehicles, owners, date(2024, 1, 31))
     seconds, cpu = time.perf_counter() - started, tree_cpu_seconds() - cpu_before
-    return seconds, cpu, rec.records_read, rec.letters.height, peak_rss_mb()
+    return seconds, cpu, rec.records_read, rec.letter_count, peak_rss_mb()
 
 
 def existing(folder: Path) -> SampleFiles:

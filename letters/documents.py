@@ -232,6 +232,7 @@ class Renderer:
         self.view: View = plain(self.campaign)
         """The campaign as templates see it: plain data."""
         self._states: dict[date, View] = {}
+        self._brands: tuple[list[Any], dict[int, Mapping[str, Any]]] | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -309,8 +310,14 @@ class Renderer:
         from letters.campaign.brands import as_data, choose
 
         c = self.campaign
-        brand = choose(c.brand_list, letter.vin, c.brand_column, dict(letter.values))
-        return as_data(brand, c.distributor.name)
+        if self._brands is None:  # the campaign's brands, and each as templates see it, made once
+            self._brands = (c.brand_list, {})
+        brands, data = self._brands
+        brand = choose(brands, letter.vin, c.brand_column, dict(letter.values))
+        found = data.get(id(brand))  # the brands stay in ``brands``: their ids stay theirs
+        if found is None:
+            found = data[id(brand)] = as_data(brand, c.distributor.name)
+        return found
 
     def remedy_status(self, letter: Letter) -> Remedy:
         """``remedy_status(letter)`` in templates: its phase's remedy status on its date (or the revision's)."""

@@ -75,8 +75,8 @@ class CheckReport:
             "files": list(rec.files),
             "records_read": rec.records_read,
             "outcomes": {name: rec.outcomes.get(name, 0) for name in names},
-            "letters": rec.letters.height,
-            "letters_available": int(rec.letters.get_column("available").sum()) if rec.letters.height else 0,
+            "letters": rec.letter_count,
+            "letters_available": sum(n for k, n in rec.outcomes.items() if k.startswith("mailable_phase_")),
             "phases": [
                 {
                     "phase": p.number,
@@ -97,6 +97,8 @@ class CheckReport:
 
     def vehicle_values(self) -> dict[str, dict[str, Any]]:
         """Each declared column and computed value: its type, title, and range over the letters."""
+        import polars as pl
+
         c = self.campaign
         letters = self.reconciliation.letters
         specs: dict[str, tuple[str, str, str]] = {
@@ -104,11 +106,23 @@ class CheckReport:
             **{n: ("computed", v.type, v.title or n) for n, v in c.vehicles.computed.items()},
         }
         out: dict[str, dict[str, Any]] = {}
+        present = [n for n in specs if n in letters.collect_schema().names()]
+        # One pass over the letters (which may be on disk) for every column's count and range.
+        ranges = letters.select(
+            *(
+                e
+                for n in present
+                for e in (
+                    pl.col(n).count().alias(f"{n}.n"),
+                    pl.col(n).min().alias(f"{n}.min"),
+                    pl.col(n).max().alias(f"{n}.max"),
+                )
+            )
+        ).collect()
         for name, (source, kind, title) in specs.items():
-            values = letters.get_column(name).drop_nulls() if name in letters.columns else None
-            filled = 0 if values is None else len(values)
-            low = values.min() if values is not None and filled and kind != "boolean" else None
-            high = values.max() if values is not None and filled and kind != "boolean" else None
+            filled = int(ranges.get_column(f"{name}.n")[0]) if name in present else 0
+            low = ranges.get_column(f"{name}.min")[0] if filled and kind != "boolean" else None
+            high = ranges.get_column(f"{name}.max")[0] if filled and kind != "boolean" else None
             out[name] = {"source": source, "type": kind, "title": title, "letters_with_value": filled,
                          "min": _plain(low), "max": _plain(high)}  # fmt: skip
         return out

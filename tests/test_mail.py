@@ -100,7 +100,9 @@ def test_job_ticket_totals(mailed: Path) -> None:
     job = json.loads((mailed / "job.json").read_text())
     rows = manifest(mailed)
     assert {"campaign", "phase", "revision", "as_of", "records_read", "outcomes", "letters", "pages", "sheets",
-            "files"} <= set(job)  # fmt: skip
+            "files", "variants"} <= set(job)  # fmt: skip
+    # The preflight laid out each layout variant once: 23LJ01's letter has one per brand in phase 1.
+    assert isinstance(job["variants"], int) and 1 <= job["variants"] <= job["letters"]
     assert sum(job["outcomes"].values()) == job["records_read"]
     assert job["letters"] == len(rows) == sum(f["letters"] for f in job["files"])
     assert job["pages"] == sum(int(r["pages"]) for r in rows) == sum(f["pages"] for f in job["files"])

@@ -166,11 +166,11 @@ def test_read_only_output_plans_nothing_and_another_folder_works(
 def test_resume_from_another_directory_finishes_in_the_first(
     records: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import letters.mail.run
+    import letters.mail.execute
 
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir(), second.mkdir()
-    real = letters.mail.run.render_batch
+    real = letters.mail.execute.render_batch
     calls = Counter[str]()
 
     def stop_at_second_batch(job: Any, kind: str = "full") -> Any:
@@ -179,11 +179,11 @@ def test_resume_from_another_directory_finishes_in_the_first(
             raise KeyboardInterrupt
         return real(job, kind)
 
-    monkeypatch.setattr(letters.mail.run, "render_batch", stop_at_second_batch)
+    monkeypatch.setattr(letters.mail.execute, "render_batch", stop_at_second_batch)
     monkeypatch.chdir(first)
-    with pytest.raises(letters.mail.run.Interrupted):
+    with pytest.raises(letters.mail.execute.Interrupted):
         mail("23LJ01", options(tmp_path, records, out_dir=Path("out"), batch_size=5))
-    monkeypatch.setattr(letters.mail.run, "render_batch", real)
+    monkeypatch.setattr(letters.mail.execute, "render_batch", real)
     monkeypatch.chdir(second)
     report = mail("23LJ01", options(tmp_path, records, out_dir=Path("out"), batch_size=5))
     (run,) = report.runs

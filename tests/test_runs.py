@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-import letters.mail.run
+import letters.mail.execute
 from letters.cli import cli
 from letters.errors import TemplateError
 from letters.mail import mail, status
@@ -43,7 +43,7 @@ def _runs(ledger: Path, *extra: str) -> Any:
 def _fail_phase(monkeypatch: pytest.MonkeyPatch, phase: int, after: int = 1) -> None:
     """The fast renderer refuses ``phase``'s batches after its first ``after`` (as it once refused a template
     it could not verify, after the pieces were reserved); the full renderer and other phases work."""
-    real = letters.mail.run.render_batch
+    real = letters.mail.execute.render_batch
     seen = Counter[int]()
 
     def render(job: Any, kind: str = "full") -> Any:
@@ -53,7 +53,7 @@ def _fail_phase(monkeypatch: pytest.MonkeyPatch, phase: int, after: int = 1) -> 
                 raise TemplateError(f"piece {job.pieces[0].piece_id}, page 1: text differs from the full render")
         return real(job, kind)
 
-    monkeypatch.setattr(letters.mail.run, "render_batch", render)
+    monkeypatch.setattr(letters.mail.execute, "render_batch", render)
 
 
 def test_a_failed_run_blocks_no_other_phase_and_resumes_with_another_renderer(

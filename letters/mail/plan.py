@@ -8,8 +8,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.ledger.registry import Block, Registry, ledger_key
 from letters.mail.options import MailOptions
-from letters.mail.pool import this_run, watch_run, worker_context
+from letters.mail.pool import MailPool
 from letters.mail.preflight import preflight
 from letters.mail.stages import Superseded, later_stages, superseded_reason
 from letters.press.imb import encode as encode_imb
@@ -127,7 +126,7 @@ def select_stage(ledger: Ledger, campaign: Campaign, rec: Reconciliation, phase:
 def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece], rec: Reconciliation, as_of: date,
           options: MailOptions, out_dir: Path, kind: str, reason: str, stage: Stage,
           timings: dict[str, float] | None = None, superseded: Sequence[Superseded] = (),
-          notes: Sequence[str] = ()) -> RunInfo:  # fmt: skip
+          notes: Sequence[str] = (), pool: MailPool | None = None) -> RunInfo:  # fmt: skip
     """Check the run can be made, then reserve its pieces in the ledger.
 
     Everything that can refuse a run (a missing translation, a template that fails, serials
@@ -135,8 +134,12 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
     run reserves nothing, gives its IMb serials back and leaves no run folder, and a later
     run with the problem fixed (or another ``-o``) starts clean. ``superseded`` are the
     phase's letters this stage does not send (listed in rejects.csv); ``notes`` are warnings
-    the job ticket keeps beside the templates' own.
+    the job ticket keeps beside the templates' own. ``pool``: the call's workers, which plan a
+    large run (its addresses past ``PARALLEL_PIECES``, its preflight when it has more than one
+    batch) and then render it; without one, a large run's addresses get a pool of their own.
     """
+    if pool is not None and (len(pieces) > options.batch_size or len(pieces) >= PARALLEL_PIECES):
+        pool.start()  # the run will use the call's workers: they start while the checks below run
     # Only a revision approved as it is now is mailed for real (``--draft`` stamps DRAFT instead).
     require_approved(campaign.code, campaign.revision.date.isoformat(), options.draft, kind)
     clock = Clock(tree_cpu_seconds)
@@ -160,7 +163,7 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
         try:
             assert campaign.mailing is not None  # _serials refuses a campaign without [mailing]
             template = _Chunk(campaign.mailing, block.first, block.capacity, 0, ())
-            printed = _printed(template, [p.owner for p in pieces], options.workers, ledger)
+            printed = _printed(template, [p.owner for p in pieces], options.workers, ledger, pool)
             clock.lap("plan_address")  # Pub 28 blocks and barcodes, on all cores for a large run
             size = options.batch_size
             fields: dict[tuple[Any, ...], dict[str, str]] = {}
@@ -177,8 +180,11 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
             clock.lap("plan_pieces")
             # Every letter keyed into its layout variant, every variant laid out and checked: a refusal
             # here reserves nothing.
-            checked = preflight(campaign, stage, phase, as_of, [piece_input(p) for p in planned], options.renderer)
+            inputs = [piece_input(p) for p in planned]
+            workers = pool.executor() if pool is not None and pool.workers > 1 and len(planned) > size else None
+            checked = preflight(campaign, stage, phase, as_of, inputs, options.renderer, workers)
             warnings.extend([*checked.warnings, *mailer_warnings(campaign)])
+            run.settings["variants"] = checked.laid_out
             if options.renderer == "fast":
                 planned = [replace(p, fields={**(p.fields or {}), LAYOUT: layout})
                            for p, layout in zip(planned, checked.layouts, strict=True)]  # fmt: skip
@@ -264,7 +270,8 @@ Printed = tuple[tuple[str, ...], tuple[str, str, str]]
 """A piece's address block and its IMb (tracking, routing, bars)."""
 
 
-def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, ledger: Ledger) -> list[Printed]:
+def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, ledger: Ledger,
+             pool: MailPool | None = None) -> list[Printed]:  # fmt: skip
     """Each piece's address block (Pub 28) and barcode, in order; on all cores for a large run.
 
     Each distinct street line that needs the Pub 28 parser goes through it once: streets an
@@ -286,9 +293,9 @@ def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, led
         ledger.remember_streets(new, rules)
         return _print_chunk(replace(template, owners=owners, known=known | new))
     size = -(-len(owners) // (count * 4))
-    with ProcessPoolExecutor(count, mp_context=worker_context(), initializer=watch_run, initargs=this_run()) as pool:
+    with MailPool(count) if pool is None else nullcontext(pool) as shared:
         step = max(1, -(-len(missing) // (count * 4)))
-        parts = pool.map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
+        parts = shared.executor().map(_standardise, [missing[i : i + step] for i in range(0, len(missing), step)])
         new = dict(zip(missing, (line for part in parts for line in part), strict=True))
         ledger.remember_streets(new, rules)
         known |= new
@@ -297,7 +304,7 @@ def _printed(template: _Chunk, owners: Sequence[Owner], workers: int | None, led
             chunk = owners[i : i + size]
             mine = {k: known[k] for k in {(o.address[1], o.address[2]) for o in chunk} if k in known}
             chunks.append(replace(template, start=i, owners=chunk, known=mine))
-        return [printed for part in pool.map(_print_chunk, chunks) for printed in part]
+        return [printed for part in shared.executor().map(_print_chunk, chunks) for printed in part]
 
 
 def _standardise(streets: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from multiprocessing import get_context
 from multiprocessing.context import ForkServerContext
+from types import TracebackType
+from typing import Any
 
 import psutil
 
-PRELOAD = ["letters.mail.plan", "letters.render.pieces", "letters.render.fast", "letters.render.workers"]
+from letters.render import progress as letters_laid_out
+
+PRELOAD = [
+    "letters.mail.plan",
+    "letters.mail.keying",
+    "letters.render.pieces",
+    "letters.render.fast",
+    "letters.render.workers",
+]
 """Imported once by the fork server, so no worker imports them again (about a second of CPU each)."""
 
 
@@ -57,3 +70,80 @@ def watch_run(pid: int, started: float) -> None:
 def this_run() -> tuple[int, float]:
     """(pid, start time) of this process, for ``watch_run`` in its workers."""
     return os.getpid(), psutil.Process().create_time()
+
+
+def _start_worker(laid_out: Any, run: tuple[int, float]) -> None:
+    # Workers leave Ctrl-C to the parent, which lets running batches finish and records them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    watch_run(*run)
+    letters_laid_out.share(laid_out)
+
+
+class MailPool:
+    """The worker processes of one ``mail`` or ``remail`` call, shared by every run it plans and executes.
+
+    Started at first use (a small run never starts one): the Pub 28 blocks and barcodes of a
+    large run, the preflight's keying and layouts, then the batches, all go to the same
+    workers, so each starts once per call, and the campaign, stylesheets and fonts it loads
+    for the preflight are loaded when it renders. ``laid_out`` counts the letters its
+    workers have laid out since it started, for the progress bar.
+    """
+
+    def __init__(self, workers: int | None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._context = worker_context()
+        self._laid_out: Any = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._starting: threading.Thread | None = None
+
+    @property
+    def laid_out(self) -> Any:
+        """The workers' count of letters laid out (a shared ``multiprocessing.Value``), made with the workers: a
+        call that starts none starts no resource tracker for it either."""
+        if self._laid_out is None:
+            self._laid_out = self._context.Value("q", 0)
+        return self._laid_out
+
+    def executor(self) -> ProcessPoolExecutor:
+        """The workers (started now if they are not yet, or again if one died)."""
+        with self._lock:
+            if self._pool is not None and getattr(self._pool, "_broken", False):
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context, initializer=_start_worker,
+                                                 initargs=(self.laid_out, this_run()))  # fmt: skip
+            return self._pool
+
+    def start(self) -> None:
+        """Start the fork server and the workers in the background, for a run that will need them: the fork
+        server's start (importing the planning and rendering code, most of a second) overlaps what this
+        process does meanwhile (the approval check, the serials, the addresses of a small run)."""
+        if self._pool is not None or self._starting is not None or self.workers < 2:
+            return
+
+        def start() -> None:
+            with suppress(Exception):  # a pool that cannot start fails again, and says why, where it is used
+                pool = self.executor()
+                for _ in range(self.workers):
+                    pool.submit(int)  # each submission starts a worker, up to the pool's size
+
+        self._starting = threading.Thread(target=start, name="letters-start-workers", daemon=True)
+        self._starting.start()
+
+    def close(self) -> None:
+        """Cancel what has not started, wait for what has, end the workers."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def __enter__(self) -> MailPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

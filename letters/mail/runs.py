@@ -16,7 +16,7 @@ from letters import paths
 from letters.campaign import canonical_code
 from letters.errors import OutputError, UsageError
 from letters.ledger import Ledger, RunState
-from letters.mail.run import finish
+from letters.mail.ticket import finish
 from letters.write import make_folder, remove_partials
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache, partial
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import polars as pl
@@ -26,15 +25,13 @@ from letters.charset import PRINTABLE
 from letters.records.csvio import Row
 from letters.records.model import Owner, Vehicle
 from letters.records.parse import (
-    OWNER_COLUMNS,
-    OWNER_REQUIRED,
     RowParser,
     language_of,
     lessor_of,
     parse_date,
     year_of,
 )
-from letters.records.table import EXTRA, LINE, MISSING, map_chunks
+from letters.records.table import EXTRA, LINE, MISSING
 
 DTYPES: dict[str, Any] = {"text": pl.String, "enum": pl.String, "integer": pl.Int64, "date": pl.Date,
                           "boolean": pl.Boolean}  # fmt: skip
@@ -78,25 +75,6 @@ def vehicle_schema(parser: RowParser) -> dict[str, Any]:
         schema[name] = DTYPES[spec.type]
     schema[LINE] = pl.Int64
     return schema
-
-
-def vehicle_file(parser: RowParser, path: Path) -> Checked:
-    """Valid vehicles and rejected rows of a vehicle file, judged a chunk at a time."""
-    parts = map_chunks(path, parser.aliases, parser.required, lambda chunk: vehicles(parser, chunk, str(path)))
-    return _joined(parts, vehicle_schema(parser))
-
-
-def owner_parts(parser: RowParser, path: Path) -> list[Checked]:
-    """Valid owners and rejected rows of an owner file, a chunk at a time, in file order (at least one part)."""
-    parts = map_chunks(path, OWNER_COLUMNS, OWNER_REQUIRED, lambda chunk: owners(parser, chunk, str(path)))
-    return parts or [_joined([], OWNER_SCHEMA)]
-
-
-def _joined(parts: list[Checked], schema: dict[str, Any]) -> Checked:
-    if not parts:
-        return Checked(pl.DataFrame(schema=schema), pl.DataFrame(schema=REJECT_SCHEMA))
-    # Not rechunked: that would copy every column while the chunks are still held.
-    return Checked(pl.concat([p.valid for p in parts], rechunk=False), pl.concat([p.rejected for p in parts]))
 
 
 def vehicles(parser: RowParser, table: pl.DataFrame, file: str) -> Checked:
@@ -348,9 +326,16 @@ def _vins(raw: pl.Series) -> pl.Series:
         codes = codes.reshape(-1, 17)
         table, weights, years = _vin_tables()
         values = table[codes]
-        remainder = (values.astype(np.float32) @ weights).astype(np.int32) % 11  # exact: sums < 2**24
+        # A column at a time in 16 bits (sums < 17 * 10 * 64), not a float product: BLAS's threads
+        # spin, which cost more CPU than the arithmetic.
+        total = np.zeros(len(values), dtype=np.uint16)
+        for position, weight in enumerate(weights):
+            if weight:
+                total += values[:, position].astype(np.uint16) * np.uint16(weight)
+        remainder = total % 11
         expected = np.where(remainder == 10, ord("X"), ord("0") + remainder)
-        good = (values < 64).all(axis=1) & (codes[:, 8] == expected) & years[codes[:, 9]]
+        # Every character a VIN character (value < 64): the OR of values below 64 stays below 64.
+        good = (np.bitwise_or.reduce(values, axis=1) < 64) & (codes[:, 8] == expected) & years[codes[:, 9]]
         ok[shaped.arg_true().to_numpy()] = good
     return vin.set(~pl.Series(ok), None)
 
@@ -364,7 +349,7 @@ def _vin_tables() -> tuple[Any, Any, Any]:
         values[ord(ch)] = value
     years = np.zeros(256, dtype=bool)
     years[[ord(ch) for ch in vins.YEAR_CODES]] = True
-    return values, np.array(vins.WEIGHTS, dtype=np.float32), years
+    return values, [int(w) for w in vins.WEIGHTS], years
 
 
 def _each(table: pl.DataFrame, column: str, judge: Callable[[Any], Any], dtype: Any) -> pl.Series:

@@ -52,8 +52,8 @@ class _NotFast(Exception):
     """The file turned out to need the exact reader."""
 
 
-def map_chunks(path: Path, aliases: Mapping[str, str], required: tuple[str, ...],
-               fn: Callable[[pl.DataFrame], T]) -> list[T]:  # fmt: skip
+def map_chunks(path: Path, aliases: Mapping[str, str], required: tuple[str, ...], fn: Callable[[pl.DataFrame], T],
+               restart: Callable[[], None] | None = None) -> list[T]:  # fmt: skip
     """``fn`` of each chunk of ``path``, in file order.
 
     A chunk is a table of strings under canonical column names, with ``_line``, ``_extra``
@@ -61,12 +61,15 @@ def map_chunks(path: Path, aliases: Mapping[str, str], required: tuple[str, ...]
     empty file, duplicate or missing columns, malformed CSV, text that is not UTF-8.
 
     The fast reader's results are thrown away and the exact reader's taken instead when
-    the file proves not to be one row per line; ``fn`` must have no other effect.
+    the file proves not to be one row per line; ``fn`` must have no other effect, or
+    ``restart`` undo them (it is called before the exact reader starts).
     """
     columns = _header(path, aliases, required)
     try:
         return [fn(chunk) for chunk in _fast(path, columns)]
     except _NotFast:
+        if restart is not None:
+            restart()
         return [fn(chunk) for chunk in _exact(path, aliases, required, columns)]
 
 

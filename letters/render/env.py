@@ -63,11 +63,33 @@ def make_environment(
         notes.append(f"period {text!r} left in English")
         return text
 
+    written: dict[tuple[str, object, str], str] = {}
+
+    def kept(kind: str, day: date, fmt: str, write: Callable[[], str]) -> str:
+        # Every letter of a run prints the same few dates: each is written once (Babel loads its locale per call).
+        key = (kind, day, fmt)
+        found = written.get(key)
+        if found is None:
+            if len(written) >= 1024:
+                written.clear()
+            found = written[key] = write()
+        return found
+
+    def long_date(d: object, fmt: str = "long") -> str:
+        day = _day(d, "date")
+        if type(fmt) is not str:  # Babel says what it makes of it
+            return format_date(day, fmt, locale=locale)
+        return kept("date", day, fmt, lambda: format_date(day, fmt, locale=locale))
+
+    def month(d: object) -> str:
+        day = _day(as_month(d), "month")
+        return kept("month", day, "", lambda: format_skeleton("yMMMM", day, locale=locale))
+
     # A missing value is an error naming the template and line, never today's date (Babel's
     # default for None) or a made-up number.
     env.filters.update(
-        date=lambda d, fmt="long": format_date(_day(d, "date"), fmt, locale=locale),
-        month=lambda d: format_skeleton("yMMMM", _day(as_month(d), "month"), locale=locale),
+        date=long_date,
+        month=month,
         short_month=lambda d: format_date(_day(d, "short_month"), "MMM", locale=locale),
         short_date=lambda d: format_skeleton("yMd", _day(d, "short_date"), locale=locale),
         # The chart heading prints the seed's zero-padded month/day/year in every locale.

@@ -50,6 +50,7 @@ from letters.render.limits import (
     Limits,
     check_percent,
 )
+from letters.render.translated import TRANSLATIONS_KEPT, translation_key
 from letters.render.view import MAPPING_METHODS, TemplateFunction, View, context
 
 __all__ = ["DEFAULT_LIMITS", "LimitError", "Limits", "Sandbox"]
@@ -172,6 +173,7 @@ class Sandbox(SandboxedEnvironment):
         self.limits = limits
         self._i18n: frozenset[int] = frozenset()
         self._callable_globals: frozenset[int] = frozenset()
+        self._translated: dict[tuple[Any, ...], str] = {}
         for name in _REMOVED_GLOBALS:
             self.globals.pop(name, None)
         for name in _REMOVED_FILTERS:
@@ -286,9 +288,19 @@ class Sandbox(SandboxedEnvironment):
         if isinstance(__obj, LoopContext) and args:  # a recursive loop's next level
             args = (__self.guard_loop(args[0]), *args[1:])
         if id(__obj) in __self._i18n:
+            key = translation_key(__self.globals, __context, __obj, args, kwargs)
+            found = __self._translated.get(key) if key is not None else None
+            if found is not None:
+                return __self.guard_value(found)
             for text in args:
                 if isinstance(text, str):
                     check_percent(__self.limits, text, kwargs)
+            found = __self.guard_value(__context.call(__obj, *args, **kwargs))
+            if key is not None and isinstance(found, str):
+                if len(__self._translated) >= TRANSLATIONS_KEPT:
+                    __self._translated.clear()
+                __self._translated[key] = found
+            return found
         return __self.guard_value(__context.call(__obj, *args, **kwargs))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:

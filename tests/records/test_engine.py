@@ -23,12 +23,15 @@ AS_OF = date(2024, 1, 31)
 V = with_check_digit("JTJGKCEZ0PJ100001")
 
 
-@pytest.fixture(autouse=True, params=["whole", "chunked"])
+@pytest.fixture(autouse=True, params=["whole", "chunked", "buckets"])
 def chunks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every comparison also with files judged in chunks of a few rows (Arrow blocks of 1 KB)."""
-    if request.param == "chunked":
+    """Every comparison also with files judged in chunks of a few rows (Arrow blocks of 1 KB), and
+    merged a few VINs at a time from disk (a bucket per 2 KB of CSV)."""
+    if request.param in ("chunked", "buckets"):
         monkeypatch.setattr("letters.records.table.CHUNK_ROWS", 7)
         monkeypatch.setattr("letters.records.table.BLOCK_BYTES", 1024)
+    if request.param == "buckets":
+        monkeypatch.setattr("letters.records.spill.BUCKET_BYTES", 2048)
 
 
 def assert_same(new: Reconciliation, old: Oracle) -> None:

@@ -268,3 +268,30 @@ def test_longest_line_that_fits_is_kept(tmp_path: Path, loaded: LoadedCampaign) 
     assert width_in(street.upper()) < WINDOW_WIDTH_IN
     rec = run(tmp_path, loaded, [vehicle()], [owner(street=street)])
     assert rec.pieces[0].owner.address == ("", street, "")
+
+
+def test_large_list_merged_from_disk_like_in_memory(tmp_path: Path, loaded: LoadedCampaign,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    files = generate(loaded.campaign, tmp_path, 400, seed=3, with_errors=True)
+    whole = reconcile(loaded.campaign, files.vehicles, files.owners, date(2024, 1, 31))
+    monkeypatch.setattr("letters.records.spill.BUCKET_BYTES", 8192)
+    split = reconcile(loaded.campaign, files.vehicles, files.owners, date(2024, 1, 31))
+    assert whole.workdir is None and split.workdir is not None
+    folder = Path(split.workdir.name)
+    kept = sorted(p.name for p in folder.iterdir())  # the buckets' rows deleted once merged, their letters kept
+    assert len(kept) > 1 and all(name.startswith("letters-") and name.endswith(".arrow") for name in kept)
+    assert split.pieces == whole.pieces and split.reported == whole.reported
+    assert split.outcomes == whole.outcomes and split.letter_count == whole.letter_count == len(whole.pieces)
+    del split
+    assert not folder.exists()  # the working files go with their reconciliation
+
+
+def test_no_room_for_working_files_is_an_error_naming_tmpdir(tmp_path: Path, loaded: LoadedCampaign,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from letters.errors import OutputError
+
+    files = generate(loaded.campaign, tmp_path, 200, seed=3)
+    monkeypatch.setattr("letters.records.spill.BUCKET_BYTES", 8192)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    with pytest.raises(OutputError, match=r"missing.*set TMPDIR to a folder with room"):
+        reconcile(loaded.campaign, files.vehicles, files.owners, date(2024, 1, 31))

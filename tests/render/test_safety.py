@@ -388,3 +388,25 @@ def test_prose_compiled_at_run_time_is_capped(project: Path) -> None:
     edit(project / "templates" / "23LJ01" / "faq.html", "<h1>{{ title }}</h1>", "{{ text('{{ 1 }}' * 20000) }}")
     with pytest.raises(TemplateError, match=r"over a template limit: a prose string of 140,000 characters"):
         Renderer(load_campaign("23LJ01")).render("faq")
+
+
+def test_kept_translations_follow_their_values_and_never_a_template_own_gettext(tmp_path: Path) -> None:
+    """A translated message is kept by its values as their exact types, and a template's own ``gettext`` is
+    never given (nor gives) a kept one."""
+    from markupsafe import Markup
+
+    from letters.i18n import Translations
+
+    (tmp_path / "real.html").write_text("{{ _('Hello %(n)s', n=name) }}|{% trans n=name %}Hi {{ n }}{% endtrans %}")
+    own_gettext = "{% macro gettext(s, n) %}OWN {{ s }} {{ n }}{% endmacro %}"
+    (tmp_path / "own.html").write_text(own_gettext + "{{ _('Hello %(n)s', n=name) }}")
+    env = make_environment([tmp_path], Translations("es", {"Hello %(n)s": "Hola %(n)s", "Hi %(n)s": "Hey %(n)s"},
+                                                    strict=True))  # fmt: skip
+    real, own = env.get_template("real.html"), env.get_template("own.html")
+    assert own.render({"name": "Ana"}) == "OWN Hello %(n)s Ana"
+    assert real.render({"name": "Ana"}) == "Hola Ana|Hey Ana"
+    assert own.render({"name": "Ana"}) == "OWN Hello %(n)s Ana"
+    assert real.render({"name": "<b>"}) == "Hola &lt;b&gt;|Hey &lt;b&gt;"
+    assert real.render({"name": Markup("<b>")}) == "Hola <b>|Hey <b>"  # the same text, not escaped: its own entry
+    assert real.render({"name": "<b>"}) == "Hola &lt;b&gt;|Hey &lt;b&gt;"
+    assert real.render({"name": 7}) == "Hola 7|Hey 7"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pdfplumber
@@ -134,7 +135,62 @@ def test_a_field_the_stamp_could_get_wrong_sends_its_variant_to_the_full_rendere
 
 
 @pytest.mark.usefixtures("variant_project")
-def test_a_refused_variant_reserves_nothing_and_is_named(variant_project: Path, tmp_path: Path) -> None:
+def test_a_preflight_on_two_workers_plans_and_prints_what_one_does(tmp_path: Path) -> None:
+    """Keyed in chunks and laid out a document at a time by the call's workers, the letters get the layouts
+    (their variants and stamps, or why they go to the full renderer) and print the text they get in one."""
+    import json
+
+    from letters.ledger import Ledger
+    from letters.render.pieces import LAYOUT
+
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 160, seed=8)
+    found = {}
+    for workers in (1, 2):
+        options = MailOptions(phases=(1, 5, 6), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF,
+                              batch_size=6, workers=workers, ledger=tmp_path / f"{workers}" / "ledger.sqlite",
+                              out_dir=tmp_path / f"{workers}" / "out")  # fmt: skip
+        report = mail("23LJ01", options)
+        ledger = Ledger(tmp_path / f"{workers}" / "ledger.sqlite")
+        try:
+            layouts = {p["piece_id"]: json.loads(json.loads(p["fields"])[LAYOUT])
+                       for run in report.runs for p in ledger.pieces(run.run.run_id)}  # fmt: skip
+        finally:
+            ledger.close()
+        texts = {piece: text for run in report.runs for piece, text in piece_texts(run.folder).items()}
+        tickets = [(run.job["phase"], run.job["variants"], run.job["fallbacks"]) for run in report.runs]
+        found[workers] = (layouts, texts, tickets)
+    (layouts, texts, tickets), again = found[1], found[2]
+    assert len(layouts) > 40 and len({e["key"] for ls in layouts.values() for e in ls if "key" in e}) > 3
+    assert layouts == again[0]
+    assert texts == again[1] and len(texts) == len(layouts)
+    assert tickets == again[2] and all(variants > 0 for _, variants, _ in tickets)
+
+
+@pytest.mark.usefixtures("variant_project")
+def test_a_letter_that_fails_in_a_worker_is_named_as_in_one_process(variant_project: Path, tmp_path: Path) -> None:
+    from letters.errors import TemplateError
+
+    # The letters of VINs ending odd only fail, at run time: keyed in the workers' chunks, the first is named.
+    edit(variant_project / "templates" / "23LJ01" / "owner-letter.html", '<p>{{ _("Sincerely,") }}</p>',
+         '{% if letter.vin[-1] in "13579" %}{{ [1].index(2) }}{% endif %}<p>{{ _("Sincerely,") }}</p>')  # fmt: skip
+    campaign = load_campaign("23LJ01").campaign
+    files = generate(campaign, tmp_path / "records", 120, seed=6)
+    errors = []
+    for workers in (1, 2):
+        options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF,
+                              workers=workers, batch_size=5, ledger=tmp_path / f"{workers}.sqlite",
+                              out_dir=tmp_path / f"out{workers}", draft=True)  # fmt: skip
+        with pytest.raises(TemplateError) as caught:
+            mail("23LJ01", options)
+        errors.append(caught.value.message)
+        assert not (tmp_path / f"out{workers}" / "23LJ01").exists()
+    assert errors[0] == errors[1] and re.match(r"the en letter of VIN \w+[13579] \(", errors[0]), errors
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.usefixtures("variant_project")
+def test_a_refused_variant_reserves_nothing_and_is_named(variant_project: Path, tmp_path: Path, workers: int) -> None:
     from letters.ledger import Ledger
 
     # Only the second brand's letter has a paragraph Spanish has no translation for... and one that
@@ -145,8 +201,10 @@ def test_a_refused_variant_reserves_nothing_and_is_named(variant_project: Path, 
          'Attention Recall Correspondence Desk"')  # fmt: skip
     campaign = load_campaign("23LJ01").campaign
     files = generate(campaign, tmp_path / "records", 60, seed=6)
-    options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=1,
-                          ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out", draft=True)  # fmt: skip
+    # Two workers and batches of five: the preflight runs in the call's workers.
+    options = MailOptions(phases=(5,), vehicles=files.vehicles, owners=files.owners, as_of=AS_OF, workers=workers,
+                          batch_size=5, ledger=tmp_path / "ledger.sqlite", out_dir=tmp_path / "out",
+                          draft=True)  # fmt: skip
     with pytest.raises(LettersError, match=r"variant brand=lexus-na, .*stage=remedy, lang=en.*\(VIN (2T2|58A)"
                        r"\w+\): the remedy letter's text does not fit: page 1: .* is cut off by its box "
                        r"\(return-address\)"):  # fmt: skip
