@@ -276,6 +276,8 @@ def press(pdf: pikepdf.Pdf, job: BatchJob, placed: Sequence[PiecePages]) -> None
         for p, piece in zip(placed, job.pieces, strict=True)
     ]
     apply_marks(pdf, job.batch, pieces, job.duplex)
+    with pdf.open_outline() as outline:  # one bookmark per piece (WeasyPrint gives a bilingual one two)
+        outline.root[:] = [pikepdf.OutlineItem(f"{p.piece_id} {p.vin}", p.first_page - 1, "Fit") for p in pieces]
     finish(pdf, f"{job.campaign} phase {job.phase} batch {job.batch:04d}", job.campaign, job.phase, job.batch,
            job.revision, pieces, job.proof, job.draft)  # fmt: skip
 
