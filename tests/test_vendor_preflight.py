@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import subprocess
@@ -217,3 +218,14 @@ def test_fast_and_full_batches_print_the_same_words_in_the_same_places(runs: dic
                 wa = [(w["text"], round(w["x0"], 1), round(w["top"], 1)) for w in pa.extract_words()]
                 wb = [(w["text"], round(w["x0"], 1), round(w["top"], 1)) for w in pb.extract_words()]
                 assert wa == wb, f"{a_path.name} page {n}"
+
+
+def test_fast_renderer_fallback_pages_have_no_bleedbox(tmp_path: Path) -> None:
+    """Letters the fast renderer hands to the full one keep their TrimBox but not WeasyPrint's BleedBox."""
+    from tests.render.test_writer import batch, renderer
+
+    data, _, _, reasons, fallen = renderer().render_pdf(batch(tmp_path))
+    assert "glyph outside the embedded font" in reasons and fallen
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert [n for n, p in enumerate(pdf.pages, 1) if "/BleedBox" in p.obj] == []
+        assert all(list(p.obj.TrimBox) == list(p.obj.MediaBox) for p in pdf.pages)
