@@ -229,3 +229,28 @@ def test_fast_renderer_fallback_pages_have_no_bleedbox(tmp_path: Path) -> None:
     with pikepdf.open(io.BytesIO(data)) as pdf:
         assert [n for n, p in enumerate(pdf.pages, 1) if "/BleedBox" in p.obj] == []
         assert all(list(p.obj.TrimBox) == list(p.obj.MediaBox) for p in pdf.pages)
+
+
+def test_recall_proof_envelopes_and_batches_pass_the_preflight(tmp_path: Path) -> None:
+    """24A07 as a proof (placeholder logos): envelopes and batches pass qpdf and gs, claim PDF/X-4, no BleedBox."""
+    _cli("sample-data", "24A07", "--vehicles", "30", "--seed", "2", "-o", str(tmp_path))
+    ticket = json.loads(_cli(
+        "mail", "24A07", "--phase", "1", "--proof", "--vehicles", str(tmp_path / "24A07-vehicles.csv"),
+        "--owners", str(tmp_path / "24A07-owners.csv"), "--workers", "1", "--quiet", "--json",
+        "--ledger", str(tmp_path / "ledger.sqlite"), "-o", str(tmp_path / "out"),
+    ))  # fmt: skip
+    (run,) = ticket["runs"]
+    folder = Path(run["folder"])
+    assert run["proof"] is True and set(run["envelopes"].values()) == {p.name for p in folder.glob("envelope-*.pdf")}
+    for pdf_path in sorted(folder.glob("*.pdf")):
+        assert subprocess.run(["qpdf", "--check", str(pdf_path)], capture_output=True).returncode == 0
+        gs = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-sDEVICE=nullpage", "-dPDFSTOPONERROR",
+                             "-dPDFSTOPONWARNING", str(pdf_path)], capture_output=True, text=True)  # fmt: skip
+        assert (gs.returncode, gs.stdout + gs.stderr) == (0, ""), pdf_path.name
+        with pikepdf.open(pdf_path) as pdf:
+            assert str(pdf.docinfo["/Trapped"]) == "/False" and pdf.pdf_version == "1.6"
+            xmp = etree.fromstring(pdf.Root.Metadata.read_bytes())
+            assert [str(v) for v in xmp.xpath("//@n:GTS_PDFXVersion|//n:GTS_PDFXVersion/text()",
+                                              namespaces={"n": PDFX})] == ["PDF/X-4"]  # fmt: skip
+            for page in pdf.pages:
+                assert "/BleedBox" not in page.obj and list(page.obj.TrimBox) == list(page.obj.MediaBox)
