@@ -274,7 +274,7 @@ def _verify(fast: FastRenderer, task: Layout, variants: Sequence[int]) -> dict[i
         try:
             fast.render_pdf(replace(job, pieces=tuple(one(n) for n in group)), verify_all=True)
         except VerificationError as exc:
-            return f"its variant differs from its full render ({exc.message.split(': ', 1)[-1]})"
+            return f"its variant failed verification ({exc.message.split(': ', 1)[-1]})"
         return None
 
     if not variants:
