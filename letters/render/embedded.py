@@ -18,7 +18,7 @@ from operator import attrgetter
 import pikepdf
 import uharfbuzz as hb
 
-from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, _hb_font
+from letters.render.shaping import ONE_VEHICLE, PANGO_SCALE, _hb_font, widths_of
 
 RUNS_KEPT = 50_000
 """Runs a face's memo keeps, least recently used dropped first (lines holding a VIN are never kept)."""
@@ -59,7 +59,7 @@ class Face:
         cid = font.DescendantFonts[0]
         self.default = int(cid.get("/DW", 1000))
         """Width of a glyph ``/W`` does not list (thousandths of an em)."""
-        self.widths = pdf_widths(cid.get("/W", pikepdf.Array()))
+        self.widths = widths_of(font)
         """Glyph ID -> width (thousandths of an em), as a viewer advances it."""
         self.runs: OrderedDict[tuple[str, float], Run] = OrderedDict()
         """(text, size) -> its run, as this module shaped it; least recently used dropped first."""
@@ -171,20 +171,4 @@ def to_unicode(cmap: bytes) -> dict[int, str]:
                 # The last byte counts up (PDF 32000-1, 9.10.3).
                 code = base[:-1] + bytes([(base[-1] + n) & 0xFF]) if base else base
                 out[first + n] = code.decode("utf-16-be", "replace")
-    return out
-
-
-def pdf_widths(w: pikepdf.Object) -> dict[int, int]:
-    """Glyph ID -> width of a CIDFont's ``/W`` array (``c [w1 w2 ...]`` and ``c_first c_last w`` forms)."""
-    items = list(w)
-    out: dict[int, int] = {}
-    i = 0
-    while i < len(items):
-        first = int(items[i])
-        if isinstance(items[i + 1], pikepdf.Array):
-            out.update((first + k, int(value)) for k, value in enumerate(items[i + 1]))
-            i += 2
-        else:
-            out.update((gid, int(items[i + 2])) for gid in range(first, int(items[i + 1]) + 1))
-            i += 3
     return out
