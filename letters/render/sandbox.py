@@ -24,21 +24,21 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
-from jinja2.environment import TemplateModule
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import BlockReference, Context, LoopContext, Macro, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import Cycler, Joiner, Namespace
 from markupsafe import Markup
 
+from letters.render import hooks
+from letters.render.allowed import I18N_FUNCTIONS, readable
 from letters.render.limits import (
     BUDGET,
     DEFAULT_LIMITS,
@@ -50,59 +50,11 @@ from letters.render.limits import (
     Limits,
     check_percent,
 )
+from letters.render.sym import EMITTING, TRACE, Sym
 from letters.render.translated import TRANSLATIONS_KEPT, translation_key
 from letters.render.view import MAPPING_METHODS, TemplateFunction, View, context
 
 __all__ = ["DEFAULT_LIMITS", "LimitError", "Limits", "Sandbox"]
-
-
-STR_METHODS = frozenset({
-    "capitalize", "casefold", "count", "endswith", "find", "format", "format_map", "index", "isalnum", "isalpha",
-    "isdecimal", "isdigit", "islower", "isnumeric", "isspace", "istitle", "isupper", "lower", "lstrip", "partition",
-    "removeprefix", "removesuffix", "rfind", "rindex", "rpartition", "rsplit", "rstrip", "split", "splitlines",
-    "startswith", "strip", "swapcase", "title", "upper",
-})  # fmt: skip
-"""String methods templates may call: they read or shrink a string (``format`` is checked)."""
-MARKUP_METHODS = STR_METHODS | {"striptags", "unescape"}
-"""Markup's own read-only methods besides."""
-SEQUENCE_METHODS = frozenset({"count", "index"})
-"""List and tuple methods templates may call (none changes the list)."""
-DATE_ATTRIBUTES = frozenset({"day", "isoformat", "isoweekday", "month", "replace", "weekday", "year"})
-"""Date attributes templates may read (no clock: ``today()`` is not one)."""
-LOOP_ATTRIBUTES = frozenset({
-    "changed", "cycle", "depth", "depth0", "first", "index", "index0", "last", "length", "nextitem", "previtem",
-    "revindex", "revindex0",
-})  # fmt: skip
-"""The ``loop`` variable's attributes."""
-CYCLER_METHODS = frozenset({"current", "next", "reset"})
-"""A ``cycler``'s."""
-I18N_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
-"""Globals the i18n extension installs."""
-
-
-def readable(obj: Any, attr: str) -> bool:
-    """Whether templates may read ``obj.attr`` (names with an underscore are refused before this)."""
-    if isinstance(obj, View):
-        return attr in obj._readable()
-    if isinstance(obj, Markup):
-        return attr in MARKUP_METHODS
-    if isinstance(obj, str):
-        return attr in STR_METHODS
-    if isinstance(obj, Mapping):
-        return attr in MAPPING_METHODS
-    if isinstance(obj, (list, tuple)):
-        return attr in SEQUENCE_METHODS
-    if isinstance(obj, date):
-        return attr in DATE_ATTRIBUTES
-    if isinstance(obj, LoopContext):
-        return attr in LOOP_ATTRIBUTES
-    if isinstance(obj, (Namespace, TemplateModule)):
-        return True  # their attributes are what templates put there: macros and values
-    if isinstance(obj, BlockReference):
-        return attr == "super"
-    if isinstance(obj, Cycler):
-        return attr in CYCLER_METHODS
-    return False
 
 
 class _Formatted:
@@ -141,6 +93,14 @@ class GuardedCodeGenerator(CodeGenerator):
             return None
         return super().visit(node, *args, **kwargs)
 
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        # Output that goes straight to the document (not into a macro's, a set block's or a filter
+        # block's buffer) passes through ``emit``, where a symbolic render notes the value printed.
+        if frame.buffer is None and not frame.eval_ctx.volatile and frame.eval_ctx.autoescape and finalize.src is None:
+            self.write("environment.emit(")
+            return
+        super()._output_child_pre(node, frame, finalize)
+
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.guard_value(")
         super().visit_Concat(node, frame)
@@ -154,8 +114,14 @@ class GuardedTemplate(jinja2.Template):
         env = self.environment
         assert isinstance(env, Sandbox)
         values = context(dict(*args, **kwargs))
-        with env.budget():
-            return super().render(values)
+        nested = BUDGET.get() is not None
+        emitting = EMITTING.set(False) if nested else None  # a nested render's output is a value, not the page
+        try:
+            with env.budget():
+                return super().render(values)
+        finally:
+            if emitting is not None:
+                EMITTING.reset(emitting)
 
     def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]:
         raise TypeError("render a template with render(): its limits apply to the whole render")
@@ -185,6 +151,10 @@ class Sandbox(SandboxedEnvironment):
         for name, function in list(self.filters.items()):
             if not getattr(function, "letters_guarded", False):
                 self.filters[name] = self._guarded(name, function)
+        for name, function in list(self.tests.items()):
+            if not getattr(function, "letters_guarded", False):
+                self.tests[name] = _symbolic("test", name, function,  # type: ignore[arg-type]
+                                             getattr(function, "jinja_pass_arg", None))  # fmt: skip
         self._i18n = frozenset(id(self.globals[name]) for name in I18N_FUNCTIONS if name in self.globals)
         self._callable_globals = self._i18n | {id(self.globals["range"])}
 
@@ -201,8 +171,7 @@ class Sandbox(SandboxedEnvironment):
                 args, kwargs = bound.args, bound.kwargs
             return self.guard_value(function(*args, **kwargs))
 
-        guarded.letters_guarded = True  # type: ignore[attr-defined]
-        return guarded
+        return _symbolic("filter", name, guarded, getattr(function, "jinja_pass_arg", None))
 
     @contextmanager
     def budget(self) -> Iterator[Budget]:
@@ -236,6 +205,8 @@ class Sandbox(SandboxedEnvironment):
         return False
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, Sym):
+            return hooks.getattr_(self, obj, attribute)
         if isinstance(obj, View) and not attribute.startswith("_"):
             # A view's names are data and its own functions: the common case, answered directly.
             if attribute in obj._values:
@@ -245,6 +216,15 @@ class Sandbox(SandboxedEnvironment):
             if attribute not in MAPPING_METHODS:
                 return self.undefined(obj=obj, name=attribute, hint=f"{obj._kind!r} has no attribute {attribute!r}")
         return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, Sym) or isinstance(argument, Sym):
+            return hooks.getitem(self, obj, argument)
+        return super().getitem(obj, argument)
+
+    def emit(self, value: Any) -> Any:
+        """Output printed straight into the document (a symbolic render notes symbolic values)."""
+        return hooks.emit(value)
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         kind = obj._kind if isinstance(obj, View) else type(obj).__name__
@@ -280,6 +260,11 @@ class Sandbox(SandboxedEnvironment):
     # -- how much they may do -------------------------------------------------------------
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        if TRACE.get() is not None:
+            return hooks.call(__self, __context, __obj, args, kwargs)
+        return __self._call(__context, __obj, *args, **kwargs)
+
+    def _call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = BUDGET.get()
         if budget is not None:
             budget.step()
@@ -304,6 +289,8 @@ class Sandbox(SandboxedEnvironment):
         return __self.guard_value(__context.call(__obj, *args, **kwargs))
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if isinstance(left, Sym) or isinstance(right, Sym):
+            return hooks.binop(self, context, operator, left, right)
         if operator == "*":
             self._check_repeat(left, right)
             self._check_repeat(right, left)
@@ -356,6 +343,19 @@ class Sandbox(SandboxedEnvironment):
         if budget is not None:
             budget.charge(size)
         return "".join(out)
+
+
+def _symbolic(kind: str, name: str, function: Callable[..., Any], passed: Any = None) -> Callable[..., Any]:
+    """A filter or test that, in a symbolic render, takes symbolic arguments (``letters.render.sym.apply``)."""
+
+    @functools.wraps(function)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if TRACE.get() is None:
+            return function(*args, **kwargs)
+        return hooks.apply((kind, name), function, args, kwargs, getattr(passed, "name", None))
+
+    wrapped.letters_guarded = True  # type: ignore[attr-defined]
+    return wrapped
 
 
 def _describe(obj: Any) -> str:

@@ -109,6 +109,11 @@ _SCALARS = (bool, int, float, Decimal, date, type(None))
 
 def plain(value: Any) -> Any:
     """``value`` as data a template may see; a ``TypeError`` for anything that is not data."""
+    kind = type(value)
+    if kind is str or kind in _SCALARS:  # the common cases first: a letter's data is mostly these
+        return value
+    if kind is tuple:
+        return tuple(plain(v) for v in value)
     if isinstance(value, (View, TemplateFunction, Markup)) or type(value) in _SCALARS:
         return value
     if isinstance(value, str):
@@ -121,7 +126,7 @@ def plain(value: Any) -> Any:
         names = [*type(value).model_fields, *(value.model_extra or {})]
         return _view(value, {name: getattr(value, name) for name in names})
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _view(value, {f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        return _view(value, {name: getattr(value, name) for name in _layout(type(value))[0]})
     if isinstance(value, _SCALARS):  # e.g. a datetime, an IntEnum
         return value
     raise TypeError(f"{type(value).__name__} is not template data: pass plain values or a TemplateFunction")
@@ -131,12 +136,27 @@ def _view(obj: object, fields: dict[str, Any]) -> View:
     """A view of ``obj``: its fields, and the computed names its class lists in ``template_names``."""
     values = {name: plain(value) for name, value in fields.items()}
     methods: dict[str, TemplateFunction] = {}
-    for name in getattr(type(obj), "template_names", ()):
-        if isinstance(inspect.getattr_static(obj, name), property):
-            values[name] = plain(getattr(obj, name))
-        else:
-            methods[name] = TemplateFunction(getattr(obj, name), name)
+    _, properties, functions = _layout(type(obj))
+    for name in properties:
+        values[name] = plain(getattr(obj, name))
+    for name in functions:
+        methods[name] = TemplateFunction(getattr(obj, name), name)
     return View(type(obj).__name__, values, methods, obj)
+
+
+_LAYOUTS: dict[type, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _layout(kind: type) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """A class's dataclass fields, and its ``template_names`` that are properties and that are methods (a
+    property, a data descriptor, is found on the class whatever an instance holds)."""
+    found = _LAYOUTS.get(kind)
+    if found is None:
+        names = tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else ()
+        computed = getattr(kind, "template_names", ())
+        properties = tuple(n for n in computed if isinstance(inspect.getattr_static(kind, n), property))
+        found = _LAYOUTS[kind] = (names, properties, tuple(n for n in computed if n not in properties))
+    return found
 
 
 def context(values: Mapping[str, Any]) -> dict[str, Any]:
