@@ -1,16 +1,21 @@
-"""The mailing's heap and campaign memo: what a ``mail`` call freezes it gives back; a campaign loads once a call."""
+"""A mail call's fixed costs cut: the heap it freezes it gives back, a campaign loads once, batch jobs from the plan."""
 
 from __future__ import annotations
 
 import gc
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from letters.campaign import load as campaign_load
 from letters.campaign import load_campaign
 from letters.campaign.load import loading_once
+from letters.ledger import Ledger, RunInfo
+from letters.mail import mail
 from letters.mail.heap import long_lived, settle
+from tests.conftest import options
 
 
 def test_long_lived_freezes_for_the_call_and_gives_everything_back() -> None:
@@ -70,3 +75,36 @@ def test_a_campaign_loads_once_within_loading_once(monkeypatch: pytest.MonkeyPat
     assert by_revision == by_date
     assert latest == load_campaign("23LJ01")
     assert len(calls) == 3  # after the block, each load reads again
+
+
+@pytest.mark.parametrize("renderer", ["fast", "full"])
+def test_batch_jobs_from_the_plan_are_those_the_ledger_gives_back(
+    records: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, renderer: str
+) -> None:
+    """Differential: a run executed right after its plan renders from the pieces kept in memory; read back from the
+    ledger (as a resumed run is) they are the same jobs, piece for piece."""
+    from letters.mail import execute as execute_module
+    from letters.mail import planned
+
+    seen: list[tuple[list[Any], list[Any]]] = []
+    real = execute_module._jobs
+
+    def both(ledger: Ledger, run: RunInfo) -> list[Any]:
+        kept = real(ledger, run)
+        assert all(planned.planned_batch(run.run_id, job.batch) is not None for job in kept)  # from memory
+        saved = dict(planned._PLANNED)
+        planned.forget_planned()
+        try:
+            seen.append((kept, real(ledger, run)))  # read back from the ledger
+        finally:
+            planned._PLANNED.update(saved)
+        return kept
+
+    monkeypatch.setattr(execute_module, "_jobs", both)
+    monkeypatch.setenv("LETTERS_SERIALS", str(tmp_path / "serials"))
+    report = mail("23LJ01", options(tmp_path, records, renderer=renderer, batch_size=4))
+    (run,) = report.runs
+    ((kept, read_back),) = seen
+    assert len(kept) > 1
+    assert kept == read_back
+    assert sum(len(job.pieces) for job in kept) == run.job["letters"]
