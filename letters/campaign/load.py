@@ -5,6 +5,9 @@ from __future__ import annotations
 import calendar
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +18,16 @@ import pydantic
 from letters import paths
 from letters.campaign.base import CODE_PATTERN, CODE_RULE
 from letters.campaign.brands import raw_problems as brand_problems
-from letters.campaign.history import RevisionEntry, merge, merged, pick, read_history, read_toml, template_folders
+from letters.campaign.history import (
+    SKIPPED,
+    RevisionEntry,
+    merge,
+    merged,
+    pick,
+    read_history,
+    read_toml,
+    template_folders,
+)
 from letters.campaign.model import Campaign, ChartRow
 from letters.errors import CampaignError, Problem, ValidationError
 from letters.i18n import locale_of, strict_prose
@@ -156,6 +168,24 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else f"{text[:77]}... ({len(text):,} characters)"
 
 
+_ONCE: ContextVar[dict[tuple[str, frozenset[str]], tuple[list[RevisionEntry], list[Campaign]]] | None] = ContextVar(
+    "campaigns_loaded_once", default=None
+)
+"""Within ``loading_once``: each campaign folder's revisions, read and validated."""
+
+
+@contextmanager
+def loading_once() -> Iterator[None]:
+    """Within the block (one ``mail`` call), each campaign is read and validated once, however often it is
+    loaded: by date, by revision, for the approval check, the envelopes, the job ticket. Its files are read
+    at the first load; one call mails from that reading throughout. Nested blocks share the outer one's."""
+    token = _ONCE.set({} if _ONCE.get() is None else _ONCE.get())
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
+
+
 def load_campaign(code: str, as_of: date | None = None, revision: str | None = None) -> LoadedCampaign:
     """Campaign ``code`` as of a date (the last revision published by then) or at a revision ID.
 
@@ -163,11 +193,18 @@ def load_campaign(code: str, as_of: date | None = None, revision: str | None = N
     """
     folder = campaign_dir(code)
     source = folder / CAMPAIGN_FILE
-    entries = read_history(folder, read_toml(source), source)
+    memo = _ONCE.get()
+    key = (str(folder), SKIPPED.get())
+    if memo is not None and key in memo:
+        entries, revisions = memo[key]
+    else:
+        entries = read_history(folder, read_toml(source), source)
+        # Every revision is validated, not only the one asked for: a bad value in the original
+        # that a later revision overrides is still a bad value in the history.
+        revisions = [_revision(entries, i, source) for i in range(len(entries))]
+        if memo is not None:
+            memo[key] = entries, revisions
     index = pick(entries, as_of, revision)
-    # Every revision is validated, not only the one asked for: a bad value in the original
-    # that a later revision overrides is still a bad value in the history.
-    revisions = [_revision(entries, i, source) for i in range(len(entries))]
     campaign = revisions[index]
     if campaign.code != folder.name:
         raise ValidationError(

@@ -15,6 +15,7 @@ from letters.errors import LedgerError, LettersError, OutputError
 from letters.ledger import Ledger, PieceResult, RunInfo
 from letters.mail.options import Interrupted, MailOptions, Progress, RunResult
 from letters.mail.plan import templates_for
+from letters.mail.planned import planned_batch
 from letters.mail.pool import MailPool
 from letters.mail.ticket import finish
 from letters.render import progress as letters_laid_out
@@ -33,7 +34,7 @@ def _jobs(ledger: Ledger, run: RunInfo) -> list[BatchJob]:
     for batch, file, status in ledger.batches(run.run_id):
         if status == "done":
             continue
-        pieces = tuple(
+        pieces = planned_batch(run.run_id, batch) or tuple(
             PieceInput(row["piece_id"], row["vin"], tuple(row["address"].split("\n")), row["language"],
                        tuple(sorted(json.loads(row["fields"]).items())), row["imb"])
             for row in ledger.pieces(run.run_id, batch)

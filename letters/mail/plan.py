@@ -24,6 +24,7 @@ from letters.errors import LettersError, UsageError
 from letters.ledger import Ledger, PlannedPiece, RunInfo
 from letters.ledger.registry import Block, Registry, ledger_key
 from letters.mail.options import MailOptions
+from letters.mail.planned import keep_planned
 from letters.mail.pool import MailPool
 from letters.mail.preflight import preflight
 from letters.mail.stages import Superseded, later_stages, superseded_reason
@@ -195,6 +196,8 @@ def plan(ledger: Ledger, campaign: Campaign, phase: int, pieces: Sequence[Piece]
                 durable_write(folder / "rejects.csv", rejects_csv(rec, superseded))
                 ledger.plan(run, [(first + i // size, f"batch-{first + i // size:04d}.pdf", planned[i : i + size])
                                   for i in range(0, len(planned), size)])  # fmt: skip
+                keep_planned(run_id, {first + i // size: tuple(map(piece_input, planned[i : i + size]))
+                                      for i in range(0, len(planned), size)})  # fmt: skip
             except BaseException:
                 _remove_run_folder(folder, created)
                 raise

@@ -15,6 +15,7 @@ from typing import Any
 
 import psutil
 
+from letters.mail.heap import worker_started
 from letters.render import progress as letters_laid_out
 
 PRELOAD = [
@@ -75,6 +76,7 @@ def this_run() -> tuple[int, float]:
 def _start_worker(laid_out: Any, run: tuple[int, float]) -> None:
     # Workers leave Ctrl-C to the parent, which lets running batches finish and records them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_started()
     watch_run(*run)
     letters_laid_out.share(laid_out)
 

@@ -9,9 +9,11 @@ from pathlib import Path
 from letters import paths
 from letters import vin as vins
 from letters.campaign import load_campaign
+from letters.campaign.load import loading_once
 from letters.errors import LedgerBusy, LedgerError, LettersError, UsageError
 from letters.ledger import Ledger
 from letters.mail.execute import execute
+from letters.mail.heap import long_lived, settle
 from letters.mail.options import Interrupted, MailOptions, MailReport, Progress
 from letters.mail.plan import plan, select_stage, stage_for, warnings_of
 from letters.mail.pool import MailPool
@@ -27,6 +29,8 @@ def _ledger(options: MailOptions) -> Ledger:
     return Ledger(options.ledger or paths.output_dir() / "ledger.sqlite", lock=True)
 
 
+@long_lived()  # what the call loads stays loaded until it ends: no collection walks it
+@loading_once()  # the campaign is read once, not at each of its six loads
 def mail(code: str, options: MailOptions, progress: Progress | None = None) -> MailReport:
     """``letters mail``: mail the phases of ``options``; finishes interrupted runs first."""
     as_of = options.as_of or date.today()
@@ -44,6 +48,7 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
         clock = Clock(tree_cpu_seconds)
         rec = reconcile(campaign, vehicles, owners, as_of, completed.dates if completed else None)
+        settle()  # the records live until the call ends
         clock.lap("records")
         records = clock.laps
         doubtful = completed.warnings(code, as_of, rec.uncovered_repairs) if completed else []
@@ -67,6 +72,8 @@ def mail(code: str, options: MailOptions, progress: Progress | None = None) -> M
     return report
 
 
+@long_lived()
+@loading_once()
 def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions,
            progress: Progress | None = None) -> MailReport:  # fmt: skip
     """``letters remail``: new pieces for VINs already mailed, with the reason recorded.
@@ -97,6 +104,7 @@ def remail(code: str, raw_vins: Sequence[str], reason: str, options: MailOptions
         stage_of = remail_stages(ledger, campaign, wanted, options.stage)
         vehicles, owners = resolve_lists(code, options.vehicles, options.owners)
         rec = reconcile(campaign, vehicles, owners, as_of, completed.dates if completed else None)
+        settle()
         doubtful = completed.warnings(code, as_of, rec.uncovered_repairs) if completed else []
         report.notes.extend(f"warning: {w}" for w in doubtful)
         by_vin = {p.vehicle.vin: p for p in rec.pieces}
