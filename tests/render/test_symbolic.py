@@ -77,7 +77,8 @@ CONSTRUCTS = {
 {{ letter.address[0]|truncate(9) }}
 {{ letter.vin|lower|replace("a", "<b>") }}
 {{ letter.address[0].split()|join("+") }}
-{{ letter.model|center(9) }} {{ "%s/%s"|format(letter.model, letter.model_year) }} {{ letter.vin.startswith("JT") }}</p>""",
+{{ letter.model|center(9) }} {{ "%s/%s"|format(letter.model, letter.model_year) }}
+{{ letter.vin.startswith("JT") }}</p>""",
     "branches on values": """<p>{% if letter.vin[:3] == "2T2" %}Canada{% elif "58" in letter.vin %}Kentucky{% else %}
 Japan{% endif %} {% if letter.address|length > 3 %}long address{% endif %}
 {% if letter.model in ["RX", "NX"] %}SUV{% endif %} {% if (letter.vin[-2:]|int) % 3 == 1 %}third{% endif %}
