@@ -40,6 +40,7 @@ from letters.press.writer import BLANK, BatchFile, Page, source_pages, template_
 from letters.render import progress
 from letters.render.check import Checker
 from letters.render.check import VerificationError as VerificationError
+from letters.render.native import PDFIUM
 from letters.render.pieces import CHUNK, BatchJob, BatchOutput, FullRenderer, PieceInput, PiecePages
 from letters.render.shaping import ADDRESS_LINES
 from letters.render.symbolic import SymbolicKeyer
@@ -362,17 +363,21 @@ def page_fingerprints(pdf: bytes, pages: Sequence[int]) -> list[tuple[str, bytes
     """Extracted text and rasterised pixels of the given pages (0-based) of a PDF in memory."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        out = []
-        for index in pages:
-            page = doc[index]
-            text = page.get_textpage().get_text_range()
-            bitmap = page.render(scale=VERIFY_DPI / 72, grayscale=True)
-            # Stream order differs (fields are drawn after the template), so words are compared
-            # as a sorted list; the pixels check where they are.
-            out.append((" ".join(sorted(text.split())), bytes(bitmap.buffer)))
-            page.close()
-        return out
-    finally:
-        doc.close()
+    out = []
+    with PDFIUM:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            for index in pages:
+                page = doc[index]
+                textpage = page.get_textpage()
+                text = textpage.get_text_range()
+                bitmap = page.render(scale=VERIFY_DPI / 72, grayscale=True)
+                # Stream order differs (fields are drawn after the template), so words are compared
+                # as a sorted list; the pixels check where they are.
+                out.append((" ".join(sorted(text.split())), bytes(bitmap.buffer)))
+                bitmap.close()
+                textpage.close()
+                page.close()
+        finally:
+            doc.close()
+    return out

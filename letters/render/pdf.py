@@ -19,6 +19,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from letters import paths
 from letters.render.fetch import CampaignFetcher
+from letters.render.native import WEASYPRINT
 from letters.write import durable_write
 
 # WeasyPrint reports refused and missing resources through its logger; the fetcher keeps
@@ -61,7 +62,8 @@ def base_stylesheet() -> weasyprint.CSS:
 
 def parse(html: str) -> Element:
     """The element tree of ``html``, parsed as WeasyPrint parses it."""
-    root: Element = weasyprint.HTML(string=html).etree_element
+    with WEASYPRINT:
+        root: Element = weasyprint.HTML(string=html).etree_element
     return root
 
 
@@ -73,10 +75,11 @@ def layout(
     ``prepare`` may edit the parsed tree first (the change boxes do).
     """
     fetcher = CampaignFetcher(roots)
-    source = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
-    if prepare is not None:
-        prepare(source.etree_element)
-    document = source.render(stylesheets=[base_stylesheet()], font_config=font_config())
+    with WEASYPRINT:
+        source = weasyprint.HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
+        if prepare is not None:
+            prepare(source.etree_element)
+        document = source.render(stylesheets=[base_stylesheet()], font_config=font_config())
     return document, fetcher.refused
 
 
@@ -97,7 +100,8 @@ def write(document: weasyprint.document.Document, meta: PdfMetadata, target: Pat
     # Dates from the revision, not the clock: the same inputs give the same file.
     md.created = md.modified = meta.revision.isoformat()
     md.custom = {"Campaign": meta.campaign, "Revision": meta.revision.isoformat(), **dict(meta.extra)}
-    data: bytes = document.write_pdf(custom_metadata=True)
+    with WEASYPRINT:
+        data: bytes = document.write_pdf(custom_metadata=True)
     if target is not None:
         durable_write(target, data)
     return data

@@ -83,11 +83,14 @@ def png_job(pdf: Path, number: int, dpi: int, target: Path) -> None:
     """Page ``number`` of ``pdf`` as a PNG at ``dpi``."""
     import pypdfium2 as pdfium
 
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        image = doc[number - 1].render(scale=dpi / 72).to_pil()
-    finally:
-        doc.close()
+    from letters.render.native import PDFIUM
+
+    with PDFIUM:
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            image = doc[number - 1].render(scale=dpi / 72).to_pil()
+        finally:
+            doc.close()
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
     image.save(part, format="PNG", compress_level=1)
     os.replace(part, target)
