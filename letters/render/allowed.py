@@ -37,26 +37,26 @@ I18N_FUNCTIONS = ("_", "gettext", "ngettext", "pgettext", "npgettext")
 """Globals the i18n extension installs."""
 
 
+_BY_TYPE: tuple[tuple[type | tuple[type, ...], frozenset[str]], ...] = (
+    (Markup, MARKUP_METHODS),  # before str: Markup is one
+    (str, STR_METHODS),
+    (Mapping, MAPPING_METHODS),
+    ((list, tuple), SEQUENCE_METHODS),
+    (date, DATE_ATTRIBUTES),
+    (LoopContext, LOOP_ATTRIBUTES),
+    (BlockReference, frozenset({"super"})),
+    (Cycler, CYCLER_METHODS),
+)
+"""The names templates may read on each kind of value, first match wins."""
+
+
 def readable(obj: Any, attr: str) -> bool:
     """Whether templates may read ``obj.attr`` (names with an underscore are refused before this)."""
     if isinstance(obj, View):
         return attr in obj._readable()
-    if isinstance(obj, Markup):
-        return attr in MARKUP_METHODS
-    if isinstance(obj, str):
-        return attr in STR_METHODS
-    if isinstance(obj, Mapping):
-        return attr in MAPPING_METHODS
-    if isinstance(obj, (list, tuple)):
-        return attr in SEQUENCE_METHODS
-    if isinstance(obj, date):
-        return attr in DATE_ATTRIBUTES
-    if isinstance(obj, LoopContext):
-        return attr in LOOP_ATTRIBUTES
     if isinstance(obj, (Namespace, TemplateModule)):
         return True  # their attributes are what templates put there: macros and values
-    if isinstance(obj, BlockReference):
-        return attr == "super"
-    if isinstance(obj, Cycler):
-        return attr in CYCLER_METHODS
+    for kind, names in _BY_TYPE:
+        if isinstance(obj, kind):
+            return attr in names
     return False
