@@ -246,9 +246,11 @@ TEST_MAILER_IDS = frozenset({"123456"})
 """Mailer IDs only ever used as examples and tests (USPS-B-3200's sample tracking code uses 123456)."""
 
 
-PARALLEL_PIECES = 4000
-"""Above this many pieces, addresses and barcodes are made on all cores (the Pub 28 parser costs ~0.4 ms a
-street)."""
+PARALLEL_PIECES = 50_000
+"""From this many pieces, addresses and barcodes are made on all cores. Streets that need the Pub 28
+parser now cost about 13 us each and a piece's block and barcode about 30 us, so below this the
+pickling to and from the workers costs more than it saves (``benchmarks/plan.py --pieces 20000
+--distinct-addresses``: 4.4 s of address CPU on two workers, 0.8 s in the main process)."""
 
 
 @dataclass(frozen=True)
