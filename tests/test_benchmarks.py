@@ -39,6 +39,8 @@ def test_records_benchmark(tmp_path: Path) -> None:
     result = run("records.py", "--vehicles", "300", "--repeat", "1", "--distinct-addresses")
     assert result["records_read"] == result["vehicles"] + result["owners"]  # type: ignore[operator]
     assert {"records_per_s", "reconcile_peak_rss_mb", "seconds", "cpu_s", "cpu_us_per_record"} <= result.keys()
+    assert 0 < result["import_cpu_s"] < result["cpu_s"]  # type: ignore[operator]
+    assert 0 < result["steady_cpu_us_per_record"] < result["cpu_us_per_record"]  # type: ignore[operator]
     assert result["cpu_s"] > 0  # type: ignore[operator]
     per_record = result["cpu_s"] * 1e6 / result["records_read"]  # type: ignore[operator]
     assert result["cpu_us_per_record"] == pytest.approx(per_record, rel=0.01)

@@ -2,8 +2,10 @@
 
 PDFium says so outright: two threads rasterising at once crash the process (two threads
 rendering pages of one notice with pypdfium2 segfault within seconds on this machine).
-WeasyPrint shares one Pango font map per process (``letters.render.pdf.font_config``), and
-Pango's font maps are not thread-safe either. Mailings and the review app's default pool run
+WeasyPrint's lock is a precaution, not a reproduced crash: every document shares one font
+configuration per process (``letters.render.pdf.font_config``), which WeasyPrint changes in
+place when a stylesheet adds a font face (Fontconfig's application fonts, then Pango's
+``config_changed``) while another thread may be shaping with it. Mailings and the review app's default pool run
 in processes, where these locks are never contended; the review app's thread mode (tests, or
 ``workers=0``) and any caller's own threads are serialised by them instead of corrupting the heap.
 """
