@@ -5,6 +5,9 @@ stage is one module (or subpackage) of this package.
 """
 
 from letters.errors import LettersError
+from letters.render.native import quick_library_lookup
+
+quick_library_lookup()
 
 __all__ = ["LettersError"]
 __version__ = "0.1.0"
