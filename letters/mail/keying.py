@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from letters.documents import DocumentSpec, Renderer, RenderOptions, document_spec
+from letters.documents import DocumentSpec, Letter, Renderer, RenderOptions, document_spec
 from letters.errors import LettersError
 from letters.render.closing import closing_alone
 from letters.render.pdf import layout
@@ -72,7 +72,10 @@ def _fast(job: BatchJob) -> FastRenderer:
 
 def values_of(piece: PieceInput, job: BatchJob, lang: str, brand: str) -> Values:
     """The values a variant is described by."""
-    letter = piece.letter(job)
+    return _values(piece.letter(job), job, lang, brand)
+
+
+def _values(letter: Letter, job: BatchJob, lang: str, brand: str) -> Values:
     return {"brand": brand, "model": letter.model, "model_year": str(letter.model_year or ""),
             "phase": str(job.phase), "stage": job.stage, "lang": lang}  # fmt: skip
 
@@ -109,9 +112,8 @@ def key_letters(task: Keying) -> KeyedChunk | LettersError | Failed:
         versions = [(i, lang) for i in range(len(job.pieces))]
         found = _key(fast, job, versions)
         english = fast.full.renderer("en")
-        values = tuple(
-            values_of(p, job, lang, str(english.brand_of(p.letter(job)).get("name", ""))) for p in job.pieces
-        )
+        values = tuple(_values(letter, job, lang, str(english.brand_of(letter).get("name", "")))
+                       for letter in (p.letter(job) for p in job.pieces))  # fmt: skip
         spec = document_spec(fast.loaded.campaign, job.document)
         renderer = fast.full.renderer(lang)
     except LettersError as exc:

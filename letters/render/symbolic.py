@@ -35,6 +35,8 @@ from letters.render.view import View, plain
 
 _SYMBOLIC = (int, float, date, datetime)
 """Value types (besides strings) a letter's data holds symbolically; others (none, booleans) are in its shape."""
+_LEAF_SHAPES: dict[type, tuple[str, type]] = {str: ("s", str), **{kind: ("n", kind) for kind in _SYMBOLIC}}
+"""``shape_of`` of a value of exactly these types, made once."""
 _SENTINEL = re.compile("\ue000(\\d+)\ue001")
 LEARN_LIMIT = 200
 """Classes a keyer learns before it stops learning (a template that sets most letters apart renders each for
@@ -68,9 +70,11 @@ def shape_of(value: Any) -> Any:
     if type(value) in (View, VehicleView):
         if value._methods:
             raise SymbolicEscape("a view with methods")
-        return ("v", type(value), value._kind, tuple((k, shape_of(v)) for k, v in value._values.items()))
+        leaf = _LEAF_SHAPES.get  # most of a letter's values are plain strings and numbers: no call for those
+        return ("v", type(value), value._kind,
+                tuple((k, leaf(type(v)) or shape_of(v)) for k, v in value._values.items()))  # fmt: skip
     if type(value) is tuple:
-        return ("t", tuple(shape_of(v) for v in value))
+        return ("t", tuple(_LEAF_SHAPES.get(type(v)) or shape_of(v) for v in value))
     if isinstance(value, str):
         return ("s", type(value))
     if type(value) in _SYMBOLIC:
@@ -260,7 +264,7 @@ class SymbolicKeyer:
 
 def _fill(leaf: _Leaf, view: View, memo: dict[int, Any]) -> str:
     printers = leaf.printers
-    return "".join(p if isinstance(p, str) else str(escape(printers[p](view, memo))) for p in leaf.parts)
+    return "".join(p if isinstance(p, str) else escape(printers[p](view, memo)) for p in leaf.parts)
 
 
 # -- which templates may be keyed so ----------------------------------------------------------------------

@@ -105,6 +105,8 @@ def _source(value: Any) -> Any:
 
 
 _SCALARS = (bool, int, float, Decimal, date, type(None))
+_AS_IS = frozenset({str, *_SCALARS})
+"""Types ``plain`` returns as they are (checked inline where a view's fields are made)."""
 
 
 def plain(value: Any) -> Any:
@@ -134,7 +136,7 @@ def plain(value: Any) -> Any:
 
 def _view(obj: object, fields: dict[str, Any]) -> View:
     """A view of ``obj``: its fields, and the computed names its class lists in ``template_names``."""
-    values = {name: plain(value) for name, value in fields.items()}
+    values = {name: value if type(value) in _AS_IS else plain(value) for name, value in fields.items()}
     methods: dict[str, TemplateFunction] = {}
     _, properties, functions = _layout(type(obj))
     for name in properties:
