@@ -112,10 +112,10 @@ _AS_IS = frozenset({str, *_SCALARS})
 def plain(value: Any) -> Any:
     """``value`` as data a template may see; a ``TypeError`` for anything that is not data."""
     kind = type(value)
-    if kind is str or kind in _SCALARS:  # the common cases first: a letter's data is mostly these
+    if kind in _AS_IS:  # the common cases first: a letter's data is mostly these
         return value
     if kind is tuple:
-        return tuple(plain(v) for v in value)
+        return tuple(v if type(v) in _AS_IS else plain(v) for v in value)
     if isinstance(value, (View, TemplateFunction, Markup)) or type(value) in _SCALARS:
         return value
     if isinstance(value, str):
