@@ -5,13 +5,16 @@ rendering pages of one notice with pypdfium2 segfault within seconds on this mac
 WeasyPrint's lock is a precaution, not a reproduced crash: every document shares one font
 configuration per process (``letters.render.pdf.font_config``), which WeasyPrint changes in
 place when a stylesheet adds a font face (Fontconfig's application fonts, then Pango's
-``config_changed``) while another thread may be shaping with it. Mailings and the review app's default pool run
-in processes, where these locks are never contended; the review app's thread mode (tests, or
-``workers=0``) and any caller's own threads are serialised by them instead of corrupting the heap.
+``config_changed``) while another thread may be shaping with it. Mailings and the review app's
+default pool run in processes, where these locks are never contended; the review app's thread
+mode (tests, or ``workers=0``) and any caller's own threads are serialised by them instead of
+corrupting the heap.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import threading
 from typing import Any
@@ -53,9 +56,6 @@ class _Listed:
         self._listing: bytes | None = None
 
     def __call__(self, name: str) -> str | None:
-        import os
-        import re
-
         if self._listing is None:
             self._listing = _ldconfig_listing()
         found = re.search(rb"\s+(lib%s\.[^\s]+)\s+\(" % re.escape(os.fsencode(name)), self._listing)
