@@ -203,20 +203,21 @@ def _fit(table: pl.DataFrame, lines: list[pl.Expr], lengths: list[pl.Expr]) -> p
 
     Lines the widest capital cannot overflow pass on their length in bytes (no character
     prints as more letters than its UTF-8 bytes); longer ones are bounded by their
-    characters' widths (``address.char_bounds``). Only rows neither clears go to the row
-    parser, which shapes them.
+    characters' widths (``address.char_bounds``), each line built only for the rows where
+    it is long. Only rows neither clears go to the row parser, which shapes them.
     """
-    import numpy as np
-
-    # ``lengths``: each line's length in bytes, without building the line.
-    short = pl.max_horizontal(*lengths) <= safe_length()
-    candidates = table.lazy().with_row_index("_row").filter(pl.col("_ok") & ~short) \
-        .select("_row", *(line.alias(f"_line{i}") for i, line in enumerate(lines))).collect()  # fmt: skip
-    if candidates.is_empty():
-        return pl.col("_ok") & short
-    widest = np.max([_printed_widths(candidates.get_column(f"_line{i}")) for i in range(len(lines))], axis=0)
-    fitting = candidates.get_column("_row").filter(pl.Series(widest <= _byte_weights()[1]))
-    return (pl.col("_ok") & (short | pl.int_range(pl.len(), dtype=pl.UInt32).is_in(fitting.implode()))).alias("_ok")
+    limit, window = safe_length(), _byte_weights()[1]
+    candidates = table.lazy().with_row_index("_row").filter(pl.col("_ok"))
+    too_wide = []
+    for line, length in zip(lines, lengths, strict=True):
+        long = candidates.filter(length > limit).select("_row", line.alias("_line")).collect()
+        if long.height:
+            too_wide.append(
+                long.get_column("_row").filter(pl.Series(_printed_widths(long.get_column("_line")) > window))
+            )
+    if not too_wide:
+        return pl.col("_ok")
+    return (pl.col("_ok") & ~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(pl.concat(too_wide).implode())).alias("_ok")
 
 
 def _printed_widths(lines: pl.Series) -> Any:
