@@ -105,9 +105,10 @@ def quick_library_lookup() -> None:
 
 # Polars' allocator (jemalloc) gives freed pages back to the system after 0.5 s by default.
 # The records merge frees one bucket's tables and builds the next one's within seconds, so the
-# same memory was given back and faulted in again: 360,000 page faults and 2.3 s of system time
-# at 2,000,000 vehicles, 185,000 and 1.4 s with five seconds. Pages kept longer also raise the
-# peak: at 10,000,000 vehicles 716 MB with 0.5 s, 846 with five seconds, 910 with ten.
+# same memory was given back and faulted in again: 373,000-403,000 page faults and 2.2-2.3 s of
+# system time at 2,000,000 vehicles, 184,000-200,000 and 1.35-1.54 s with five seconds. Pages
+# kept longer also raise the peak: at 10,000,000 vehicles 716 MB with 0.5 s, 846-901 with five
+# seconds, 910 with ten.
 # Polars reads this variable once, when first imported, and appends it to its own settings.
 ALLOCATOR_VARIABLE = "_RJEM_MALLOC_CONF"
 ALLOCATOR_SETTINGS = "dirty_decay_ms:5000,muzzy_decay_ms:5000"
