@@ -16,7 +16,8 @@ prints as its last line one JSON object:
   lock); ``cpu_ms_per_letter_by_stage``: the same per letter;
 - ``peak_rss_mb``: the mailing process's own peak (counted from just before the mailing, so not
   the generator's, and read before Typst runs); ``worker_peak_rss_mb``: the largest worker's;
-- ``bytes_per_letter``, ``fallbacks``, ``renderer``, ``workers``, ``variants``;
+- ``bytes_per_letter``, ``fallbacks``, ``renderer``, ``workers``, ``variants``; ``layouts``: the
+  layout variants the preflight laid out and verified (variants times languages);
 - with --variants N (N > 1): the owner letter (in a scratch copy of the project) gets one of N
   paragraphs of different lengths per letter, chosen by its VIN's serial: N layout variants,
   each laid out and verified once by the preflight, every letter printed from its own;
@@ -143,6 +144,7 @@ def run_benchmark(args: argparse.Namespace) -> None:
         "workers": args.workers,
         "distinct_addresses": args.distinct_addresses,
         "variants": args.variants,
+        "layouts": job["variants"],
         "breakdown": timings,
         "cpu_ms_per_letter_by_stage": {
             k.removesuffix("_s"): round(v * 1000 / letters, 3) for k, v in timings.items() if not k.endswith("_wall_s")

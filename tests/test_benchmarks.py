@@ -84,7 +84,39 @@ def test_throughput_benchmark_with_variants_and_distinct_addresses() -> None:
     result = run("throughput.py", "--letters", "60", "--batch-size", "30", "--variants", "3",
                  "--distinct-addresses")  # fmt: skip
     assert result["variants"] == 3 and result["fallbacks"] == 0
+    assert isinstance(result["layouts"], int) and 1 <= result["layouts"] <= 3 * 2  # variants x languages
     assert isinstance(result["letters"], int) and result["letters"] > 0
+
+
+def test_costs_benchmark() -> None:
+    """The split is a straight line through the two runs: fixed + marginal x letters gives each run's CPU back."""
+    result = run("costs.py", "--small", "30", "--large", "90", "--variants", "2", "--fewer-variants", "1",
+                 "--batch-size", "30")  # fmt: skip
+    small, large = result["small"], result["large"]
+    assert isinstance(small, dict) and isinstance(large, dict) and large["letters"] > small["letters"] > 0
+    marginal, fixed = result["marginal_cpu_ms_per_letter"], result["fixed_cpu_s"]
+    assert isinstance(marginal, float) and isinstance(fixed, float)
+    for figures in (small, large):
+        assert fixed + marginal / 1000 * figures["letters"] == pytest.approx(figures["cpu_s"], abs=0.01)
+    stages = result["by_stage"]
+    assert isinstance(stages, dict) and {"records", "plan_preflight", "stamp", "press", "save"} <= stages.keys()
+    # The stages that follow each other add up to the whole, per letter and per run.
+    body = ("records", "plan", "execute", "finish", "other")
+    assert sum(stages[s]["marginal_ms_per_letter"] for s in body) == pytest.approx(marginal, abs=0.01)
+    assert sum(stages[s]["fixed_s"] for s in body) == pytest.approx(fixed, abs=0.01)
+    projected = result["projected_cpu_ms_per_letter"]
+    assert isinstance(projected, dict)
+    assert projected["1000000"] == pytest.approx(marginal + fixed / 1000, abs=0.001)
+    assert result["fewer"]["layouts"] < large["layouts"]  # type: ignore[index]
+    assert isinstance(result["cpu_s_per_layout"], float)
+
+
+def test_costs_benchmark_refuses_sizes_that_give_no_line() -> None:
+    done = subprocess.run([sys.executable, "benchmarks/costs.py", "--small", "60", "--large", "20", "--fewer-variants",
+                           "0", "--variants", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          check=False)  # fmt: skip
+    assert done.returncode != 0 and "no more than the small run's" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_ledger_benchmark() -> None:
