@@ -119,6 +119,13 @@ def test_costs_benchmark_refuses_sizes_that_give_no_line() -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_keying_benchmark() -> None:
+    result = run("keying.py", "--letters", "300", "--repeat", "1")
+    assert result["letters"] == 300 and result["cpu_us_per_letter"] > 0  # type: ignore[operator]
+    # After the first call learned the classes, every timed letter was keyed from one.
+    assert result["classes"] >= 1 and result["filled"] >= 300  # type: ignore[operator]
+
+
 def test_ledger_benchmark() -> None:
     result = run("ledger.py", "--pieces", "3000", "--runs", "3", "--batch-size", "100")
     assert result["pieces"] == 3000 and result["index_build_s"] >= 0  # type: ignore[operator]

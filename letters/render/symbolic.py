@@ -263,8 +263,10 @@ class SymbolicKeyer:
 
 
 def _fill(leaf: _Leaf, view: View, memo: dict[int, Any]) -> str:
-    printers = leaf.printers
-    return "".join(p if isinstance(p, str) else escape(printers[p](view, memo)) for p in leaf.parts)
+    # ``parts`` alternates literal HTML and printed value n (checked when learned): the values, escaped, in between.
+    out = leaf.parts.copy()
+    out[1::2] = [escape(printer(view, memo)) for printer in leaf.printers]
+    return "".join(out)  # type: ignore[arg-type]
 
 
 # -- which templates may be keyed so ----------------------------------------------------------------------

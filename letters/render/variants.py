@@ -41,6 +41,7 @@ _ADDRESS = re.compile(
     r"(\s*</div>)"
 )
 _ADDRESS_LINE = '<div class="addr"><span class="field" data-field="addr-{n}" data-stamp>W</span></div>'
+_ADDRESS_LINES = "".join(_ADDRESS_LINE.format(n=n) for n in range(1, ADDRESS_LINES + 1))
 _PIECE_ID = re.compile(r'\bid="piece-\d+"')
 _BOOKMARK = re.compile(r'\bdata-bookmark="[^"]*"')
 _SECTION_CLASS = re.compile(r'^(<section\b[^>]*\bclass="owner-letter)')
@@ -97,25 +98,28 @@ def split(document: str, count: int) -> tuple[str, list[str], str] | None:
 
 def mask(section: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The section with its stampable fields holding the placeholder, and the fields' texts."""
-    names = [m.group("name") for m in _FIELD.finditer(section)]
+    found = list(_FIELD.finditer(section))
+    names = [m["name"] for m in found]
+    repeated = {n for n in names if names.count(n) > 1} if len(set(names)) < len(names) else set()
     stamps: list[tuple[str, str]] = []
-
-    def masked(m: re.Match[str]) -> str:
-        name, raw = m.group("name"), m.group("text")
-        text = htmllib.unescape(raw)
-        if not text.strip() or text != text.lstrip() or names.count(name) > 1:
-            return m.group(0)
+    out: list[str] = []
+    at = 0
+    for m in found:  # as ``_FIELD.sub`` would replace them: left to right, none overlapping
+        name, raw = m.group("name", "text")
+        text = htmllib.unescape(raw) if "&" in raw else raw
+        if not text.strip() or text != text.lstrip() or name in repeated:
+            continue
         stamps.append((name, " ".join(text.split())))
         # Trailing white space is kept: it collapses or ends the line in the template as in the letter.
-        return f"<span{m.group('attrs')} data-stamp>{PLACEHOLDER}{raw[len(raw.rstrip()) :]}</span>"
-
-    out = _FIELD.sub(masked, section)
+        trailing = raw[len(raw.rstrip()) :]
+        out += (section[at : m.start()], f"<span{m.group('attrs')} data-stamp>{PLACEHOLDER}{trailing}</span>")
+        at = m.end()
+    out.append(section[at:])
     # The recipient block is a fixed box: 3 or 5 address lines lay the letter out alike.
-    lines = "".join(_ADDRESS_LINE.format(n=n) for n in range(1, ADDRESS_LINES + 1))
-    out = _ADDRESS.sub(lambda m: f"{m.group(1)}{lines}{m.group(2)}", out, count=1)
-    out = _PIECE_ID.sub('id="piece-0"', out, count=1)
-    out = _BOOKMARK.sub('data-bookmark=""', out, count=1)  # the fast renderer writes its own bookmarks
-    return out, tuple(stamps)
+    masked = _ADDRESS.sub(lambda m: f"{m.group(1)}{_ADDRESS_LINES}{m.group(2)}", "".join(out), count=1)
+    masked = _PIECE_ID.sub('id="piece-0"', masked, count=1)
+    masked = _BOOKMARK.sub('data-bookmark=""', masked, count=1)  # the fast renderer writes its own bookmarks
+    return masked, tuple(stamps)
 
 
 def key_document(document: str, count: int) -> list[Keyed] | None:

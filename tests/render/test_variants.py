@@ -103,6 +103,21 @@ def test_masking_stamps_plain_single_fields_and_keys_the_rest() -> None:
     assert key_document("<html><body>no letters</body></html>", 1) is None
 
 
+def test_masking_leaves_repeated_blank_and_indented_fields_in_the_key() -> None:
+    section = ('<section id="piece-0"><span data-field="a">ONE</span> <span data-field="b">SAME</span>'
+               '<span data-field="b">SAME</span><span data-field="c">   </span><span data-field="d">\tTAB</span>'
+               '<span data-field="e">A &amp; B\n</span><span data-field="f">LAST</span></section>')  # fmt: skip
+    masked, stamps = mask(section)
+    assert stamps == (("a", "ONE"), ("e", "A & B"), ("f", "LAST"))  # in the section's order, text unescaped
+    assert masked.count('<span data-field="b">SAME</span>') == 2  # a name used twice is part of the key
+    assert '<span data-field="c">   </span>' in masked and '<span data-field="d">\tTAB</span>' in masked
+    # each stamped field holds the placeholder, its trailing white space kept; the text between them stays
+    assert masked == ('<section id="piece-0"><span data-field="a" data-stamp>W</span> <span data-field="b">SAME</span>'
+                      '<span data-field="b">SAME</span><span data-field="c">   </span><span data-field="d">\tTAB</span>'
+                      '<span data-field="e" data-stamp>W\n</span><span data-field="f" data-stamp>W</span>'
+                      '</section>')  # fmt: skip
+
+
 FIELD = '<p>Vehicle: <span class="field" data-field="vehicle">{{ letter.vehicle }}</span></p>'
 
 
