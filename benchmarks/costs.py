@@ -30,6 +30,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from options import positive
+
 HERE = Path(__file__).resolve().parent
 PROJECTED = (1_000, 10_000, 100_000, 1_000_000)
 
@@ -70,15 +72,15 @@ def split(small: dict[str, Any], large: dict[str, Any]) -> tuple[float, float, d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--small", type=int, default=2000, help="approximate letters of the small run")
-    parser.add_argument("--large", type=int, default=20000, help="approximate letters of the large run")
-    parser.add_argument("--variants", type=int, default=6, help="layout variants of both runs")
+    parser.add_argument("--small", type=positive, default=2000, help="approximate letters of the small run")
+    parser.add_argument("--large", type=positive, default=20000, help="approximate letters of the large run")
+    parser.add_argument("--variants", type=positive, default=6, help="layout variants of both runs")
     parser.add_argument("--fewer-variants", type=int, default=1,
                         help="variants of the run that prices a layout (0: not run)")  # fmt: skip
     parser.add_argument("--distinct-addresses", action="store_true", help="no two households share a street line")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per size; the least CPU a letter is kept")
+    parser.add_argument("--workers", type=positive, default=os.cpu_count() or 1)
+    parser.add_argument("--batch-size", type=positive, default=1000)
+    parser.add_argument("--repeat", type=positive, default=1, help="runs per size; the least CPU a letter is kept")
     args = parser.parse_args()
     small = throughput(args.small, args.variants, args)
     large = throughput(args.large, args.variants, args)

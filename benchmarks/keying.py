@@ -19,6 +19,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from options import positive
+
 from letters.campaign import load_campaign
 from letters.render.fast import FastRenderer
 from letters.render.pieces import VEHICLE_DATA, BatchJob, PieceInput
@@ -42,8 +44,8 @@ def pieces(count: int) -> tuple[PieceInput, ...]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--letters", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the least CPU is reported")
+    parser.add_argument("--letters", type=positive, default=5000)
+    parser.add_argument("--repeat", type=positive, default=3, help="timed runs; the least CPU is reported")
     args = parser.parse_args()
     revision = load_campaign("23LJ01").campaign.revision.date
     job = BatchJob("23LJ01", 1, 0, revision, date(2024, 2, 5), Path("/dev/null"), pieces(args.letters))

@@ -32,10 +32,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from options import positive
 
 from letters.campaign import load_campaign
 from letters.campaign.load import implied_phase_volumes
@@ -50,15 +53,15 @@ BODY = ("records", "plan", "execute", "finish")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--letters", type=int, default=2000, help="approximate letters in the phase")
+    parser.add_argument("--letters", type=positive, default=2000, help="approximate letters in the phase")
     parser.add_argument("--renderer", choices=["fast", "full"], default="fast")
     parser.add_argument("--compare-typst", action="store_true")
-    parser.add_argument("--typst-letters", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--typst-letters", type=positive, default=1000)
+    parser.add_argument("--workers", type=positive, default=os.cpu_count() or 1)
+    parser.add_argument("--batch-size", type=positive, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--distinct-addresses", action="store_true", help="no two households share a street line")
-    parser.add_argument("--variants", type=int, default=1, help="layout variants of the owner letter")
+    parser.add_argument("--variants", type=positive, default=1, help="layout variants of the owner letter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         if args.variants > 1:
@@ -122,6 +125,8 @@ def run_benchmark(args: argparse.Namespace) -> None:
         seconds = time.perf_counter() - started
         cpu = tree_cpu_seconds() - cpu_before  # the fork server still runs: it has its workers' CPU
         peak = peak_rss_mb()
+        if not report.runs:
+            sys.exit(f"throughput.py: Phase {PHASE} holds no letter at --letters {args.letters}: ask for more")
         (run,) = report.runs
         job = run.job
         letters = job["letters"]

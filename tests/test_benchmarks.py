@@ -126,6 +126,15 @@ def test_keying_benchmark() -> None:
     assert result["classes"] >= 1 and result["filled"] >= 300  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(("script", "option"), [("keying.py", "--letters"), ("throughput.py", "--letters"),
+                                                ("costs.py", "--small")])  # fmt: skip
+def test_benchmarks_refuse_a_count_below_one(script: str, option: str) -> None:
+    done = subprocess.run([sys.executable, f"benchmarks/{script}", option, "0"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 2 and f"argument {option}: 0 is not at least 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_ledger_benchmark() -> None:
     result = run("ledger.py", "--pieces", "3000", "--runs", "3", "--batch-size", "100")
     assert result["pieces"] == 3000 and result["index_build_s"] >= 0  # type: ignore[operator]
